@@ -1,0 +1,52 @@
+import pg from 'pg';
+import type { Db, Queryable, QueryResult } from './db.ts';
+
+// int8 (sequence numbers, counts) as JS numbers: our values stay far below 2^53.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+/** PostgreSQL driver: a connection pool, opened lazily on the first query. */
+/**
+ * `schema` puts every table of this instance in its own PostgreSQL schema (tests run side by side that way).
+ */
+export function createPostgresDb(
+  connectionString: string,
+  options: { max?: number; schema?: string } = {},
+): Db {
+  let pool: pg.Pool | undefined;
+  const getPool = () => {
+    pool ??= new pg.Pool({
+      connectionString,
+      max: options.max ?? 10,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    });
+    return pool;
+  };
+  const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
+    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      const res = await client.query(sql, params as unknown[]);
+      return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
+    },
+  });
+  return {
+    driver: 'postgres',
+    query: (sql, params) => wrap(getPool()).query(sql, params),
+    async transaction(fn) {
+      const client = await getPool().connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool?.end();
+      pool = undefined;
+    },
+  };
+}
