@@ -1,0 +1,258 @@
+/**
+ * @module
+ * The server's Ed25519 signing keys: they sign every stored receipt and every checkpoint of the log.
+ *
+ * Keys come from `ASSENSO_SIGNING_KEYS` (a JSON array, for containers and multi-instance deployments that must
+ * all sign with the same keys) or from `<dataDir>/keys/<kid>.json` files (mode 0600, created on first start).
+ * The newest key that is not retired signs; every key, retired or not, still verifies: a receipt signed years
+ * ago must stay checkable. Private keys live only there, never in the database.
+ */
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
+import { sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as v from 'valibot';
+
+/** A public key as published at GET /v1/keys. */
+export interface SigningKey {
+  /** First 16 hex digits of SHA-256 of the raw 32-byte public key. */
+  kid: string;
+  /** Base64url of the raw 32-byte Ed25519 public key. */
+  publicKey: string;
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch ms since when the key no longer signs (it still verifies). */
+  retiredAt?: number;
+}
+
+export interface Keyring {
+  /** Signs bytes with the current key. */
+  sign(data: Uint8Array): { kid: string; sig: string /* base64url */ };
+  /** Whether `sig` (base64url) is a valid signature of `data` by the key `kid`; false for an unknown kid. */
+  verify(kid: string, data: Uint8Array, sig: string): boolean;
+  /** Every known key, current first, then newest to oldest. */
+  publicKeys(): SigningKey[];
+}
+
+/** A key as stored in a key file or in `ASSENSO_SIGNING_KEYS`: public data plus, to sign, the private half. */
+export interface StoredKey extends SigningKey {
+  /** Base64url of the raw 32-byte Ed25519 private key (the seed). Absent: the key only verifies. */
+  privateKey?: string;
+}
+
+/** The key configuration is unusable (bad JSON, wrong kid, unsafe file permissions, nothing to sign with). */
+export class KeyConfigError extends Error {
+  override name = 'KeyConfigError';
+}
+
+const ENV_VAR = 'ASSENSO_SIGNING_KEYS';
+const B64URL_32 = /^[A-Za-z0-9_-]{43}$/;
+
+const StoredKeySchema = v.strictObject({
+  kid: v.optional(v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/))),
+  publicKey: v.pipe(v.string(), v.regex(B64URL_32, 'must be base64url of 32 bytes')),
+  privateKey: v.optional(v.pipe(v.string(), v.regex(B64URL_32, 'must be base64url of 32 bytes'))),
+  createdAt: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  retiredAt: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+});
+
+/** The key id of a raw Ed25519 public key (base64url or bytes). */
+export function kidOf(publicKey: string | Uint8Array): string {
+  const raw = typeof publicKey === 'string' ? Buffer.from(publicKey, 'base64url') : publicKey;
+  return createHash('sha256').update(raw).digest('hex').slice(0, 16);
+}
+
+/** Verifies an Ed25519 signature with a raw public key (base64url): what an auditor does with GET /v1/keys. */
+export function verifyWithPublicKey(publicKey: string, data: Uint8Array, sig: string): boolean {
+  try {
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicKey }, format: 'jwk' });
+    return cryptoVerify(null, data, key, Buffer.from(sig, 'base64url'));
+  } catch {
+    return false;
+  }
+}
+
+/** Makes a new Ed25519 key pair. */
+export function generateSigningKey(now: number): StoredKey & { privateKey: string } {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const jwk = privateKey.export({ format: 'jwk' });
+  const publicKey = jwk.x as string;
+  return { kid: kidOf(publicKey), publicKey, privateKey: jwk.d as string, createdAt: now };
+}
+
+/** Builds a keyring from stored keys. Throws `KeyConfigError` when a kid or key pair does not match. */
+export function createKeyring(keys: readonly StoredKey[]): Keyring {
+  const entries = keys.map((k) => {
+    const kid = kidOf(k.publicKey);
+    if (k.kid && k.kid !== kid)
+      throw new KeyConfigError(`key ${k.kid}: kid does not match its public key (${kid})`);
+    const pub = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: k.publicKey }, format: 'jwk' });
+    let priv: KeyObject | undefined;
+    if (k.privateKey) {
+      priv = createPrivateKey({
+        key: { kty: 'OKP', crv: 'Ed25519', x: k.publicKey, d: k.privateKey },
+        format: 'jwk',
+      });
+      // A private key stored next to the wrong public key would sign receipts nobody can verify.
+      if (createPublicKey(priv).export({ format: 'jwk' }).x !== k.publicKey)
+        throw new KeyConfigError(`key ${kid}: private key does not belong to the public key`);
+    }
+    const info: SigningKey = { kid, publicKey: k.publicKey, createdAt: k.createdAt };
+    if (k.retiredAt !== undefined) info.retiredAt = k.retiredAt;
+    return { info, pub, priv };
+  });
+  const byKid = new Map(entries.map((e) => [e.info.kid, e]));
+  const newestFirst = [...byKid.values()].sort(
+    (a, b) => b.info.createdAt - a.info.createdAt || a.info.kid.localeCompare(b.info.kid),
+  );
+  const current = newestFirst.find((e) => e.priv && e.info.retiredAt === undefined);
+  const ordered = current ? [current, ...newestFirst.filter((e) => e !== current)] : newestFirst;
+  return {
+    sign(data) {
+      if (!current?.priv) throw new KeyConfigError('no signing key: every key is retired or public-only');
+      return { kid: current.info.kid, sig: cryptoSign(null, data, current.priv).toString('base64url') };
+    },
+    verify(kid, data, sig) {
+      const e = byKid.get(kid);
+      if (!e) return false;
+      try {
+        return cryptoVerify(null, data, e.pub, Buffer.from(sig, 'base64url'));
+      } catch {
+        return false;
+      }
+    },
+    publicKeys: () => ordered.map((e) => ({ ...e.info })),
+  };
+}
+
+/** A keyring with one fresh key, in memory only (tests, `assenso` runs without a data directory). */
+export function createMemoryKeyring(now: number = Date.now()): Keyring {
+  return createKeyring([generateSigningKey(now)]);
+}
+
+function parseStoredKey(value: unknown, source: string): StoredKey {
+  const result = v.safeParse(StoredKeySchema, value);
+  if (!result.success) {
+    const issue = result.issues[0];
+    throw new KeyConfigError(`${source}: ${v.getDotPath(issue) ?? 'key'}: ${issue.message}`);
+  }
+  const kid = kidOf(result.output.publicKey);
+  if (result.output.kid && result.output.kid !== kid)
+    throw new KeyConfigError(`${source}: kid ${result.output.kid} does not match its public key (${kid})`);
+  return { ...result.output, kid };
+}
+
+/** Parses `ASSENSO_SIGNING_KEYS`: one key object or an array of them. */
+export function parseKeysEnv(json: string): StoredKey[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new KeyConfigError(`${ENV_VAR} is not valid JSON`);
+  }
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((k, i) => parseStoredKey(k, `${ENV_VAR}[${i}]`));
+}
+
+const keysDir = (dataDir: string) => join(dataDir, 'keys');
+
+/** Reads `<dataDir>/keys/*.json`. Refuses files that group or others may read, as ssh does. */
+export async function readKeyFiles(dataDir: string): Promise<StoredKey[]> {
+  const dir = keysDir(dataDir);
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const keys: StoredKey[] = [];
+  for (const name of names) {
+    const file = join(dir, name);
+    const text = await readFile(file, 'utf8');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new KeyConfigError(`${file} is not valid JSON`);
+    }
+    const key = parseStoredKey(value, file);
+    if (key.privateKey && process.platform !== 'win32' && ((await stat(file)).mode & 0o077) !== 0)
+      throw new KeyConfigError(`${file} holds a private key and is readable by others: chmod 600 it`);
+    keys.push(key);
+  }
+  return keys;
+}
+
+/** Writes (or rewrites) one key file with mode 0600 inside a 0700 `keys/` directory. */
+export async function writeKeyFile(dataDir: string, key: StoredKey): Promise<string> {
+  const dir = keysDir(dataDir);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const kid = key.kid ?? kidOf(key.publicKey);
+  const file = join(dir, `${kid}.json`);
+  await writeFile(file, `${JSON.stringify({ ...key, kid }, null, 2)}\n`, { mode: 0o600 });
+  // `mode` only applies when the file is created; an existing file keeps its mode unless we set it.
+  await chmod(file, 0o600);
+  return file;
+}
+
+/**
+ * Loads the keyring: from `ASSENSO_SIGNING_KEYS` when set (files are then ignored), else from
+ * `<dataDir>/keys/*.json`, creating a first key there when there is none. Without either, an in-memory key.
+ *
+ * @example
+ * const keyring = await loadKeyring({ dataDir: './data', env: process.env });
+ * const { kid, sig } = keyring.sign(new TextEncoder().encode(entry));
+ */
+export async function loadKeyring(opts: {
+  dataDir?: string;
+  env?: Record<string, string | undefined>;
+  now?: () => number;
+}): Promise<Keyring> {
+  const now = opts.now ?? Date.now;
+  const fromEnv = opts.env?.[ENV_VAR];
+  if (fromEnv?.trim()) {
+    const keys = parseKeysEnv(fromEnv);
+    if (!keys.some(canSign))
+      throw new KeyConfigError(
+        `${ENV_VAR} has no usable signing key (every key is retired or lacks privateKey)`,
+      );
+    return createKeyring(keys);
+  }
+  if (!opts.dataDir) return createMemoryKeyring(now());
+  const keys = await readKeyFiles(opts.dataDir);
+  if (!keys.some(canSign)) {
+    const fresh = generateSigningKey(now());
+    await writeKeyFile(opts.dataDir, fresh);
+    keys.push(fresh);
+  }
+  return createKeyring(keys);
+}
+
+const canSign = (k: StoredKey) => k.privateKey !== undefined && k.retiredAt === undefined;
+
+/**
+ * Rotation: writes a new key to `<dataDir>/keys/`; it signs from the next start on. Old keys stay and verify.
+ * Returns the new public key.
+ */
+export async function rotateKey(dataDir: string, now: number = Date.now()): Promise<SigningKey> {
+  const fresh = generateSigningKey(now);
+  await writeKeyFile(dataDir, fresh);
+  return { kid: fresh.kid, publicKey: fresh.publicKey, createdAt: fresh.createdAt };
+}
+
+/** Marks a key retired: it stops signing (from the next start on) and keeps verifying. */
+export async function retireKey(dataDir: string, kid: string, now: number = Date.now()): Promise<SigningKey> {
+  const key = (await readKeyFiles(dataDir)).find((k) => kidOf(k.publicKey) === kid);
+  if (!key) throw new KeyConfigError(`no key ${kid} in ${keysDir(dataDir)}`);
+  const retired = { ...key, kid, retiredAt: key.retiredAt ?? now };
+  await writeKeyFile(dataDir, retired);
+  const { privateKey: _private, ...pub } = retired;
+  return pub;
+}
