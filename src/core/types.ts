@@ -2,9 +2,10 @@
  * The typed contract of the widget core. The UI (src/ui), the embed entry and the identity module build on
  * these types only; everything else in src/core is an implementation detail.
  */
-import type { ProblemDetails, SignedReceipt } from '../protocol/api.ts';
+import type { SignedReceipt } from '../protocol/api.ts';
 import type { Method } from '../protocol/ids.ts';
 import type { NoticeSnapshot } from '../protocol/notice.ts';
+import type { ProblemDetails } from '../protocol/problem.ts';
 import type { Receipt } from '../protocol/receipt.ts';
 
 export type { Method, NoticeSnapshot, ProblemDetails, Receipt, SignedReceipt };
