@@ -40,6 +40,10 @@ export const PROBLEM_TYPES = {
   'token-lifetime': `${BASE}token-lifetime`,
   'token-claims': `${BASE}token-claims`,
   'pairing-code-invalid': `${BASE}pairing-code-invalid`,
+  // Email-link tokens (/p/<token>, /u/<token>): invalid-token and token-expired above, plus these.
+  'token-wrong-action': `${BASE}token-wrong-action`,
+  'token-wrong-site': `${BASE}token-wrong-site`,
+  'token-key-revoked': `${BASE}token-key-revoked`,
   'not-found': `${BASE}not-found`,
   'method-not-allowed': `${BASE}method-not-allowed`,
   conflict: `${BASE}conflict`,
