@@ -1,0 +1,65 @@
+import type { Messages } from './i18n/messages.ts';
+import { safeUrl } from './url.ts';
+
+export type Layout = 'bar' | 'box' | 'modal';
+
+export interface BannerProps {
+  /** Texts in the chosen language (catalog merged with the site's own texts). */
+  m: Messages;
+  layout: Layout;
+  /** Why the banner is shown again and whether GPC was honoured: one sentence each, shown first. */
+  notices?: string[];
+  /** The site's privacy policy; rendered as a link only when http(s) or relative. */
+  privacyUrl?: string;
+  onAcceptAll: () => void;
+  onRejectAll: () => void;
+  onCustomise: () => void;
+  /** The × button: keeps only the required category (Garante 2021: closing is not consent). */
+  onClose: () => void;
+}
+
+/**
+ * The first layer. Accept all, Reject all and Customise are the same element with the same class: equal
+ * prominence, one action each. Every string is a text child, never markup.
+ */
+export function Banner({ m, layout, notices = [], privacyUrl, ...on }: BannerProps) {
+  const modal = layout === 'modal';
+  const href = safeUrl(privacyUrl);
+  return (
+    <div
+      class={`bn ${layout}`}
+      role="dialog"
+      aria-modal={modal || undefined}
+      aria-labelledby="assenso-bt"
+      aria-describedby="assenso-bd"
+    >
+      <button type="button" class="x" aria-label={m.closeBanner} onClick={on.onClose}>
+        ×
+      </button>
+      <h2 id="assenso-bt">{m.bannerTitle}</h2>
+      {notices.map((n) => (
+        <p class="nt">{n}</p>
+      ))}
+      <p id="assenso-bd">
+        {m.bannerText}
+        {href && ' '}
+        {href && (
+          <a href={href} target="_blank" rel="noopener noreferrer">
+            {m.privacyPolicy}
+          </a>
+        )}
+      </p>
+      <div class="bs">
+        <button type="button" class="b" onClick={on.onRejectAll}>
+          {m.rejectAll}
+        </button>
+        <button type="button" class="b" onClick={on.onCustomise}>
+          {m.customise}
+        </button>
+        <button type="button" class="b" onClick={on.onAcceptAll}>
+          {m.acceptAll}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,156 @@
+import type { NoticeCategory, NoticeService } from '../protocol/notice.ts';
+import { format, type Messages } from './i18n/messages.ts';
+import { Switch } from './Switch.tsx';
+import { safeUrl } from './url.ts';
+
+/** The switches as the visitor has set them so far (not yet saved). */
+export interface Draft {
+  categories: Record<string, boolean>;
+  services: Record<string, boolean>;
+}
+
+export interface PreferenceCenterProps {
+  m: Messages;
+  /** What is shown: the same structure that is hashed into the receipt's notice. */
+  categories: NoticeCategory[];
+  draft: Draft;
+  privacyUrl?: string;
+  /** Offer "Download my consent receipt" (there is at least one receipt on this device). */
+  canDownload?: boolean;
+  onCategory: (id: string, on: boolean) => void;
+  onService: (categoryId: string, serviceId: string, on: boolean) => void;
+  onSave: () => void;
+  onAcceptAll: () => void;
+  onRejectAll: () => void;
+  onClose: () => void;
+  onDownload?: () => void;
+}
+
+function Link({ url, children }: { url: string | undefined; children: string }) {
+  const href = safeUrl(url);
+  return href ? (
+    <a href={href} target="_blank" rel="noopener noreferrer">
+      {children}
+    </a>
+  ) : null;
+}
+
+function Service({
+  m,
+  s,
+  category,
+  draft,
+  onService,
+}: Pick<PreferenceCenterProps, 'm' | 'draft' | 'onService'> & {
+  s: NoticeService;
+  category: NoticeCategory;
+}) {
+  const id = `assenso-s-${s.id}`;
+  return (
+    <li class="sv">
+      <div class="rw">
+        <h4 id={id}>{s.name}</h4>
+        <Switch
+          on={category.required || draft.services[s.id] === true}
+          labelledBy={id}
+          disabled={category.required}
+          onChange={(on) => onService(category.id, s.id, on)}
+        />
+      </div>
+      {s.provider && <p class="mu">{format(m.providedBy, { provider: s.provider })}</p>}
+      {s.purpose && <p>{s.purpose}</p>}
+      {s.cookies.length > 0 && (
+        <table>
+          <caption>{m.cookies}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{m.cookieName}</th>
+              <th scope="col">{m.cookieDuration}</th>
+              <th scope="col">{m.cookiePurpose}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.cookies.map((c) => (
+              <tr>
+                <td>{c.name}</td>
+                <td>{c.duration}</td>
+                <td>{c.purpose}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <Link url={s.privacyUrl}>{format(m.servicePrivacy, { service: s.name })}</Link>
+    </li>
+  );
+}
+
+/**
+ * The second layer: one switch per category (the required one on and disabled), each category's services
+ * with their own switches and cookies, and Save / Accept all / Reject all as equal buttons. A modal dialog;
+ * focus handling and Escape live in the mount layer, which owns the DOM.
+ */
+export function PreferenceCenter(props: PreferenceCenterProps) {
+  const { m, categories, draft } = props;
+  return (
+    <div class="pc" role="dialog" aria-modal="true" aria-labelledby="assenso-pt">
+      <div class="hd">
+        <h2 id="assenso-pt">{m.prefsTitle}</h2>
+        <button type="button" class="x" aria-label={m.closePrefs} onClick={props.onClose}>
+          ×
+        </button>
+      </div>
+      <div class="bd">
+        <p>
+          {m.prefsIntro} <Link url={props.privacyUrl}>{m.privacyPolicy}</Link>
+        </p>
+        <ul class="cs">
+          {categories.map((c) => {
+            const id = `assenso-c-${c.id}`;
+            return (
+              <li class="ct">
+                <div class="rw">
+                  <h3 id={id}>{c.title}</h3>
+                  {c.required && <span class="mu">{m.alwaysOn}</span>}
+                  <Switch
+                    on={c.required || draft.categories[c.id] === true}
+                    labelledBy={id}
+                    disabled={c.required}
+                    onChange={(on) => props.onCategory(c.id, on)}
+                  />
+                </div>
+                <p>{c.description}</p>
+                {c.services.length > 0 && (
+                  <details>
+                    <summary>{format(m.showServices, { count: c.services.length })}</summary>
+                    <ul>
+                      {c.services.map((s) => (
+                        <Service m={m} s={s} category={c} draft={draft} onService={props.onService} />
+                      ))}
+                    </ul>
+                  </details>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+        {props.canDownload && (
+          <button type="button" class="ln" onClick={props.onDownload}>
+            {m.downloadReceipt}
+          </button>
+        )}
+      </div>
+      <div class="bs">
+        <button type="button" class="b" onClick={props.onRejectAll}>
+          {m.rejectAll}
+        </button>
+        <button type="button" class="b" onClick={props.onAcceptAll}>
+          {m.acceptAll}
+        </button>
+        <button type="button" class="b" onClick={props.onSave}>
+          {m.save}
+        </button>
+      </div>
+    </div>
+  );
+}

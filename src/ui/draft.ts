@@ -1,0 +1,31 @@
+import type { NoticeCategory } from '../protocol/notice.ts';
+import type { Draft } from './PreferenceCenter.tsx';
+
+/**
+ * The preference center's switches before Save. A category switch sets all its services; a service switch
+ * sets itself and its category becomes "on" when any of its services is. Required ones are always on.
+ * Nothing optional starts on without an earlier choice (no pre-ticked boxes).
+ */
+export function initialDraft(categories: NoticeCategory[], from: Draft | null): Draft {
+  const draft: Draft = { categories: {}, services: {} };
+  for (const c of categories) {
+    const on = c.required || from?.categories[c.id] === true;
+    draft.categories[c.id] = on;
+    for (const s of c.services) draft.services[s.id] = c.required || (from?.services[s.id] ?? on);
+  }
+  return draft;
+}
+
+export function toggleCategory(draft: Draft, category: NoticeCategory, on: boolean): Draft {
+  if (category.required) return draft;
+  const services = { ...draft.services };
+  for (const s of category.services) services[s.id] = on;
+  return { categories: { ...draft.categories, [category.id]: on }, services };
+}
+
+export function toggleService(draft: Draft, category: NoticeCategory, serviceId: string, on: boolean): Draft {
+  if (category.required) return draft;
+  const services = { ...draft.services, [serviceId]: on };
+  const any = category.services.some((s) => services[s.id]);
+  return { categories: { ...draft.categories, [category.id]: any }, services };
+}

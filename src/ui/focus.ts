@@ -1,0 +1,63 @@
+/**
+ * Focus handling of the widget's dialogs. Modal views (the preference center, the banner in modal layout)
+ * get focus moved in and trapped (Tab and Shift+Tab cycle inside; focus wandering to the page is pulled
+ * back); when the widget closes, focus returns to where it was before it opened. A non-modal banner shown on
+ * page load does not steal focus: it is first in the tab order instead.
+ */
+export interface FocusTrap {
+  /** Called after each render that changed the view: the dialog now shown (or null) and whether modal. */
+  show(dialog: HTMLElement | null, modal: boolean, focus: string | null): void;
+  release(): void;
+}
+
+const FOCUSABLE = 'a[href],button:not(:disabled),summary,input:not(:disabled),[tabindex]';
+
+export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap {
+  let dialog: HTMLElement | null = null;
+  let modal = false;
+  let restore: Element | null = null;
+
+  const focusables = (): HTMLElement[] =>
+    dialog
+      ? [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
+          (el) => el.tabIndex >= 0 && el.getClientRects().length > 0,
+        )
+      : [];
+
+  const onKey = (event: KeyboardEvent) => {
+    if (!modal || event.key !== 'Tab') return;
+    const all = focusables();
+    const active = root.activeElement;
+    const edge = event.shiftKey ? all[0] : all.at(-1);
+    if (active === edge || !active || !dialog?.contains(active)) {
+      event.preventDefault();
+      (event.shiftKey ? all.at(-1) : all[0])?.focus();
+    }
+  };
+  // Focus that leaves a modal dialog for the page (a click on the page behind, assistive tech) comes back.
+  const onFocusIn = (event: FocusEvent) => {
+    if (modal && event.target !== host) focusables()[0]?.focus();
+  };
+  root.addEventListener('keydown', onKey as EventListener);
+  document.addEventListener('focusin', onFocusIn);
+
+  return {
+    show(next, nextModal, focus) {
+      if (!dialog && next) restore = document.activeElement;
+      dialog = next;
+      modal = nextModal;
+      if (next) {
+        const target = focus ? next.querySelector<HTMLElement>(focus) : nextModal ? focusables()[0] : null;
+        target?.focus();
+      } else {
+        if (restore instanceof HTMLElement && restore !== document.body && restore.isConnected)
+          restore.focus();
+        restore = null;
+      }
+    },
+    release() {
+      root.removeEventListener('keydown', onKey as EventListener);
+      document.removeEventListener('focusin', onFocusIn);
+    },
+  };
+}

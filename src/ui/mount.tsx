@@ -1,0 +1,199 @@
+import type { ConsentController, ConsentState, NoticeSnapshot, View } from '../core/types.ts';
+import { Banner } from './Banner.tsx';
+import { render } from './dom/render.ts';
+import { initialDraft, toggleCategory, toggleService } from './draft.ts';
+import { createFocusTrap } from './focus.ts';
+import { format, list, type Messages } from './i18n/messages.ts';
+import { localize, noticeCategories, noticeSnapshot, withSiteTexts } from './notice.ts';
+import type { Draft, PreferenceCenter } from './PreferenceCenter.tsx';
+import { adoptStyles } from './styles.ts';
+
+export interface MountOptions {
+  /** The language to speak (the embed picks it: config, `<html lang>`, browser). */
+  language: string;
+  /** Its catalog (built in for it/en, a lazy chunk for the others). */
+  messages: Messages;
+  /** Fetches the preference center (a lazy chunk in the script-tag build). */
+  preferences: () => Promise<typeof PreferenceCenter>;
+  /** The page's nonce, for the `<style>` fallback when constructable stylesheets are missing. */
+  nonce?: string;
+  /** Receives the notice builder, so that receipts hash exactly what this UI shows. */
+  onNotice?: (notice: () => NoticeSnapshot) => void;
+}
+
+export interface MountedUi {
+  /** The shadow root (open, so that tests and assistive technology can reach it). */
+  root: ShadowRoot;
+  unmount(): void;
+}
+
+/**
+ * Puts the widget into the page: a host element first in <body> (early in the tab order) with an open
+ * shadow root, styles adopted from a constructable stylesheet, and a render loop driven by the controller's
+ * state (`view`: none, banner, preferences). All DOM, focus and download work is here; the components only
+ * get props and call back. The preference center is a separate chunk, fetched when first opened.
+ */
+export function mountUi(controller: ConsentController, options: MountOptions): MountedUi {
+  const config = controller.config;
+  const lang = options.language;
+  const m = withSiteTexts(options.messages, config, lang);
+  const categories = noticeCategories(config, lang);
+  options.onNotice?.(() => noticeSnapshot(config, lang, m));
+  const privacyUrl = localize(config.privacyPolicyUrl, lang) || undefined;
+  const byId = (id: string) => categories.find((c) => c.id === id);
+
+  const host = document.createElement('assenso-consent');
+  host.setAttribute('lang', lang);
+  const root = host.attachShadow({ mode: 'open' });
+  adoptStyles(root, config.themeTokens, options.nonce);
+  const box = document.createElement('div');
+  root.append(box);
+  document.body.prepend(host);
+
+  let Prefs: typeof PreferenceCenter | undefined;
+  let draft: Draft = initialDraft(categories, null);
+  let canDownload = false;
+  let status = '';
+  let shown: View = 'none';
+  const trap = createFocusTrap(root, host);
+
+  // A decision made here is announced once the core has stored it.
+  const decide = (made: Promise<unknown>) =>
+    made.then(
+      () => {
+        status = m.saved;
+        update();
+      },
+      () => {},
+    );
+
+  const notices = (state: ConsentState): string[] => {
+    const titles = (ids: string[]) =>
+      list(
+        ids.map((id) => byId(id)?.title ?? id),
+        m.and,
+      );
+    const prompt = state.prompt;
+    const out: string[] = [];
+    if (prompt?.reason === 'revision') out.push(m.reasonRevision);
+    if (prompt?.reason === 'expired')
+      out.push(format(m.reasonExpired, { categories: titles(prompt.categories) }));
+    if (state.gpc.active && state.gpc.categories.length)
+      out.push(format(m.gpcHonoured, { categories: titles(state.gpc.categories) }));
+    return out;
+  };
+
+  const download = async () => {
+    const log = await controller.receipts();
+    const json = JSON.stringify(
+      { siteId: config.siteId, exportedAt: new Date().toISOString(), ...log },
+      null,
+      2,
+    );
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+    a.download = `consent-receipt-${config.siteId}.json`;
+    root.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+  };
+
+  function update(): void {
+    const state = controller.getState();
+    let view = state.view;
+    if (view === 'preferences' && shown !== 'preferences') {
+      // Opening: start from the stored (or previous, when asked again) choices.
+      const from = state.decision ?? state.prompt?.previous ?? null;
+      draft = initialDraft(categories, from && { categories: from.categories, services: from.services });
+      controller.receipts().then((log) => {
+        canDownload = log.acknowledged.length + log.pending.length > 0;
+        update();
+      }, noop);
+      if (!Prefs) {
+        options.preferences().then((component) => {
+          Prefs = component;
+          update();
+        }, noop);
+        view = shown;
+      }
+    }
+    const modal = view === 'preferences' || (view === 'banner' && config.layout === 'modal');
+    box.className = `r ${config.theme}`;
+    render(
+      <>
+        {modal && <div class="ov" />}
+        {view === 'banner' && (
+          <Banner
+            m={m}
+            layout={config.layout}
+            notices={notices(state)}
+            privacyUrl={privacyUrl}
+            onAcceptAll={() => decide(controller.acceptAll())}
+            onRejectAll={() => decide(controller.rejectAll())}
+            onCustomise={() => controller.open('preferences')}
+            onClose={() => decide(controller.close())}
+          />
+        )}
+        {view === 'preferences' && Prefs && (
+          <Prefs
+            m={m}
+            categories={categories}
+            draft={draft}
+            privacyUrl={privacyUrl}
+            canDownload={canDownload}
+            onCategory={(id, on) => {
+              const c = byId(id);
+              if (c) draft = toggleCategory(draft, c, on);
+              update();
+            }}
+            onService={(categoryId, serviceId, on) => {
+              const c = byId(categoryId);
+              if (c) draft = toggleService(draft, c, serviceId, on);
+              update();
+            }}
+            onSave={() => decide(controller.save({ ...draft, method: 'preferences' }))}
+            onAcceptAll={() => decide(controller.acceptAll())}
+            onRejectAll={() => decide(controller.rejectAll())}
+            onClose={() => controller.hide()}
+            onDownload={() => download().catch(noop)}
+          />
+        )}
+        <p class="sr" role="status">
+          {view === 'none' ? status : ''}
+        </p>
+      </>,
+      box,
+    );
+    if (view !== shown) {
+      const from = shown;
+      shown = view;
+      if (view !== 'none') status = '';
+      // Back from the preference center to the banner: focus returns to Customise.
+      const focus = view === 'banner' && from === 'preferences' ? '.b:nth-child(2)' : null;
+      trap.show(view === 'none' ? null : box.querySelector<HTMLElement>('[role=dialog]'), modal, focus);
+    }
+  }
+
+  const onKey = (event: KeyboardEvent) => {
+    if (event.key === 'Escape' && shown === 'preferences') {
+      event.stopPropagation();
+      controller.hide();
+    }
+  };
+  root.addEventListener('keydown', onKey as EventListener);
+  const unsubscribe = controller.subscribe(update);
+  update();
+
+  return {
+    root,
+    unmount() {
+      unsubscribe();
+      trap.release();
+      root.removeEventListener('keydown', onKey as EventListener);
+      host.remove();
+    },
+  };
+}
+
+function noop(): void {}
