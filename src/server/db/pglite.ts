@@ -8,7 +8,9 @@ import type { Db, Queryable, QueryResult } from './db.ts';
 export function createPgliteDb(dataDir?: string): Db {
   let client: Promise<PGlite> | undefined;
   const getClient = () => {
-    client ??= PGlite.create(dataDir ? { dataDir } : {});
+    // relaxedDurability false (the default, stated here on purpose): a query resolves only after PGlite has
+    // written its changes to the data directory, so an acknowledged commit survives a killed process.
+    client ??= PGlite.create(dataDir ? { dataDir, relaxedDurability: false } : {});
     return client;
   };
   const wrap = (q: Pick<PGlite, 'query'>): Queryable => ({

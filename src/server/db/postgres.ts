@@ -17,7 +17,8 @@ export function createPostgresDb(
     pool ??= new pg.Pool({
       connectionString,
       max: options.max ?? 10,
-      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+      // A 2xx means committed: keep synchronous_commit on even where the server's default turned it off.
+      options: `-c synchronous_commit=on${options.schema ? ` -c search_path=${options.schema}` : ''}`,
     });
     return pool;
   };

@@ -1,0 +1,77 @@
+/**
+ * @module
+ * The HTTP app: `createApp(deps)` returns a Hono app (no listening, no environment reads), so tests call
+ * `app.request(...)` in process and `main.ts` serves the same app on Node.
+ *
+ * Routes live in `routes/<resource>.ts`, each a factory `xRoutes(deps)` returning a Hono app with full paths
+ * (`/v1/...`); mount yours below with one `app.route('/', xRoutes(deps))` line.
+ * Errors: throw `HttpProblem` (errors.ts); the one `onError` here turns it into problem+json. Anything else
+ * thrown is logged and answered with a bare 500 that reveals nothing.
+ */
+import { Hono } from 'hono';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { createRateLimitRepo } from './db/rate-limit-repo.ts';
+import type { AppDeps, AppEnv } from './deps.ts';
+import { HttpProblem, problemResponse } from './errors.ts';
+import { cors } from './http/cors.ts';
+import { observe } from './http/observe.ts';
+import { rateLimit } from './http/rate-limit.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { createMetrics } from './metrics.ts';
+import { consentRoutes } from './routes/consent.ts';
+import { healthRoutes } from './routes/health.ts';
+import { keysRoutes } from './routes/keys.ts';
+import { receiptsRoutes } from './routes/receipts.ts';
+import { widgetRoutes } from './routes/widget.ts';
+
+/** Builds the app. `deps.metrics` is created when absent and is the registry `/metrics` exposes. */
+export function createApp(input: AppDeps): Hono<AppEnv> {
+  const deps: AppDeps = { ...input, metrics: input.metrics ?? createMetrics() };
+  const { config } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.use(
+    '*',
+    observe({
+      logger: deps.logger,
+      metrics: deps.metrics as NonNullable<AppDeps['metrics']>,
+      trustProxy: config.trustProxy,
+    }),
+  );
+  app.use('*', securityHeaders({ hsts: config.publicUrl?.startsWith('https:') ?? false }));
+  app.use(
+    '*',
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        problemResponse(
+          c,
+          new HttpProblem(405, 'method-not-allowed', undefined, {}, { Allow: methods.join(', ') }),
+        ),
+    }),
+  );
+  app.use('/v1/*', cors(config));
+  app.use('/assenso*', cors(config, { methods: ['GET', 'HEAD', 'OPTIONS'], headers: [] }));
+  if (config.rateLimit !== false) {
+    const repo = createRateLimitRepo(deps.db);
+    const { windowSeconds, receipts, reads } = config.rateLimit;
+    const writes = rateLimit({ repo, now: deps.now, bucket: 'receipts', limit: receipts, windowSeconds });
+    const others = rateLimit({ repo, now: deps.now, bucket: 'reads', limit: reads, windowSeconds });
+    app.on('POST', '/v1/*', writes);
+    app.on(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'], '/v1/*', others);
+  }
+
+  app.route('/', healthRoutes(deps));
+  app.route('/', keysRoutes(deps));
+  app.route('/', receiptsRoutes(deps));
+  app.route('/', consentRoutes(deps));
+  app.route('/', widgetRoutes(deps));
+
+  app.notFound((c) => problemResponse(c, new HttpProblem(404, 'not-found', `No resource at ${c.req.path}`)));
+  app.onError((err, c) => {
+    if (err instanceof HttpProblem) return problemResponse(c, err);
+    (c.get('log') ?? deps.logger).error({ err }, 'unhandled error');
+    return c.body(null, 500);
+  });
+  return app;
+}

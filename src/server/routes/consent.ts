@@ -1,0 +1,35 @@
+/**
+ * @module
+ * `GET /v1/consent?site=&device=`: the latest decision the server knows for a device, merged per category
+ * (the device's newest choice wins).
+ */
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import type { ConsentStateResponse } from '../../protocol/api.ts';
+import { DeviceIdSchema, SiteIdSchema } from '../../protocol/receipt.ts';
+import { findSite } from '../config.ts';
+import { deviceChoices, receiptSubject } from '../db/receipts-repo.ts';
+import type { AppDeps, AppEnv } from '../deps.ts';
+import { HttpProblem } from '../errors.ts';
+import { decisionOf } from '../services/device-choices.ts';
+
+const QuerySchema = v.object({ site: SiteIdSchema, device: DeviceIdSchema });
+
+export function consentRoutes(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get('/v1/consent', async (c) => {
+    const query = v.safeParse(QuerySchema, c.req.query());
+    if (!query.success)
+      throw new HttpProblem(400, 'invalid-request', 'Expected ?site=<site id>&device=<device id>', {
+        errors: query.issues.map((i) => `${v.getDotPath(i) ?? '(query)'}: ${i.message}`),
+      });
+    const { site, device } = query.output;
+    if (!findSite(deps.config, site))
+      throw new HttpProblem(404, 'unknown-site', `No site ${site} on this server`);
+    const decision = decisionOf(await deviceChoices(deps.db, site, device));
+    const subjectId = decision ? await receiptSubject(deps.db, decision.receiptId) : null;
+    c.header('Cache-Control', 'no-store');
+    return c.json({ siteId: site, deviceId: device, subjectId, decision } satisfies ConsentStateResponse);
+  });
+  return app;
+}

@@ -1,0 +1,57 @@
+/**
+ * @module
+ * A receipt as the server commits it: the leaf entry `{ receipt, receivedAt }` in canonical JSON, its RFC 9162
+ * leaf hash and the server's Ed25519 signature over the entry's bytes (docs/protocol.md, "Signatures").
+ */
+import { createHash } from 'node:crypto';
+import type { SignedReceipt } from '../../protocol/api.ts';
+import { canonicalJson } from '../../protocol/canonical.ts';
+import type { Receipt } from '../../protocol/receipt.ts';
+import type { ReceiptRow } from '../db/receipts-repo.ts';
+import type { Keyring } from '../log/keys.ts';
+
+/** Hex SHA-256 of 0x00 || utf8(entry): the leaf hash of RFC 9162 §2.1.1. */
+export function leafHashOf(entry: string): string {
+  return createHash('sha256')
+    .update(Buffer.from([0]))
+    .update(entry, 'utf8')
+    .digest('hex');
+}
+
+/** Builds the row to commit for a validated receipt received at `receivedAt`, signed with the current key. */
+export function buildReceiptRow(receipt: Receipt, receivedAt: number, keyring: Keyring): ReceiptRow {
+  const entry = canonicalJson({ receipt, receivedAt });
+  const { kid, sig } = keyring.sign(new TextEncoder().encode(entry));
+  return {
+    receiptId: receipt.receiptId,
+    siteId: receipt.siteId,
+    deviceId: receipt.deviceId,
+    subjectId: null,
+    method: receipt.method,
+    collectedAt: receipt.collectedAt,
+    receivedAt,
+    entry,
+    leafHash: leafHashOf(entry),
+    kid,
+    sig,
+    leafIndex: null,
+  };
+}
+
+/** The signed receipt handed back to the device, from a committed row. */
+export function signedReceiptOf(row: ReceiptRow): SignedReceipt {
+  const { receipt, receivedAt } = JSON.parse(row.entry) as { receipt: Receipt; receivedAt: number };
+  const signed: SignedReceipt = {
+    receipt,
+    receivedAt,
+    leafHash: row.leafHash,
+    signature: { alg: 'Ed25519', kid: row.kid, sig: row.sig },
+  };
+  if (row.leafIndex !== null) signed.leafIndex = row.leafIndex;
+  return signed;
+}
+
+/** The receipt part of a stored entry, canonical: what "the same body" means for idempotency. */
+export function storedReceiptCanonical(row: ReceiptRow): string {
+  return canonicalJson((JSON.parse(row.entry) as { receipt: unknown }).receipt);
+}
