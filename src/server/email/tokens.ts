@@ -3,7 +3,8 @@
  * Email-link tokens: server-signed (HMAC-SHA256), scoped to one subject, one site and one action, expiring.
  *
  * Wire form: `<payload>.<mac>`, both base64url; the payload is the compact JSON
- * `{ k: kid, s: site, u: subject, a: action, i: issued (s), x: expires (s), l?: language, n?: nonce }` and the
+ * `{ k: kid, s: site, u: subject, a: action, i: issued (s), x: expires (s), l?: language, n?: nonce,
+ * p?: purposes }` and the
  * MAC is HMAC-SHA256 over the payload text with the key `k`. URL-safe as is (no padding, no `+` or `/`).
  * Retiring a key (see link-keys.ts) revokes every token it signed: they fail with `TokenKeyRevoked`.
  */
@@ -47,6 +48,8 @@ export interface LinkClaims {
   language?: string;
   /** One-time nonce (erasure confirmations): the service records its use. */
   nonce?: string;
+  /** Purposes the link is limited to (an unsubscribe link for one list); absent: every purpose. */
+  purposes?: string[];
 }
 
 /** Base of every token failure; `code` is the problem code the HTTP layer answers with. */
@@ -91,6 +94,7 @@ export interface IssueInput {
   ttlMs: number;
   language?: string;
   nonce?: string;
+  purposes?: string[];
 }
 
 export interface VerifyExpectation {
@@ -134,6 +138,7 @@ export function createLinkTokens(deps: { keys: LinkKeySource; now: () => number 
       };
       if (input.language) body.l = input.language;
       if (input.nonce) body.n = input.nonce;
+      if (input.purposes?.length) body.p = input.purposes;
       const payload = Buffer.from(JSON.stringify(body)).toString('base64url');
       return `${payload}.${mac(key, payload).toString('base64url')}`;
     },
@@ -159,7 +164,7 @@ export function createLinkTokens(deps: { keys: LinkKeySource; now: () => number 
       // Only a genuine token learns that its key was retired: forgeries stay "invalid".
       if (key.retiredAt !== undefined && key.retiredAt <= deps.now())
         throw new TokenKeyRevoked('the link was revoked');
-      const { s, u, a, i, x, l, n } = body;
+      const { s, u, a, i, x, l, n, p } = body;
       const action = typeof a === 'string' ? CODE_ACTION[a] : undefined;
       if (
         typeof s !== 'string' ||
@@ -183,6 +188,7 @@ export function createLinkTokens(deps: { keys: LinkKeySource; now: () => number 
         expiresAt: x * 1000,
         ...(typeof l === 'string' ? { language: l } : {}),
         ...(typeof n === 'string' ? { nonce: n } : {}),
+        ...(Array.isArray(p) && p.every((x) => typeof x === 'string') ? { purposes: p as string[] } : {}),
       };
     },
   };
