@@ -30,16 +30,23 @@
  * - `axe(page)` runs axe-core (read from node_modules) in the page and returns its violations. On pages
  *   under the strict CSP, open them in a context with `bypassCSP: true` to audit.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import pg from 'pg';
 import { type Browser, chromium, type LaunchOptions, type Page } from 'playwright-core';
 import { ensureChromium } from '../scripts/chromium.mjs';
 import { createDemoServer, ROOT } from '../scripts/demo-server.mjs';
+import type { startReceiptServer } from '../scripts/receipt-server.mjs';
 
 export { ROOT };
+export {
+  createPostgresDatabase,
+  freePort,
+  POSTGRES_URL,
+  startReceiptServer,
+} from '../scripts/receipt-server.mjs';
+
+/** A running `assenso serve` (see scripts/receipt-server.mjs): url, kill(), restart(), terminate(), stop(). */
+export type ReceiptServer = Awaited<ReturnType<typeof startReceiptServer>>;
 
 /** The flags every run uses: no sandbox (root in CI), no GPU, no traffic of Chromium's own. */
 export const CHROMIUM_ARGS = [
@@ -162,42 +169,6 @@ export function formatViolations(violations: AxeViolation[]): string {
       (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`,
     )
     .join('\n');
-}
-
-/** A free TCP port on loopback (the kernel picks it; we release it just before the child binds it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** The PostgreSQL the e2e tests use (same as test/helpers/databases.ts). */
-export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** Creates an empty PostgreSQL database; returns its URL and a function that drops it. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `assenso_e2e_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: POSTGRES_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
 }
 
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */

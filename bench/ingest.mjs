@@ -1,0 +1,194 @@
+// Receipt-server ingest (issue 3): autocannon on loopback against `assenso serve` on PGlite and on
+// PostgreSQL, one receipt per request and batches of 20, each receipt with a fresh id (setupRequest), against
+// a bare Node HTTP server that parses the JSON and answers 201, all in the same run. Two runs per target:
+// "max" (closed loop, N connections: the request rate it sustains) and "rated" (open loop at 30% of the bare
+// server's rate: the p99 a site sees at that load). Afterwards every receipt acknowledged as stored must be
+// in the database. Bounded: each run lasts `seconds`.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { freePort, startReceiptServer } from '../scripts/receipt-server.mjs';
+
+const ORIGIN = 'http://127.0.0.1:9';
+const SITE = 'bench';
+const NOTICE = `sha256:${'ab'.repeat(32)}`;
+
+// Bodies are built by string concatenation from one serialised template, each receipt id and device id made
+// unique by a counter: generating them must cost the load generator far less than the servers' work, or the
+// baseline would measure autocannon instead of the bare server.
+const RUN = randomBytes(4).toString('hex');
+let counter = 0;
+const hex12 = (n) => n.toString(16).padStart(12, '0');
+
+function receiptJson(now) {
+  const n = counter++;
+  return JSON.stringify({
+    schema: 'assenso.receipt/1',
+    receiptId: `${RUN}-0000-4000-8000-${hex12(n)}`,
+    siteId: SITE,
+    deviceId: `${RUN}${'0'.repeat(12)}${hex12(n)}`,
+    collectedAt: now,
+    revision: '2026-01',
+    noticeHash: NOTICE,
+    language: 'it',
+    method: 'banner-accept-all',
+    categories: { necessary: true, analytics: true, marketing: false },
+    services: { matomo: true, youtube: false },
+    expiresAt: now + 182 * 86_400_000,
+    previousReceiptId: null,
+  });
+}
+
+function batchBody(size) {
+  const now = Date.now();
+  const items = [];
+  for (let i = 0; i < size; i++) items.push(receiptJson(now));
+  return `{"receipts":[${items.join(',')}]}`;
+}
+
+/** One autocannon run; `tally` counts per-receipt outcomes from the answers. */
+function run({ url, size, seconds, connections, rate }) {
+  const tally = { stored: 0, other: 0, bad: 0 };
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `${url}/v1/receipts`,
+        connections,
+        duration: seconds,
+        ...(rate ? { overallRate: rate } : {}),
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', origin: ORIGIN },
+            setupRequest(req) {
+              return { ...req, body: batchBody(size) };
+            },
+            onResponse(status, body) {
+              if (status < 200 || status > 299) {
+                tally.bad += size;
+                return;
+              }
+              try {
+                const results = JSON.parse(body).results;
+                if (!Array.isArray(results)) return; // the bare server
+                for (const r of results) r.outcome === 'stored' ? tally.stored++ : tally.other++;
+              } catch {
+                tally.bad += size;
+              }
+            },
+          },
+        ],
+      },
+      (err, result) => {
+        if (err) return reject(err);
+        resolve({
+          size,
+          connections,
+          targetRate: rate ?? null,
+          rps: result.requests.average,
+          receiptsPerSecond: result.requests.average * size,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          requests: result.requests.total,
+          non2xx: result.non2xx,
+          errors: result.errors + result.timeouts,
+          tally,
+        });
+      },
+    );
+  });
+}
+
+async function startBare() {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [new URL('./bare-server.mjs', import.meta.url).pathname, String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise((resolve, reject) => {
+    child.stdout.once('data', resolve);
+    child.once('exit', () => reject(new Error('bare server exited')));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function countStored(server) {
+  if (server.driver === 'postgres') {
+    const c = new pg.Client({ connectionString: server.databaseUrl });
+    await c.connect();
+    try {
+      const r = await c.query('SELECT count(*)::int AS n FROM receipts WHERE site_id = $1', [SITE]);
+      return r.rows[0].n;
+    } finally {
+      await c.end();
+    }
+  }
+  // PGlite holds its directory exclusively: stop the server, then open the directory ourselves.
+  await server.terminate();
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create({ dataDir: server.dataDir });
+  try {
+    const r = await db.query('SELECT count(*)::int AS n FROM receipts WHERE site_id = $1', [SITE]);
+    return r.rows[0].n;
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * @param {{ seconds?: number, connections?: number, drivers?: ('pglite'|'postgres')[], log?: (s: string) => void }} o
+ */
+export async function benchIngest(o = {}) {
+  const seconds = o.seconds ?? 10;
+  const connections = o.connections ?? 10;
+  const log = o.log ?? console.log;
+  const sizes = [1, 20];
+  const out = { seconds, connections, bare: {}, drivers: {} };
+
+  const bare = await startBare();
+  try {
+    for (const size of sizes) {
+      await run({ url: bare.url, size, seconds: 2, connections }); // warm-up
+      out.bare[size] = await run({ url: bare.url, size, seconds, connections });
+      log(`  bare, batch ${size}: ${out.bare[size].rps.toFixed(0)} req/s, p99 ${out.bare[size].p99} ms`);
+    }
+  } finally {
+    await bare.stop();
+  }
+
+  for (const driver of o.drivers ?? ['pglite', 'postgres']) {
+    const server = await startReceiptServer({ driver, sites: [{ id: SITE, origins: [ORIGIN] }] });
+    const d = { runs: {}, acknowledged: 0, committed: 0 };
+    out.drivers[driver] = d;
+    try {
+      for (const size of sizes) {
+        const warm = await run({ url: server.url, size, seconds: 2, connections });
+        const max = await run({ url: server.url, size, seconds, connections });
+        const rate = Math.max(1, Math.ceil(0.3 * out.bare[size].rps));
+        const rated = await run({ url: server.url, size, seconds, connections, rate });
+        for (const r of [warm, max, rated]) d.acknowledged += r.tally.stored;
+        d.runs[size] = { max, rated };
+        log(
+          `  ${driver}, batch ${size}: max ${max.rps.toFixed(0)} req/s (p99 ${max.p99} ms); ` +
+            `at ${rate} req/s: ${rated.rps.toFixed(0)} req/s, p99 ${rated.p99} ms`,
+        );
+      }
+      d.committed = await countStored(server);
+      log(`  ${driver}: ${d.acknowledged} receipts acknowledged as stored, ${d.committed} in the database`);
+    } finally {
+      await server.stop();
+    }
+  }
+  return out;
+}
