@@ -1,0 +1,23 @@
+import { toHex } from '../protocol/canonical.ts';
+import type { Clock } from './types.ts';
+
+/** The real clock. Tests inject their own (see ConsentDeps.clock). */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as number),
+};
+
+const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+
+/** A UUID v4. `crypto.randomUUID` exists only in secure contexts; getRandomValues everywhere. */
+export const newReceiptId = (): string => {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = random(16);
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  return toHex(b).replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+};
+
+/** A device id: 128 random bits as 32 hex digits, never derived from the browser's traits. */
+export const newDeviceId = (): string => toHex(random(16));

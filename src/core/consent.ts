@@ -1,0 +1,277 @@
+import { newDeviceId, newReceiptId, systemClock } from './clock.ts';
+import { resolveConfig } from './config.ts';
+import { createCookieMirror } from './cookie-mirror.ts';
+import { decide, evaluate, readDecision, services } from './decision.ts';
+import { announce, createEmitter, report } from './events.ts';
+import { clearServiceData, createGating } from './gating.ts';
+import { createOutbox } from './outbox.ts';
+import { buildReceipt, defaultNotice } from './receipt.ts';
+import { createConsentMode, gpcCategories, gpcSignal } from './signals.ts';
+import { createStorage } from './storage.ts';
+import { createTabs, type TabMessage } from './tabs.ts';
+import { createTransport } from './transport.ts';
+import type {
+  ChangeSource,
+  Choices,
+  ConsentController,
+  ConsentDeps,
+  ConsentState,
+  Decision,
+  EventMap,
+  Method,
+  SaveInput,
+  View,
+} from './types.ts';
+
+type Device = { id: string; last: string | null };
+
+/**
+ * The consent controller. Construction is pure (validates the config, nothing else); `start()` reads the
+ * cookie mirror synchronously and applies it, then reconciles with IndexedDB and flushes the outbox.
+ *
+ * @example
+ * const consent = createConsent({ siteId: 'shop', categories: [...] });
+ * consent.start();
+ * consent.on('change', ({ granted }) => console.log(granted.categories));
+ */
+export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentController {
+  const cfg = resolveConfig(input);
+  const clock = deps.clock ?? systemClock;
+  const newId = deps.newId ?? newReceiptId;
+  const events = createEmitter<EventMap>();
+  const subs = new Set<(s: ConsentState) => void>();
+  const allServices = services(cfg);
+  const win = globalThis.window as Window | undefined;
+  let gpc: string[] = [];
+  let state: ConsentState = {
+    started: false,
+    decision: null,
+    ...evaluate(cfg, null, 0, []),
+    prompt: null,
+    gpc: { active: false, categories: [] },
+    view: 'none',
+  };
+  let ready: Promise<void> | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  let parts: ReturnType<typeof init> | undefined;
+  const off: (() => void)[] = [];
+
+  const setState = (patch: Partial<ConsentState>) => {
+    const view = state.view;
+    state = { ...state, ...patch };
+    for (const fn of [...subs])
+      try {
+        fn(state);
+      } catch (e) {
+        report('subscriber threw', e);
+      }
+    if (state.view !== view) events.emit('view', state.view);
+  };
+
+  /** Applies a decision (or none): state, revocation clean-up, gating, Consent Mode, events. */
+  const apply = (d: Decision | null, source: ChangeSource) => {
+    const p = parts!;
+    const previous = state.decision;
+    const before = state.granted;
+    const { granted, prompt } = evaluate(cfg, d, clock.now(), gpc);
+    setState({
+      decision: d,
+      granted,
+      prompt,
+      view: prompt ? (state.view === 'none' ? 'banner' : state.view) : 'none',
+    });
+    const lost = (o: Choices, n: Choices) => Object.keys(o).filter((id) => o[id] && !n[id]);
+    const revoked = {
+      categories: lost(before.categories, granted.categories),
+      services: lost(before.services, granted.services),
+    };
+    for (const s of allServices) if (revoked.services.includes(s.id)) clearServiceData(s);
+    if (revoked.services.length || revoked.categories.length) events.emit('revoke', revoked);
+    p.gating.apply();
+    if (d || previous) {
+      p.mode.update(granted.categories);
+      const change = { decision: d, previous, granted, source };
+      events.emit('change', change);
+      if (win) announce(win, change);
+    }
+  };
+
+  /** Builds the effectful parts; called once, from start(). */
+  function init() {
+    const storage = deps.storage ?? createStorage(cfg.siteId);
+    const send = cfg.endpoint
+      ? createTransport(cfg.endpoint, deps.fetch ?? fetch.bind(globalThis), clock.now)
+      : null;
+    return {
+      storage,
+      mirror: createCookieMirror(cfg),
+      mode: createConsentMode(cfg),
+      gating: createGating({
+        cfg,
+        has,
+        allow: (id) => void allowService(id),
+        text: deps.text,
+        nonce: deps.nonce,
+      }),
+      tabs: createTabs(`assenso:${deps.channel ?? cfg.siteId}`, (m: TabMessage) => {
+        const d = m.type === 'decision' ? readDecision(m.decision) : null;
+        if (m.type === 'reset' || (d && d.receiptId !== state.decision?.receiptId)) apply(d, 'tab');
+      }),
+      outbox: createOutbox({
+        store: storage.outbox,
+        send,
+        clock,
+        random: deps.random ?? Math.random,
+        lock: `assenso-outbox:${cfg.siteId}`,
+        emit: events.emit,
+        locks: globalThis.navigator?.locks,
+      }),
+    };
+  }
+
+  function start(): Promise<void> {
+    if (ready) return ready;
+    try {
+      parts = init();
+      const p = parts;
+      const active = deps.gpc ?? gpcSignal();
+      gpc = gpcCategories(cfg, active);
+      // Consent Mode: `default` before any tag can read it, then the stored decision at once.
+      p.mode.default();
+      state = { ...state, started: true, gpc: { active: active && cfg.gpc, categories: gpc } };
+      const fromCookie = p.mirror.read();
+      apply(fromCookie, 'storage');
+      p.gating.observe();
+      events.emit('ready', state);
+      const on = (t: string, fn: () => void) => {
+        win?.addEventListener(t, fn);
+        off.push(() => win?.removeEventListener(t, fn));
+      };
+      on('online', () => void p.outbox.flush(true));
+      on('pagehide', () => p.outbox.beacon());
+      ready = (async () => {
+        // IndexedDB is the record; the cookie may be newer (another subdomain, the server) or gone (Safari ITP).
+        const stored = readDecision(await p.storage.state.get('decision'));
+        if (stored?.receiptId !== fromCookie?.receiptId) {
+          if (stored && (!fromCookie || stored.decidedAt > fromCookie.decidedAt)) {
+            p.mirror.write(stored, clock.now());
+            apply(stored, 'storage');
+          } else if (fromCookie) await p.storage.state.set('decision', fromCookie);
+        }
+        void p.outbox.flush();
+      })().catch((error) => events.emit('error', { where: 'start', error }));
+    } catch (error) {
+      report('start failed', error);
+      ready = Promise.resolve();
+    }
+    queue = ready;
+    return ready;
+  }
+
+  const device = async (): Promise<Device> => {
+    const s = parts!.storage.state;
+    const d = (await s.get<Device>('device')) ?? {
+      id: state.decision?.deviceId ?? newDeviceId(),
+      last: null,
+    };
+    return { id: d.id, last: d.last ?? state.decision?.receiptId ?? null };
+  };
+
+  /** Serialised: each decision chains to the previous receipt. Resolves once the receipt is queued. */
+  const make = (choice: Pick<SaveInput, 'categories' | 'services'>, method: Method): Promise<Decision> => {
+    start();
+    const run = queue.then(async () => {
+      const p = parts!;
+      const now = clock.now();
+      const dev = await device();
+      const d = decide(cfg, state.decision, {
+        ...choice,
+        method,
+        now,
+        receiptId: newId(),
+        deviceId: dev.id,
+        gpc: state.gpc.active,
+      });
+      try {
+        const notice = deps.getNotice?.() ?? defaultNotice(cfg);
+        await p.outbox.add(await buildReceipt(d, cfg.siteId, notice, dev.last));
+      } catch (error) {
+        // No receipt (e.g. no crypto.subtle outside a secure context): the decision still holds.
+        report('receipt could not be built', error);
+        events.emit('error', { where: 'receipt', error });
+      }
+      await p.storage.state.set('decision', d);
+      await p.storage.state.set('device', { id: dev.id, last: d.receiptId });
+      p.mirror.write(d, now);
+      apply(d, 'local');
+      p.tabs.post({ type: 'decision', decision: d });
+      void p.outbox.flush();
+      return d;
+    });
+    queue = run.catch(() => {});
+    return run;
+  };
+
+  const all = (v: boolean) => {
+    const out: Choices = {};
+    for (const c of cfg.categories) if (!c.required) out[c.id] = v && !gpc.includes(c.id);
+    return out;
+  };
+
+  function has(id: string) {
+    return state.granted.categories[id] ?? state.granted.services[id] ?? false;
+  }
+  function allowService(id: string) {
+    const isCat = cfg.categories.some((c) => c.id === id);
+    return make(isCat ? { categories: { [id]: true } } : { services: { [id]: true } }, 'service');
+  }
+
+  return {
+    config: cfg,
+    start,
+    getState: () => state,
+    subscribe(fn) {
+      subs.add(fn);
+      return () => void subs.delete(fn);
+    },
+    acceptAll: () => make({ categories: all(true) }, 'accept-all'),
+    rejectAll: () => make({ categories: all(false) }, 'reject-all'),
+    close: () => make({ categories: all(false) }, 'close'),
+    save: (i) => make(i, i.method ?? 'preferences'),
+    allowService,
+    has,
+    open(view: View = 'preferences') {
+      setState({ view });
+    },
+    hide() {
+      setState({ view: state.prompt ? 'banner' : 'none' });
+    },
+    on: events.on,
+    async reset() {
+      start();
+      const run = queue.then(async () => {
+        const p = parts!;
+        await p.storage.state.del('decision');
+        p.mirror.clear();
+        apply(null, 'local');
+        p.tabs.post({ type: 'reset' });
+      });
+      queue = run.catch(() => {});
+      return run;
+    },
+    async receipts() {
+      await start();
+      return parts!.outbox.log();
+    },
+    async flush() {
+      await start();
+      return parts!.outbox.flush(true);
+    },
+    destroy() {
+      parts?.gating.disconnect();
+      parts?.tabs.close();
+      parts?.outbox.stop();
+      for (const f of off.splice(0)) f();
+    },
+  };
+}

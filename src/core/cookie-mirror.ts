@@ -1,0 +1,117 @@
+import { readDecision } from './decision.ts';
+import { DECISION_FORMAT, type Choices, type Decision, type ResolvedConfig } from './types.ts';
+
+/**
+ * The first-party cookie that mirrors the decision, so that start-up can decide synchronously and the
+ * site's backend can read it. Format (docs/cookie.md): an application/x-www-form-urlencoded string
+ * `v=1&r=<revision>&t=<decidedAt>&x=<expiresAt>&m=<method>&id=<receiptId>&d=<deviceId>&g=<0|1>
+ * &c=<category>:<0|1>:<expiry>.…&s=<service>:<0|1>.…` where `s` lists only services whose choice differs
+ * from their category's.
+ */
+
+export function encodeDecision(d: Decision, cfg: ResolvedConfig): string {
+  const cat = new Map(cfg.categories.flatMap((c) => c.services.map((s) => [s.id, c.id])));
+  const list = (o: Choices, f: (id: string) => string) =>
+    Object.keys(o)
+      .map((id) => `${id}:${+o[id]!}${f(id)}`)
+      .join('.');
+  const svc: Choices = {};
+  for (const [id, v] of Object.entries(d.services)) if (v !== d.categories[cat.get(id)!]) svc[id] = v;
+  return new URLSearchParams({
+    v: `${d.format}`,
+    r: d.revision,
+    t: `${d.decidedAt}`,
+    x: `${d.expiresAt}`,
+    m: d.method,
+    id: d.receiptId,
+    d: d.deviceId,
+    g: `${+d.gpc}`,
+    c: list(d.categories, (id) => (d.expiries[id] ? `:${d.expiries[id]}` : '')),
+    s: list(svc, () => ''),
+  }).toString();
+}
+
+/** Parses a cookie value; anything unexpected is null (no decision). */
+export function decodeDecision(raw: string, cfg: ResolvedConfig): Decision | null {
+  try {
+    const p = new URLSearchParams(raw);
+    const categories: Choices = {};
+    const expiries: Record<string, number> = {};
+    const svc: Choices = {};
+    const each = (key: string, f: (id: string, v: boolean, x?: string) => void) => {
+      for (const e of (p.get(key) ?? '').split('.')) {
+        if (!e) continue;
+        const [id, v, x, extra] = e.split(':');
+        if (!id || (v !== '0' && v !== '1') || extra !== undefined) throw 0;
+        f(id, v === '1', x);
+      }
+    };
+    each('c', (id, v, x) => {
+      categories[id] = v;
+      if (x !== undefined) expiries[id] = Number(x);
+    });
+    each('s', (id, v) => {
+      svc[id] = v;
+    });
+    const services: Choices = {};
+    for (const c of cfg.categories)
+      for (const s of c.services) services[s.id] = svc[s.id] ?? categories[c.id] ?? false;
+    return readDecision({
+      format: Number(p.get('v')) === DECISION_FORMAT ? DECISION_FORMAT : -1,
+      revision: p.get('r'),
+      decidedAt: Number(p.get('t')),
+      expiresAt: Number(p.get('x')),
+      method: p.get('m'),
+      categories,
+      services,
+      expiries,
+      receiptId: p.get('id'),
+      deviceId: p.get('d'),
+      gpc: p.get('g') === '1',
+    });
+  } catch {
+    return null;
+  }
+}
+
+export interface CookieMirror {
+  read(): Decision | null;
+  /** `now` is the controller's clock: Max-Age is relative to it. */
+  write(d: Decision, now: number): void;
+  clear(): void;
+}
+
+/** Reads and writes the mirror on `document.cookie`; blocked cookies (sandboxed frames) fail soft. */
+export function createCookieMirror(cfg: ResolvedConfig, doc: Document = document): CookieMirror {
+  const { name, path, domain, sameSite } = cfg.cookie;
+  const secure = doc.location?.protocol === 'https:';
+  const put = (value: string, maxAge: number) => {
+    try {
+      doc.cookie =
+        `${name}=${value}; Max-Age=${maxAge}; Path=${path}${domain ? `; Domain=${domain}` : ''}` +
+        // SameSite=None is only accepted with Secure; on plain http fall back to Lax.
+        `; SameSite=${sameSite === 'None' && !secure ? 'Lax' : sameSite}${secure ? '; Secure' : ''}`;
+    } catch {}
+  };
+  return {
+    read() {
+      let best: Decision | null = null;
+      try {
+        // Several cookies of that name may be visible (another path or domain): the newest decision wins.
+        for (const part of doc.cookie.split(/;\s*/)) {
+          const eq = part.indexOf('=');
+          if (part.slice(0, eq) !== name) continue;
+          const d = decodeDecision(part.slice(eq + 1), cfg);
+          if (d && (!best || d.decidedAt > best.decidedAt)) best = d;
+        }
+      } catch {}
+      return best;
+    },
+    write(d, now) {
+      // Kept until the last category expires, so that stale choices can still prefill the banner.
+      const until = Math.max(d.expiresAt, ...Object.values(d.expiries));
+      put(encodeDecision(d, cfg), Math.max(1, Math.ceil((until - now) / 1000)));
+    },
+    clear: () => put('', 0),
+  };
+}

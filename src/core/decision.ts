@@ -1,0 +1,128 @@
+import { DEVICE_ID_PATTERN, METHODS, type Method, RECEIPT_ID_PATTERN } from '../protocol/ids.ts';
+import {
+  type Choices,
+  type ConsentState,
+  DECISION_FORMAT,
+  type Decision,
+  type ResolvedConfig,
+} from './types.ts';
+
+/** Pure decision logic: validation of stored data, staleness, and building a new decision. */
+
+const DAY = 86_400_000;
+const isChoices = (v: unknown): v is Choices =>
+  !!v && typeof v === 'object' && Object.values(v).every((b) => typeof b === 'boolean');
+const isTime = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
+
+export const services = (cfg: ResolvedConfig) => cfg.categories.flatMap((c) => c.services);
+const optional = (cfg: ResolvedConfig) => cfg.categories.filter((c) => !c.required);
+
+/**
+ * Reads a stored decision. Anything malformed, or of a format this version does not know (older formats
+ * would be migrated here; there are none yet; newer ones cannot be trusted), is NO decision, never consent.
+ */
+export function readDecision(x: unknown): Decision | null {
+  const d = x as Decision;
+  if (
+    !d ||
+    d.format !== DECISION_FORMAT ||
+    typeof d.revision !== 'string' ||
+    !isTime(d.decidedAt) ||
+    !isTime(d.expiresAt) ||
+    !(METHODS as readonly string[]).includes(d.method) ||
+    !isChoices(d.categories) ||
+    !isChoices(d.services) ||
+    !d.expiries ||
+    !Object.values(d.expiries).every(isTime) ||
+    !RECEIPT_ID_PATTERN.test(d.receiptId) ||
+    !DEVICE_ID_PATTERN.test(d.deviceId) ||
+    typeof d.gpc !== 'boolean'
+  )
+    return null;
+  return d;
+}
+
+/** What applies now, and whether (and why, and about what) the visitor must be asked. */
+export function evaluate(
+  cfg: ResolvedConfig,
+  d: Decision | null,
+  now: number,
+  gpc: string[],
+): Pick<ConsentState, 'granted' | 'prompt'> {
+  const ids = optional(cfg).map((c) => c.id);
+  let prompt: ConsentState['prompt'] = null;
+  let ask = ids;
+  if (!d) prompt = { reason: 'first-visit', categories: ids, previous: null };
+  else {
+    const previous = { categories: d.categories, services: d.services };
+    if (d.revision !== cfg.revision) prompt = { reason: 'revision', categories: ids, previous };
+    else {
+      // Expired, or new since the decision (a category added without a revision bump): ask only those.
+      ask = ids.filter((id) => !(id in d.categories) || (d.expiries[id] ?? d.expiresAt) <= now);
+      if (ask.length) prompt = { reason: 'expired', categories: ask, previous };
+    }
+  }
+  // GPC denies its categories, unless the visitor chose otherwise while sending GPC.
+  const off = new Set(d?.gpc ? ask : [...ask, ...gpc]);
+  const categories: Choices = {};
+  const svc: Choices = {};
+  for (const c of cfg.categories) {
+    categories[c.id] = c.required || (!off.has(c.id) && d?.categories[c.id] === true);
+    for (const s of c.services) svc[s.id] = c.required || (!off.has(c.id) && d?.services[s.id] === true);
+  }
+  return { granted: { categories, services: svc }, prompt };
+}
+
+export interface DecideInput {
+  categories?: Choices;
+  services?: Choices;
+  method: Method;
+  now: number;
+  receiptId: string;
+  deviceId: string;
+  gpc: boolean;
+}
+
+/**
+ * Builds the next decision from the previous one and what the visitor just chose. Categories named in the
+ * input get a fresh lifetime; the others keep their choice and expiry while those are still valid.
+ */
+export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInput): Decision {
+  const valid = prev?.revision === cfg.revision ? prev : null;
+  const keep = (id: string) => !!valid && id in valid.categories && (valid.expiries[id] ?? 0) > i.now;
+  const categories: Choices = {};
+  const services: Choices = {};
+  const expiries: Record<string, number> = {};
+  let expiresAt = Number.POSITIVE_INFINITY;
+  for (const c of cfg.categories) {
+    const named = i.categories && c.id in i.categories;
+    const kept = !named && keep(c.id);
+    categories[c.id] = c.required || (named ? !!i.categories![c.id] : kept && valid!.categories[c.id]!);
+    for (const s of c.services)
+      services[s.id] =
+        c.required ||
+        (i.services?.[s.id] ??
+          (named
+            ? categories[c.id]!
+            : kept
+              ? (valid!.services[s.id] ?? categories[c.id]!)
+              : categories[c.id]!));
+    if (!c.required) {
+      expiries[c.id] = kept ? valid!.expiries[c.id]! : i.now + c.lifetimeDays * DAY;
+      expiresAt = Math.min(expiresAt, expiries[c.id]!);
+    }
+  }
+  return {
+    format: DECISION_FORMAT,
+    revision: cfg.revision,
+    decidedAt: i.now,
+    expiresAt: Number.isFinite(expiresAt) ? expiresAt : i.now + cfg.lifetimeDays * DAY,
+    method: i.method,
+    categories,
+    services,
+    expiries,
+    receiptId: i.receiptId,
+    deviceId: i.deviceId,
+    gpc: i.gpc,
+  };
+}

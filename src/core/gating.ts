@@ -1,0 +1,210 @@
+import { report } from './events.ts';
+import type { ConsentDeps, Localized, ResolvedConfig, ResolvedService } from './types.ts';
+
+type Policy = { createScriptURL(s: string): unknown; createScript(s: string): unknown };
+type TT = { createPolicy(name: string, rules: Policy): Policy };
+
+// One per window by nature: a CSP `trusted-types assenso` without 'allow-duplicates' refuses a second
+// createPolicy('assenso'), so every controller of a window shares the first (null: refused by the CSP).
+const policies = new WeakMap<Window, Policy | null>();
+const ttPolicy = (win: Window) => {
+  const tt = (win as Window & { trustedTypes?: TT }).trustedTypes;
+  if (tt && !policies.has(win)) {
+    let p: Policy | null = null;
+    try {
+      // Only URLs and code the page author wrote in its own markup pass through here.
+      p = tt.createPolicy('assenso', { createScriptURL: (s) => s, createScript: (s) => s });
+    } catch (e) {
+      report('Trusted Types policy "assenso" is not allowed by the page CSP', e);
+    }
+    policies.set(win, p);
+  }
+  return policies.get(win) ?? null;
+};
+
+const pick = (t: Localized) => (typeof t === 'string' ? t : (Object.values(t)[0] ?? ''));
+const SCRIPTS = 'script[type="text/plain"][data-assenso]';
+const FRAMES = 'iframe[data-assenso]';
+
+export interface GatingOptions {
+  cfg: ResolvedConfig;
+  has(id: string): boolean;
+  allow(id: string): void;
+  text?: ConsentDeps['text'];
+  nonce?: string;
+  doc?: Document;
+}
+
+/**
+ * Runs `<script type="text/plain" data-assenso="id">` once consent for `id` (a category or service id) is
+ * granted, in document order, and holds `<iframe data-assenso="id" data-src>` behind a placeholder.
+ */
+export function createGating(o: GatingOptions) {
+  const doc = o.doc ?? document;
+  const win = doc.defaultView!;
+  const nonce =
+    o.nonce ??
+    ((doc.currentScript as HTMLScriptElement | null)?.nonce ||
+      doc.querySelector<HTMLScriptElement>('script[nonce]')?.nonce ||
+      '');
+  const queued = new WeakSet<Element>();
+  const holders = new WeakMap<Element, HTMLElement>();
+  const warned = new Set<string>();
+  const ids = new Set(o.cfg.categories.flatMap((c) => [c.id, ...c.services.map((s) => s.id)]));
+  let chain = Promise.resolve();
+  let observer: MutationObserver | undefined;
+
+  const key = (el: Element) => {
+    const id = el.getAttribute('data-assenso')!.trim();
+    if (!ids.has(id) && !warned.has(id)) {
+      warned.add(id);
+      console.warn(
+        `[assenso] <${el.localName} data-assenso="${id}">: not a configured category or service id; it stays blocked`,
+      );
+    }
+    return id;
+  };
+
+  /** Replaces the inert script by a live copy; resolves when an external one has loaded (or failed). */
+  const run = (old: HTMLScriptElement) =>
+    new Promise<void>((done) => {
+      if (!old.isConnected) return done();
+      const s = doc.createElement('script');
+      for (const a of old.attributes)
+        if (!/^(type|src|data-src|data-type|nonce)$/.test(a.name)) s.setAttribute(a.name, a.value);
+      const type = old.getAttribute('data-type');
+      if (type) s.type = type;
+      if (nonce) s.nonce = nonce;
+      const src = old.getAttribute('data-src') ?? old.getAttribute('src');
+      const p = ttPolicy(win);
+      try {
+        if (src) {
+          s.onload = s.onerror = () => done();
+          s.src = (p ? p.createScriptURL(src) : src) as string;
+        } else s.text = (p ? p.createScript(old.text) : old.text) as string;
+        old.replaceWith(s);
+        if (!src) done();
+      } catch (e) {
+        report(`gated script ${src ?? '(inline)'} could not run`, e);
+        done();
+      }
+    });
+
+  const placeholder = (frame: HTMLIFrameElement, id: string) => {
+    const svc = o.cfg.categories
+      .flatMap((c) => c.services)
+      .find(
+        (s) =>
+          s.id === id ||
+          (s.category === id && s.domains.some((d) => (frame.getAttribute('data-src') ?? '').includes(d))),
+      );
+    const cat = o.cfg.categories.find((c) => c.id === id);
+    const name = svc?.name ?? (cat ? pick(cat.title) : id);
+    const vars = { service: name, provider: svc?.provider ?? name };
+    const t = (k: 'placeholder.text' | 'placeholder.allow', def: string) => o.text?.(k, vars) ?? def;
+    const box = doc.createElement('div');
+    box.className = 'assenso-placeholder';
+    box.setAttribute('role', 'region');
+    box.setAttribute('aria-label', name);
+    for (const dim of ['width', 'height']) {
+      const v = frame.getAttribute(dim);
+      if (v) box.style.setProperty(dim, /^\d+$/.test(v) ? `${v}px` : v);
+    }
+    box.style.setProperty('max-width', '100%');
+    const p = doc.createElement('p');
+    p.textContent = t('placeholder.text', `${name} is blocked until you allow it. It may set cookies.`);
+    const b = doc.createElement('button');
+    b.type = 'button';
+    b.textContent = t('placeholder.allow', `Allow ${name}`);
+    b.addEventListener('click', () => o.allow(svc?.id ?? id));
+    box.append(p, b);
+    return box;
+  };
+
+  const frame = (f: HTMLIFrameElement) => {
+    const id = key(f);
+    const held = holders.get(f);
+    const src = f.getAttribute('data-src');
+    if (o.has(id)) {
+      held?.remove();
+      holders.delete(f);
+      f.hidden = false;
+      if (src && f.getAttribute('src') !== src) f.src = src;
+    } else {
+      // Revoked after loading: unload it. Never shown again until allowed.
+      if (src && f.hasAttribute('src')) f.removeAttribute('src');
+      if (!held?.isConnected) {
+        const box = placeholder(f, id);
+        holders.set(f, box);
+        f.before(box);
+      }
+      f.hidden = true;
+    }
+  };
+
+  /** Applies the current grants to the whole document. */
+  const scan = () => {
+    for (const s of doc.querySelectorAll<HTMLScriptElement>(SCRIPTS))
+      if (!queued.has(s) && o.has(key(s))) {
+        queued.add(s);
+        chain = chain.then(() => run(s));
+      }
+    for (const f of doc.querySelectorAll<HTMLIFrameElement>(FRAMES)) frame(f);
+    return chain;
+  };
+
+  return {
+    /** Runs what is now granted; the promise settles when the scripts queued so far have run. */
+    apply: scan,
+    /** Gates scripts and iframes added later (single-page apps). */
+    observe() {
+      observer ??= new MutationObserver((records) => {
+        if (records.some((r) => [...r.addedNodes].some((n) => n.nodeType === 1))) scan();
+      });
+      observer.observe(doc.documentElement, { childList: true, subtree: true });
+    },
+    disconnect: () => observer?.disconnect(),
+  };
+}
+
+/**
+ * Deletes a service's declared cookies (exact names and `prefix*` patterns) on every domain and path
+ * variant a script could have used, and its localStorage / sessionStorage keys.
+ */
+export function clearServiceData(s: ResolvedService, doc: Document = document) {
+  const win = doc.defaultView!;
+  const loc = doc.location;
+  const match = (pat: string, n: string) => (pat.endsWith('*') ? n.startsWith(pat.slice(0, -1)) : n === pat);
+  try {
+    const present = doc.cookie.split(/;\s*/).map((c) => c.split('=')[0]!);
+    const parts = loc.hostname.split('.');
+    // host-only (''), and each parent domain with and without the leading dot
+    const domains = [''];
+    for (let i = 0; i < parts.length - 1; i++)
+      domains.push(parts.slice(i).join('.'), `.${parts.slice(i).join('.')}`);
+    const paths = ['/'];
+    const segs = loc.pathname.split('/').filter(Boolean);
+    for (let i = 1; i <= segs.length; i++)
+      paths.push(`/${segs.slice(0, i).join('/')}`, `/${segs.slice(0, i).join('/')}/`);
+    const secure = loc.protocol === 'https:' ? '; Secure' : '';
+    for (const c of s.cookies) {
+      const names = c.name.endsWith('*') ? present.filter((n) => match(c.name, n)) : [c.name];
+      const ds = c.domain
+        ? [...domains, c.domain.replace(/^\./, ''), `.${c.domain.replace(/^\./, '')}`]
+        : domains;
+      const ps = c.path ? [...paths, c.path] : paths;
+      for (const n of names)
+        for (const d of ds)
+          for (const p of ps) doc.cookie = `${n}=; Max-Age=0; Path=${p}${d ? `; Domain=${d}` : ''}${secure}`;
+    }
+  } catch {}
+  for (const st of ['localStorage', 'sessionStorage'] as const) {
+    try {
+      const store = win[st];
+      for (let i = store.length; i--; ) {
+        const k = store.key(i)!;
+        if (s.storageKeys.some((p) => match(p, k))) store.removeItem(k);
+      }
+    } catch {}
+  }
+}

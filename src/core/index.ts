@@ -1,0 +1,46 @@
+export { newDeviceId, newReceiptId, systemClock } from './clock.ts';
+export { DEFAULT_CONSENT_MODE, DEFAULT_LIFETIME_DAYS, MAX_LIFETIME_DAYS, resolveConfig } from './config.ts';
+export { createConsent } from './consent.ts';
+export { createCookieMirror, decodeDecision, encodeDecision } from './cookie-mirror.ts';
+export { decide, evaluate, readDecision } from './decision.ts';
+export { clearServiceData } from './gating.ts';
+export { buildReceipt, defaultNotice } from './receipt.ts';
+export { consentModeState, gpcSignal } from './signals.ts';
+export { createKeyValueStore, createStorage } from './storage.ts';
+export type {
+  AssensoConfig,
+  CategoryConfig,
+  ChangeEvent,
+  ChangeSource,
+  Choices,
+  Clock,
+  ConsentController,
+  ConsentDeps,
+  ConsentModeConfig,
+  ConsentState,
+  CookieConfig,
+  CookieSpec,
+  Decision,
+  EventMap,
+  GoogleConsentType,
+  KeyValueStore,
+  Layout,
+  Localized,
+  Method,
+  NoticeSnapshot,
+  Prompt,
+  PromptReason,
+  Receipt,
+  ReceiptLog,
+  RejectedReceipt,
+  ResolvedCategory,
+  ResolvedConfig,
+  ResolvedService,
+  SaveInput,
+  ServiceConfig,
+  SignedReceipt,
+  Theme,
+  Unsubscribe,
+  View,
+} from './types.ts';
+export { DECISION_FORMAT } from './types.ts';

@@ -1,0 +1,192 @@
+import type { SignedReceipt } from '../protocol/api.ts';
+import { MAX_BATCH, MAX_BODY_BYTES } from '../protocol/api.ts';
+import type { Receipt } from '../protocol/receipt.ts';
+import type { Send } from './transport.ts';
+import type { Clock, EventMap, KeyValueStore, ReceiptLog, RejectedReceipt } from './types.ts';
+
+/** Backoff: full jitter over 1 s · 2^attempt, capped at 10 minutes (AWS "Exponential Backoff and Jitter"). */
+const BASE = 1000;
+const CAP = 600_000;
+/** Signed receipts kept on the device (newest); older ones remain provable on the server. */
+const KEEP = 100;
+
+export interface OutboxOptions {
+  store: KeyValueStore;
+  /** null: no endpoint configured, receipts stay on the device. */
+  send: Send | null;
+  clock: Clock;
+  random: () => number;
+  /** Web Locks name: one tab flushes at a time. */
+  lock: string;
+  emit<K extends keyof EventMap>(type: K, e: EventMap[K]): void;
+  locks?: LockManager;
+}
+
+const list = <T>(v: unknown): T[] => (Array.isArray(v) ? v : []);
+const bytes = (r: Receipt) => new TextEncoder().encode(JSON.stringify(r)).length + 1;
+
+/**
+ * The receipt outbox (IndexedDB). A receipt leaves the queue only when the server acknowledged its id
+ * (stored or duplicate: kept as the signed copy) or refused it for good (kept in the rejected list).
+ */
+export function createOutbox(o: OutboxOptions) {
+  const { store, clock } = o;
+  let attempt = 0;
+  let until = 0;
+  let timer: unknown;
+  let running: Promise<void> | null = null;
+  let again = false;
+  let maxBatch = MAX_BATCH;
+  let warned = false;
+  /** The queue as last read: pagehide has no time to read IndexedDB. */
+  let mem: Receipt[] = [];
+
+  const take = (q: Receipt[]) => {
+    const out: Receipt[] = [];
+    let size = 16; // {"receipts":[]}
+    for (const r of q) {
+      size += bytes(r);
+      if (out.length >= maxBatch || (out.length && size > MAX_BODY_BYTES)) break;
+      out.push(r);
+    }
+    return out;
+  };
+
+  const backoff = (retryAfter: number | null) => {
+    const delay = retryAfter ?? o.random() * Math.min(CAP, BASE * 2 ** attempt);
+    attempt++;
+    until = clock.now() + delay;
+    clock.clearTimeout(timer);
+    timer = clock.setTimeout(() => flush(), delay);
+  };
+
+  /** Handles the answer to one batch; returns whether anything left the queue. */
+  const settle = async (batch: Receipt[], res: Awaited<ReturnType<Send>>) => {
+    if (!res.ok && res.status === 413) {
+      // Too large: halve the batch; a single receipt that is too large can never be sent.
+      if (batch.length > 1) {
+        maxBatch = batch.length >> 1;
+        return true;
+      }
+      res = {
+        ok: true,
+        results: [
+          {
+            index: 0,
+            receiptId: batch[0]!.receiptId,
+            status: 413,
+            outcome: 'rejected',
+            problem: res.problem ?? { type: 'about:blank', title: 'Payload Too Large', status: 413 },
+          },
+        ],
+      };
+    }
+    if (!res.ok) {
+      if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429 && !warned) {
+        warned = true;
+        console.warn(
+          `[assenso] receipt endpoint answered ${res.status}; receipts are kept and retried`,
+          res.problem,
+        );
+      }
+      o.emit('error', { where: 'outbox', error: res.problem ?? res.status });
+      return false;
+    }
+    const acked: SignedReceipt[] = [];
+    const rejected: RejectedReceipt[] = [];
+    const done = new Set<string>();
+    for (const r of res.results) {
+      const rec = batch[r.index];
+      if (!rec || (r.receiptId && r.receiptId !== rec.receiptId)) continue;
+      if (r.outcome === 'rejected') {
+        if (r.status >= 500 || r.status === 429) continue; // transient for this item: keep it
+        rejected.push({ receipt: rec, problem: r.problem, at: clock.now() });
+      } else acked.push(r.signed);
+      done.add(rec.receiptId);
+    }
+    // Keep the proofs first, then drop from the queue: a crash in between only causes a duplicate send.
+    if (acked.length)
+      await store.update<SignedReceipt[]>('acked', (a) => {
+        const ids = new Set(acked.map((s) => s.receipt.receiptId));
+        return [...list<SignedReceipt>(a).filter((s) => !ids.has(s.receipt.receiptId)), ...acked].slice(
+          -KEEP,
+        );
+      });
+    if (rejected.length)
+      await store.update<RejectedReceipt[]>('rejected', (a) => [...list<RejectedReceipt>(a), ...rejected]);
+    await store.update<Receipt[]>(
+      'queue',
+      (q) => (mem = list<Receipt>(q).filter((r) => !done.has(r.receiptId))),
+    );
+    for (const s of acked) o.emit('acknowledged', s);
+    for (const r of rejected) {
+      console.warn(
+        `[assenso] receipt ${r.receipt.receiptId} was rejected and will not be resent:`,
+        r.problem,
+      );
+      o.emit('rejected', r);
+    }
+    return done.size > 0;
+  };
+
+  const pass = async () => {
+    for (;;) {
+      mem = list(await store.get('queue'));
+      const batch = take(mem);
+      if (!batch.length) {
+        attempt = 0;
+        return;
+      }
+      const res = await o.send!(batch, true);
+      if (!(await settle(batch, res))) return backoff(res.ok ? null : res.retryAfter);
+      attempt = 0;
+    }
+  };
+
+  /** Sends the queue. Waits for any backoff unless forced (`online`); one flush per tab, one tab at a time. */
+  function flush(force = false): Promise<void> {
+    if (!o.send || (!force && clock.now() < until)) return Promise.resolve();
+    if (force) until = 0;
+    if (running) {
+      again = true;
+      return running;
+    }
+    const locked = o.locks ? o.locks.request(o.lock, { ifAvailable: true }, (l) => l && pass()) : pass();
+    running = locked
+      .catch((error) => o.emit('error', { where: 'outbox', error }))
+      .then(() => {
+        running = null;
+        if (again) {
+          again = false;
+          return flush();
+        }
+      });
+    return running;
+  }
+
+  return {
+    /** Resolves once the receipt is stored in the outbox (before the UI may say "saved"). */
+    async add(r: Receipt) {
+      await store.update<Receipt[]>('queue', (q) => (mem = [...list<Receipt>(q), r]));
+      o.emit('queued', r);
+    },
+    flush,
+    /** On pagehide: one keepalive request with what is queued, unless a flush is already in flight. */
+    beacon() {
+      const batch = take(mem);
+      if (o.send && !running && batch.length)
+        o.send(batch, true).then(
+          (res) => settle(batch, res),
+          () => {},
+        );
+    },
+    async log(): Promise<ReceiptLog> {
+      return {
+        acknowledged: list(await store.get('acked')),
+        pending: list(await store.get('queue')),
+        rejected: list(await store.get('rejected')),
+      };
+    },
+    stop: () => clock.clearTimeout(timer),
+  };
+}

@@ -1,0 +1,89 @@
+import { createStore, del, get, set, update } from 'idb-keyval';
+import type { KeyValueStore } from './types.ts';
+
+/** What the store may use; tests pass a partial one to simulate blocked storage. */
+export interface StorageEnv {
+  indexedDB?: unknown;
+  localStorage?: Storage;
+}
+
+type Layer = () => KeyValueStore;
+
+/**
+ * A key–value store that degrades instead of throwing: IndexedDB (its own database, as idb-keyval allows
+ * one object store per database) → localStorage (keys prefixed with the database name) → memory.
+ * A layer that fails once (private mode, blocked storage, quota) is left for the next one for good.
+ */
+export function createKeyValueStore(name: string, env: StorageEnv = globalThis): KeyValueStore {
+  const idb: Layer = () => {
+    if (!env.indexedDB) throw 0;
+    const s = createStore(name, 'kv');
+    return {
+      get: (k) => get(k, s),
+      set: (k, v) => set(k, v, s),
+      del: (k) => del(k, s),
+      update: (k, fn) => update(k, fn, s),
+    };
+  };
+  const local: Layer = () => {
+    const ls = env.localStorage!;
+    const p = `${name}:`;
+    const read = (k: string) => {
+      const raw = ls.getItem(p + k);
+      try {
+        return raw == null ? undefined : JSON.parse(raw);
+      } catch {
+        return undefined; // corrupt data reads as absent, it must not switch layers
+      }
+    };
+    const write = (k: string, v: unknown) => ls.setItem(p + k, JSON.stringify(v));
+    ls.setItem(`${p}?`, '1'); // throws here when storage is blocked or full
+    ls.removeItem(`${p}?`);
+    return {
+      get: async (k) => read(k),
+      set: async (k, v) => write(k, v),
+      del: async (k) => ls.removeItem(p + k),
+      update: async (k, fn) => write(k, fn(read(k))),
+    };
+  };
+  const memory: Layer = () => {
+    const m = new Map<string, unknown>();
+    return {
+      get: async (k) => structuredClone(m.get(k)) as never,
+      set: async (k, v) => void m.set(k, structuredClone(v)),
+      del: async (k) => void m.delete(k),
+      update: async (k, fn) => void m.set(k, structuredClone(fn(m.get(k) as never))),
+    };
+  };
+  const layers = [idb, local, memory];
+  let cur: KeyValueStore | undefined;
+  const run =
+    <A extends unknown[], R>(op: (s: KeyValueStore, ...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      for (;;) {
+        try {
+          cur ??= layers[0]!();
+          return await op(cur, ...a);
+        } catch (e) {
+          // memory never fails but a caller's updater may: rethrow that instead of looping
+          if (layers.length === 1) throw e;
+          layers.shift();
+          cur = undefined;
+        }
+      }
+    };
+  return {
+    get: run((s, k: string) => s.get(k)) as KeyValueStore['get'],
+    set: run((s, k: string, v: unknown) => s.set(k, v)),
+    del: run((s, k: string) => s.del(k)),
+    update: run((s, k: string, fn: (o: unknown) => unknown) => s.update(k, fn)) as KeyValueStore['update'],
+  };
+}
+
+/** The two stores of a site: decision state, and the receipt outbox. */
+export function createStorage(siteId: string, env?: StorageEnv) {
+  return {
+    state: createKeyValueStore(`assenso-${siteId}`, env),
+    outbox: createKeyValueStore(`assenso-${siteId}-outbox`, env),
+  };
+}

@@ -1,0 +1,20 @@
+import type { Decision } from './types.ts';
+
+export type TabMessage = { type: 'decision'; decision: Decision } | { type: 'reset' };
+
+/** Tells the other tabs of the site about a decision (BroadcastChannel); absent channel: a no-op. */
+export function createTabs(name: string, receive: (m: TabMessage) => void) {
+  let bc: BroadcastChannel | undefined;
+  try {
+    bc = new BroadcastChannel(name);
+    bc.onmessage = (e) => receive(e.data);
+  } catch {}
+  return {
+    post(m: TabMessage) {
+      try {
+        bc?.postMessage(m);
+      } catch {}
+    },
+    close: () => bc?.close(),
+  };
+}
