@@ -256,3 +256,40 @@ export async function retireKey(dataDir: string, kid: string, now: number = Date
   const { privateKey: _private, ...pub } = retired;
   return pub;
 }
+
+/**
+ * A keyring that only verifies, for `assenso verify`: keys from `ASSENSO_SIGNING_KEYS`, `<dataDir>/keys/*.json`
+ * and/or a JSON file of public keys (the body of GET /v1/keys, or an array). Never creates a key.
+ */
+export async function loadVerificationKeyring(opts: {
+  dataDir?: string;
+  env?: Record<string, string | undefined>;
+  keysFile?: string;
+}): Promise<Keyring> {
+  const keys: StoredKey[] = [];
+  const fromEnv = opts.env?.[ENV_VAR];
+  if (fromEnv?.trim()) keys.push(...parseKeysEnv(fromEnv));
+  if (opts.dataDir) keys.push(...(await readKeyFiles(opts.dataDir)));
+  if (opts.keysFile) {
+    let value: unknown;
+    try {
+      value = JSON.parse(await readFile(opts.keysFile, 'utf8'));
+    } catch (err) {
+      throw new KeyConfigError(`${opts.keysFile}: ${(err as Error).message}`);
+    }
+    const list = Array.isArray(value) ? value : ((value as { keys?: unknown[] }).keys ?? [value]);
+    keys.push(
+      ...list.map((k, i) => {
+        // GET /v1/keys adds `alg`; only Ed25519 exists.
+        const { alg: _alg, ...key } = k as Record<string, unknown>;
+        return parseStoredKey(key, `${opts.keysFile}[${i}]`);
+      }),
+    );
+  }
+  if (keys.length === 0)
+    throw new KeyConfigError('no public keys to verify with (data directory, env or --keys)');
+  // The same key may come from several sources; keep the first.
+  const byKid = new Map<string, StoredKey>();
+  for (const k of keys) if (!byKid.has(k.kid)) byKid.set(k.kid, k);
+  return createKeyring([...byKid.values()].map(({ privateKey: _p, ...pub }) => pub));
+}
