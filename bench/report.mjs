@@ -109,7 +109,7 @@ function ingestSection(i) {
       0,
     );
     lines.push(
-      `| ${driver}: every acknowledged receipt committed | ${d.acknowledged} acknowledged, ${d.committed} in the database, ${failed} failed requests | ${ok(d.acknowledged === d.committed && failed === 0)} |`,
+      `| ${driver}: every acknowledged receipt committed | ${d.committed} of ${d.acknowledged} acknowledged ids found (${d.rows} rows: answers in flight at the end of a run are not counted), ${failed} failed requests | ${ok(d.acknowledged === d.committed && failed === 0)} |`,
     );
   }
   const pg = i.drivers.postgres;

@@ -111,7 +111,7 @@ export async function startReceiptServer(options = {}) {
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    if (!(await healthy(url, child, options.timeoutMs ?? 30_000))) {
+    if (!(await healthy(url, child, options.timeoutMs ?? 120_000))) {
       child.kill('SIGKILL');
       throw new Error(`assenso serve (${driver}) did not become healthy at ${url}:\n${output.join('')}`);
     }
@@ -147,6 +147,30 @@ export async function startReceiptServer(options = {}) {
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited();
       clearTimeout(t);
+    },
+    /**
+     * Runs SQL on the server's database and returns the rows. PostgreSQL: any time. PGlite holds its
+     * directory exclusively, so only while the server is stopped (after `kill()` or `terminate()`).
+     */
+    async query(sql, params = []) {
+      if (database) {
+        const c = new pg.Client({ connectionString: database.url });
+        await c.connect();
+        try {
+          return (await c.query(sql, params)).rows;
+        } finally {
+          await c.end();
+        }
+      }
+      if (child.exitCode === null && child.signalCode === null)
+        throw new Error('query(): PGlite is held by the running server; kill() or terminate() it first');
+      const { PGlite } = await import('@electric-sql/pglite');
+      const db = await PGlite.create({ dataDir: join(dir, 'data', 'pglite') });
+      try {
+        return (await db.query(sql, params)).rows;
+      } finally {
+        await db.close();
+      }
     },
     /** Stops it and removes its data (temporary directory, PostgreSQL database). */
     async stop() {
