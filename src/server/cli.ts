@@ -11,6 +11,10 @@ type Registry = Record<string, { summary: string; load: () => Promise<{ command:
 export const COMMANDS: Registry = {
   serve: { summary: 'Run the receipt server', load: () => import('./commands/serve.ts') },
   migrate: { summary: 'Apply pending database migrations', load: () => import('./commands/migrate.ts') },
+  verify: {
+    summary: 'Check receipts, Merkle trees and checkpoints',
+    load: () => import('./commands/verify.ts'),
+  },
 };
 
 /** Errors whose message is the whole story (bad configuration, locked data directory, bad keys): no stack. */

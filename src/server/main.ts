@@ -16,6 +16,8 @@ import { openDatabase } from './db/open.ts';
 import type { AppDeps } from './deps.ts';
 import { createLogger } from './logger.ts';
 import { loadKeyring } from './log/keys.ts';
+import { logOrigin } from './log/checkpoint.ts';
+import { startSequencer } from './log/sequencer.ts';
 import { createMetrics } from './metrics.ts';
 import { readWidgetFile } from './routes/widget.ts';
 
@@ -83,6 +85,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       'listening',
     );
     await announceWidget(widgetDir, opts.config.publicUrl ?? url, logger);
+    // The transparency log: leaf indexes and signed checkpoints (one sequencer at a time across instances).
+    const sequencer = startSequencer({
+      db: opened.db,
+      keyring,
+      now,
+      origin: (siteId) => logOrigin(siteId, opts.config.publicUrl),
+      onError: (err) => logger.error({ err }, 'sequencer run failed'),
+    });
 
     let closing: Promise<void> | undefined;
     const close = () => {
@@ -92,6 +102,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         server.closeIdleConnections();
         await done;
         clearTimeout(timer);
+        await sequencer.stop();
         await opened.close();
         logger.info('stopped');
       })();
