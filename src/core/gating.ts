@@ -51,7 +51,6 @@ export function createGating(o: GatingOptions) {
   const holders = new WeakMap<Element, HTMLElement>();
   const warned = new Set<string>();
   const ids = new Set(o.cfg.categories.flatMap((c) => [c.id, ...c.services.map((s) => s.id)]));
-  let chain = Promise.resolve();
   let observer: MutationObserver | undefined;
 
   const key = (el: Element) => {
@@ -65,39 +64,61 @@ export function createGating(o: GatingOptions) {
     return id;
   };
 
-  /** Replaces the inert script by a live copy; resolves when an external one has loaded (or failed). */
-  const run = (old: HTMLScriptElement) =>
-    new Promise<void>((done) => {
-      if (!old.isConnected) return done();
-      const s = doc.createElement('script');
-      for (const a of old.attributes)
-        if (!/^(type|src|data-src|data-type|nonce)$/.test(a.name)) s.setAttribute(a.name, a.value);
-      const type = old.getAttribute('data-type');
-      if (type) s.type = type;
-      if (nonce) s.nonce = nonce;
-      const src = old.getAttribute('data-src') ?? old.getAttribute('src');
-      const p = ttPolicy(win);
-      try {
-        if (src) {
-          s.onload = s.onerror = () => done();
-          s.src = (p ? p.createScriptURL(src) : src) as string;
-        } else s.text = (p ? p.createScript(old.text) : old.text) as string;
-        old.replaceWith(s);
-        if (!src) done();
-      } catch (e) {
-        report(`gated script ${src ?? '(inline)'} could not run`, e);
-        done();
-      }
-    });
+  const todo: HTMLScriptElement[] = [];
+  const waiters: (() => void)[] = [];
+  let busy = false;
 
-  const placeholder = (frame: HTMLIFrameElement, id: string) => {
-    const svc = o.cfg.categories
+  /** Replaces the inert script by a live copy; returns a promise only for an external one (its load). */
+  const run = (old: HTMLScriptElement): Promise<unknown> | undefined => {
+    if (!old.isConnected) return;
+    const s = doc.createElement('script');
+    for (const a of old.attributes)
+      if (!/^(type|src|data-src|data-type|nonce)$/.test(a.name)) s.setAttribute(a.name, a.value);
+    const type = old.getAttribute('data-type');
+    if (type) s.type = type;
+    if (nonce) s.nonce = nonce;
+    const src = old.getAttribute('data-src') ?? old.getAttribute('src');
+    const p = ttPolicy(win);
+    try {
+      const loaded = src ? new Promise((r) => (s.onload = s.onerror = r)) : undefined;
+      if (src) s.src = (p ? p.createScriptURL(src) : src) as string;
+      else s.text = (p ? p.createScript(old.text) : old.text) as string;
+      old.replaceWith(s);
+      return loaded;
+    } catch (e) {
+      report(`gated script ${src ?? '(inline)'} could not run`, e);
+    }
+  };
+
+  /** Runs queued scripts in order: inline ones at once (synchronously), external ones after their load. */
+  const pump = () => {
+    if (busy) return;
+    for (let s = todo.shift(); s; s = todo.shift()) {
+      const wait = run(s);
+      if (wait) {
+        busy = true;
+        wait.then(() => {
+          busy = false;
+          pump();
+        });
+        return;
+      }
+    }
+    for (const r of waiters.splice(0)) r();
+  };
+
+  /** The service an iframe belongs to: named directly, or by its URL among the category's services. */
+  const serviceOf = (frame: HTMLIFrameElement, id: string) =>
+    o.cfg.categories
       .flatMap((c) => c.services)
       .find(
         (s) =>
           s.id === id ||
           (s.category === id && s.domains.some((d) => (frame.getAttribute('data-src') ?? '').includes(d))),
       );
+
+  const placeholder = (frame: HTMLIFrameElement, id: string) => {
+    const svc = serviceOf(frame, id);
     const cat = o.cfg.categories.find((c) => c.id === id);
     const name = svc?.name ?? (cat ? pick(cat.title) : id);
     const vars = { service: name, provider: svc?.provider ?? name };
@@ -125,7 +146,8 @@ export function createGating(o: GatingOptions) {
     const id = key(f);
     const held = holders.get(f);
     const src = f.getAttribute('data-src');
-    if (o.has(id)) {
+    const svc = serviceOf(f, id);
+    if (o.has(id) || (svc && o.has(svc.id))) {
       held?.remove();
       holders.delete(f);
       f.hidden = false;
@@ -147,10 +169,12 @@ export function createGating(o: GatingOptions) {
     for (const s of doc.querySelectorAll<HTMLScriptElement>(SCRIPTS))
       if (!queued.has(s) && o.has(key(s))) {
         queued.add(s);
-        chain = chain.then(() => run(s));
+        todo.push(s);
       }
     for (const f of doc.querySelectorAll<HTMLIFrameElement>(FRAMES)) frame(f);
-    return chain;
+    const drained = new Promise<void>((r) => waiters.push(r));
+    pump();
+    return drained;
   };
 
   return {

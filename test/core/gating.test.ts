@@ -1,0 +1,274 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createConsent, resolveConfig } from '../../src/core/index.ts';
+import { clearServiceData, createGating } from '../../src/core/gating.ts';
+import { cookieNames, destroyAll, siteConfig, track, uid } from './helpers.ts';
+
+type Log = { __order?: string[] };
+const w = window as unknown as Log;
+const added: Element[] = [];
+afterEach(() => {
+  destroyAll();
+  for (const el of added.splice(0)) el.remove();
+  delete w.__order;
+});
+
+const blobUrl = (code: string) => URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+/** An inert script as a page would write it. */
+function gated(id: string, code: string, attrs: Record<string, string> = {}) {
+  const s = document.createElement('script');
+  s.type = 'text/plain';
+  s.setAttribute('data-assenso', id);
+  for (const [k, v] of Object.entries(attrs)) s.setAttribute(k, v);
+  // A test page without Trusted Types enforcement: plain text is fine here.
+  if (code) s.text = code;
+  document.body.append(s);
+  added.push(s);
+  return s;
+}
+const push = (tag: string) => `(window.__order ??= []).push(${JSON.stringify(tag)});`;
+const order = () => w.__order ?? [];
+
+describe('script gating', () => {
+  it('runs gated scripts once, in document order (external ones awaited), only after consent', async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    gated('analytics', push('a'));
+    // A slow-ish external script between two inline ones: the parser would wait for it, so must we.
+    gated('analytics', '', { 'data-src': blobUrl(`${push('b')}`) });
+    gated('analytics', push('c'));
+    gated('marketing', push('m'));
+    gated('ga', '', { src: blobUrl(push('d')) });
+    await c.start();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(order()).toEqual([]);
+
+    await c.save({ categories: { analytics: true } });
+    await vi.waitFor(() => expect(order()).toEqual(['a', 'b', 'c', 'd']));
+    await c.save({ categories: { analytics: true, marketing: false } });
+    await c.acceptAll();
+    await vi.waitFor(() => expect(order()).toEqual(['a', 'b', 'c', 'd', 'm']));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(order()).toEqual(['a', 'b', 'c', 'd', 'm']);
+    // No inert copy is left behind, and the live copies keep their other attributes.
+    expect(document.querySelectorAll('script[type="text/plain"][data-assenso]')).toHaveLength(0);
+  });
+
+  it('runs a returning visitor’s scripts at start', async () => {
+    const cfg = siteConfig();
+    await track(createConsent(cfg, { gpc: false })).acceptAll();
+    destroyAll();
+    gated('analytics', push('x'));
+    void track(createConsent(cfg, { gpc: false })).start();
+    expect(order()).toEqual(['x']); // synchronously, from the cookie mirror
+  });
+
+  it('gates scripts added after start (single-page apps), before and after consent', async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    await c.start();
+    gated('analytics', push('early'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order()).toEqual([]);
+    await c.acceptAll();
+    await vi.waitFor(() => expect(order()).toEqual(['early']));
+    const wrap = document.createElement('div');
+    added.push(wrap);
+    const s = document.createElement('script');
+    s.type = 'text/plain';
+    s.setAttribute('data-assenso', 'analytics');
+    s.text = push('late');
+    wrap.append(s);
+    document.body.append(wrap);
+    await vi.waitFor(() => expect(order()).toEqual(['early', 'late']));
+  });
+
+  it('gives gated scripts the page nonce and their data-type', async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false, nonce: 'n0nce' }));
+    const s = gated('analytics', push('mod'), { 'data-type': 'module', id: `s${uid()}`, 'data-x': 'kept' });
+    const id = s.id;
+    await c.acceptAll();
+    await vi.waitFor(() => expect(order()).toEqual(['mod']));
+    const live = document.getElementById(id) as HTMLScriptElement;
+    expect(live.type).toBe('module');
+    expect(live.nonce).toBe('n0nce');
+    expect(live.getAttribute('data-x')).toBe('kept');
+  });
+
+  it('warns once about an unknown data-assenso id and never runs it', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    gated('nope', push('nope'));
+    gated('nope', push('nope'));
+    await c.acceptAll();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order()).toEqual([]);
+    expect(warn.mock.calls.filter((c) => String(c[0]).includes('data-assenso="nope"'))).toHaveLength(1);
+    warn.mockRestore();
+  });
+});
+
+describe('iframe placeholders', () => {
+  it('holds an iframe behind an accessible placeholder whose button allows only that service', async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const f = document.createElement('iframe');
+    f.setAttribute('data-assenso', 'marketing');
+    f.setAttribute('data-src', 'about:blank#youtube-video');
+    f.setAttribute('width', '320');
+    document.body.append(f);
+    added.push(f);
+    await c.start();
+    expect(f.hidden).toBe(true);
+    expect(f.hasAttribute('src')).toBe(false);
+    const box = f.previousElementSibling as HTMLElement;
+    added.push(box);
+    expect(box.getAttribute('role')).toBe('region');
+    expect(box.getAttribute('aria-label')).toBe('YouTube');
+    expect(box.style.width).toBe('320px');
+    const button = box.querySelector('button')!;
+    expect(button.textContent).toBe('Allow YouTube');
+    button.click();
+    await vi.waitFor(() => expect(f.getAttribute('src')).toBe('about:blank#youtube-video'));
+    expect(box.isConnected).toBe(false);
+    expect(f.hidden).toBe(false);
+    expect(c.getState().decision).toMatchObject({
+      method: 'service',
+      services: { yt: true },
+      categories: { marketing: false },
+    });
+    // Withdrawn: unloaded and held again.
+    await c.rejectAll();
+    expect(f.hasAttribute('src')).toBe(false);
+    expect(f.hidden).toBe(true);
+    added.push(f.previousElementSibling!);
+    expect(f.previousElementSibling?.className).toBe('assenso-placeholder');
+  });
+
+  it('uses the translated texts it is given, as text (never HTML)', async () => {
+    const c = track(
+      createConsent(siteConfig(), {
+        gpc: false,
+        text: (k, v) =>
+          k === 'placeholder.allow' ? `Consenti ${v.service}` : `<b>${v.service}</b> è bloccato`,
+      }),
+    );
+    const f = document.createElement('iframe');
+    f.setAttribute('data-assenso', 'yt');
+    f.setAttribute('data-src', 'about:blank');
+    document.body.append(f);
+    added.push(f);
+    await c.start();
+    const box = f.previousElementSibling!;
+    added.push(box);
+    expect(box.querySelector('button')!.textContent).toBe('Consenti YouTube');
+    expect(box.querySelector('p')!.textContent).toBe('<b>YouTube</b> è bloccato');
+    expect(box.querySelector('b')).toBeNull();
+  });
+
+  it('gates iframes added later', async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    await c.start();
+    const f = document.createElement('iframe');
+    f.setAttribute('data-assenso', 'yt');
+    f.setAttribute('data-src', 'about:blank#late');
+    document.body.append(f);
+    added.push(f);
+    await vi.waitFor(() => expect(f.previousElementSibling?.className).toBe('assenso-placeholder'));
+    added.push(f.previousElementSibling!);
+    await c.acceptAll();
+    expect(f.getAttribute('src')).toBe('about:blank#late');
+  });
+});
+
+describe('Trusted Types', () => {
+  it('assigns script URLs and inline code through the named policy under require-trusted-types-for', async () => {
+    const frame = document.createElement('iframe');
+    frame.srcdoc = `<!doctype html><meta http-equiv="Content-Security-Policy" content="require-trusted-types-for 'script'; trusted-types assenso"><body></body>`;
+    document.body.append(frame);
+    added.push(frame);
+    await new Promise((r) => frame.addEventListener('load', r, { once: true }));
+    const doc = frame.contentDocument!;
+    const win = frame.contentWindow as Window & Log;
+    const violations: string[] = [];
+    doc.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+    // The page cannot assign plain strings to script sinks any more:
+    expect(() => {
+      doc.createElement('script').text = '1';
+    }).toThrow(/TrustedScript/);
+    for (const [i, code] of ['a', 'b'].entries()) {
+      const s = doc.createElement('script');
+      s.type = 'text/plain';
+      s.setAttribute('data-assenso', 'analytics');
+      // Inert markup as the page author wrote it (setAttribute on data-src is no sink).
+      if (i === 0) s.setAttribute('data-src', blobUrl(push(code)));
+      else s.append(doc.createTextNode(push(code)));
+      doc.body.append(s);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    expect(violations.length).toBeGreaterThan(0); // the listener works (our own refused assignment above)
+    violations.length = 0;
+    const cfg = resolveConfig(siteConfig());
+    const g = createGating({ cfg, has: () => true, allow: () => {}, doc });
+    await g.apply();
+    expect(win.__order).toEqual(['a', 'b']);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(violations).toEqual([]);
+  });
+});
+
+describe('revocation clears cookies and storage', () => {
+  const paths = () => {
+    const segs = location.pathname.split('/').filter(Boolean);
+    const out = ['/'];
+    for (let i = 1; i <= segs.length; i++)
+      out.push(`/${segs.slice(0, i).join('/')}`, `/${segs.slice(0, i).join('/')}/`);
+    return out.filter((p) => location.pathname.startsWith(p));
+  };
+
+  it('deletes declared cookies on every path and domain variant, and declared storage keys', async () => {
+    const id = uid();
+    const names: string[] = [];
+    for (const [i, p] of paths().entries()) {
+      names.push(`_ga_${id}${i}`);
+      document.cookie = `_ga_${id}${i}=1; path=${p}`;
+    }
+    document.cookie = `_ga_${id}d=1; path=/; domain=${location.hostname}`;
+    document.cookie = `_gax${id}=1; path=/`; // a prefix match too
+    document.cookie = `keep_${id}=1; path=/`;
+    localStorage.setItem(`ga_${id}`, '1');
+    sessionStorage.setItem(`ga_${id}`, '1');
+    localStorage.setItem(`keep_${id}`, '1');
+    expect(cookieNames().filter((n) => n!.includes(id))).toHaveLength(names.length + 3);
+
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const revoked = vi.fn();
+    c.on('revoke', revoked);
+    await c.acceptAll();
+    expect(cookieNames().filter((n) => n!.includes(id))).toHaveLength(names.length + 3);
+    await c.rejectAll();
+    expect(revoked).toHaveBeenCalledWith({ categories: ['analytics', 'marketing'], services: ['ga', 'yt'] });
+    expect(cookieNames().filter((n) => n!.includes(id))).toEqual([`keep_${id}`]);
+    expect(localStorage.getItem(`ga_${id}`)).toBeNull();
+    expect(sessionStorage.getItem(`ga_${id}`)).toBeNull();
+    expect(localStorage.getItem(`keep_${id}`)).toBe('1');
+    document.cookie = `keep_${id}=; max-age=0; path=/`;
+    localStorage.removeItem(`keep_${id}`);
+  });
+
+  it('clears exact names and a declared path and domain', () => {
+    const id = uid();
+    document.cookie = `exact${id}=1; path=/`;
+    const cfg = resolveConfig({
+      siteId: 'x',
+      categories: [
+        {
+          id: 'a',
+          title: 'A',
+          description: 'A',
+          services: [
+            { id: 's', name: 'S', cookies: [{ name: `exact${id}`, domain: location.hostname, path: '/' }] },
+          ],
+        },
+      ],
+    });
+    clearServiceData(cfg.categories[0]!.services[0]!);
+    expect(cookieNames()).not.toContain(`exact${id}`);
+  });
+});
