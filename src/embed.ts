@@ -1,0 +1,115 @@
+/**
+ * The script-tag entry (`dist/assenso.js`, an IIFE):
+ *
+ *   <script src="https://cdn.example/assenso/0.1.0/assenso.js" integrity="sha384-…" crossorigin="anonymous"
+ *           data-site="shop" data-config="/consent.json" async></script>
+ *
+ * It reads its configuration once (inline `<script type="application/json" data-assenso-config>`, else the
+ * `data-config` URL; then the `data-*` attributes of its own tag on top), starts the core synchronously when
+ * the configuration is inline (a returning visitor's decision is applied and gated scripts run at once, with
+ * no UI code executed), mounts the UI only when something must be shown, and exposes `window.assenso`.
+ * Everything is wrapped: nothing thrown here reaches the host page, one console warning says what failed.
+ */
+import { createConsent } from './core/consent.ts';
+import type { ConsentDeps } from './core/types.ts';
+import { attachUi, widgetLanguage } from './ui/attach.ts';
+import { BUILT_IN } from './ui/i18n/catalog.ts';
+import { format, LANGUAGES } from './ui/i18n/messages.ts';
+import { PLACEHOLDER } from './ui/i18n/placeholder.ts';
+import type { Loaders } from './ui/lazy.ts';
+import { createWindowApi, runQueued } from './ui/window-api.ts';
+
+type Json = Record<string, unknown>;
+const warn = (what: string, e?: unknown) => console.warn(`[assenso] ${what}`, e ?? '');
+
+/** Data attributes of the script tag that override the configuration. */
+const ATTRIBUTES: Record<string, string> = {
+  site: 'siteId',
+  endpoint: 'endpoint',
+  revision: 'revision',
+  language: 'language',
+  layout: 'layout',
+  theme: 'theme',
+};
+
+function readInline(): Json | undefined {
+  const el = document.querySelector('script[type="application/json"][data-assenso-config]');
+  if (!el) return undefined;
+  try {
+    return JSON.parse(el.textContent ?? '') as Json;
+  } catch (e) {
+    warn('the inline <script data-assenso-config> is not valid JSON; fix its syntax.', e);
+    return undefined;
+  }
+}
+
+function withAttributes(config: Json, script: HTMLScriptElement | null): Json {
+  const out = { ...config };
+  for (const [attr, key] of Object.entries(ATTRIBUTES)) {
+    const v = script?.getAttribute(`data-${attr}`);
+    if (v) out[key] = v;
+  }
+  return out;
+}
+
+function main(script: HTMLScriptElement | null): void {
+  const base = script?.src ? new URL('.', script.src).href : document.baseURI;
+  const nonce = script?.nonce || undefined;
+  // Chunks sit next to this file: `chunks/prefs.js`, `i18n/<lang>.js`. import() from a nonced script is
+  // allowed by 'strict-dynamic'; only known names are ever requested.
+  const load = (path: string) => import(/* @vite-ignore */ new URL(path, base).href);
+  const loaders: Loaders = {
+    catalog: (lang) =>
+      BUILT_IN[lang]
+        ? Promise.resolve(BUILT_IN[lang])
+        : (LANGUAGES as readonly string[]).includes(lang)
+          ? load(`i18n/${lang}.js`).then((x) => x[lang])
+          : Promise.resolve(undefined),
+    preferences: () => load('chunks/prefs.js').then((x) => x.PreferenceCenter),
+  };
+  const queued = (window as { assenso?: unknown }).assenso;
+
+  const run = (config: Json) => {
+    let lang = 'en';
+    const deps: ConsentDeps = {
+      nonce,
+      text: (key, vars) => format(PLACEHOLDER[lang]?.[key === 'placeholder.text' ? 0 : 1] ?? '', vars),
+    };
+    const controller = createConsent(config, deps);
+    lang = widgetLanguage(controller);
+    const api = createWindowApi(controller);
+    (window as { assenso?: unknown }).assenso = api;
+    controller.start();
+    attachUi(controller, { loaders, nonce, deps });
+    // "Cookie settings" links anywhere in the page, now or later.
+    document.addEventListener('click', (event) => {
+      const target = event.target as Element | null;
+      if (target?.closest?.('[data-assenso-open]')) {
+        event.preventDefault();
+        api.open();
+      }
+    });
+    if (Array.isArray(queued)) for (const call of queued) runQueued(api, call);
+  };
+
+  const inline = readInline();
+  const url = script?.getAttribute('data-config');
+  if (inline || !url) run(withAttributes(inline ?? {}, script));
+  else
+    fetch(new URL(url, document.baseURI), { credentials: 'same-origin' })
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
+      .then(
+        (config: Json) => run(withAttributes(config, script)),
+        (e) => {
+          warn(`could not load data-config="${url}"; check the URL and that it serves JSON.`, e);
+          run(withAttributes({}, script));
+        },
+      )
+      .catch((e) => warn('failed to start.', e));
+}
+
+try {
+  main(document.currentScript as HTMLScriptElement | null);
+} catch (e) {
+  warn('failed to start.', e);
+}

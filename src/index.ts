@@ -1,0 +1,34 @@
+/**
+ * The ES module entry (`dist/assenso.mjs`) for bundlers: the same widget as the script tag.
+ *
+ * @example
+ * import { createConsent, attachUi, moduleLoaders } from 'assenso';
+ * const consent = createConsent({ siteId: 'shop', categories: [...] });
+ * consent.start();
+ * attachUi(consent, { loaders: moduleLoaders });
+ */
+export { createConsent } from './core/consent.ts';
+export type {
+  AssensoConfig,
+  CategoryConfig,
+  ChangeEvent,
+  Choices,
+  ConsentController,
+  ConsentDeps,
+  ConsentState,
+  CookieSpec,
+  Decision,
+  EventMap,
+  Layout,
+  Localized,
+  ReceiptLog,
+  ServiceConfig,
+  Theme,
+  Unsubscribe,
+  View,
+} from './core/types.ts';
+export { type AttachOptions, attachUi, widgetLanguage } from './ui/attach.ts';
+export type { Messages } from './ui/i18n/messages.ts';
+export { type Loaders, moduleLoaders } from './ui/lazy.ts';
+export { type MountedUi, type MountOptions, mountUi } from './ui/mount.tsx';
+export { type AssensoApi, type ConsentSnapshot, createWindowApi } from './ui/window-api.ts';

@@ -1,0 +1,67 @@
+import type { ConsentController, ConsentDeps, ConsentState } from '../core/types.ts';
+import { BUILT_IN } from './i18n/catalog.ts';
+import { languageCandidates, pickLanguage } from './i18n/language.ts';
+import type { Loaders } from './lazy.ts';
+import { type MountedUi, mountUi } from './mount.tsx';
+
+export interface AttachOptions {
+  loaders: Loaders;
+  /** Forced language (otherwise config, `<html lang>`, browser). */
+  language?: string;
+  nonce?: string;
+  /** The deps given to createConsent: the UI sets `getNotice` there once it shows texts. */
+  deps?: ConsentDeps;
+}
+
+/** The language the widget speaks on this page. */
+export function widgetLanguage(controller: ConsentController, forced?: string): string {
+  const { language, languages } = controller.config;
+  const supported = languages.length ? languages : ['en'];
+  return pickLanguage(
+    supported,
+    languageCandidates(forced ?? language ?? undefined, document, navigator),
+    supported[0]!,
+  );
+}
+
+/**
+ * Mounts the UI the first time the controller wants something shown (a banner on a first visit, the
+ * preference center on open()), and never before: a returning visitor runs no UI code at all.
+ */
+export function attachUi(controller: ConsentController, options: AttachOptions): () => void {
+  let mounted: Promise<MountedUi | undefined> | undefined;
+  const lang = widgetLanguage(controller, options.language);
+
+  const mount = () =>
+    options.loaders
+      .catalog(lang)
+      .catch(() => undefined)
+      .then(async (messages) => {
+        if (document.readyState === 'loading')
+          await new Promise((r) => document.addEventListener('DOMContentLoaded', r, { once: true }));
+        return mountUi(controller, {
+          language: lang,
+          messages: messages ?? BUILT_IN.en!,
+          preferences: options.loaders.preferences,
+          nonce: options.nonce,
+          onNotice: (notice) => {
+            if (options.deps) options.deps.getNotice = notice;
+          },
+        });
+      })
+      .catch((error) => {
+        console.warn('[assenso] the consent UI could not be shown:', error);
+        mounted = undefined;
+        return undefined;
+      });
+
+  const check = (state: ConsentState) => {
+    if (state.view !== 'none' && !mounted) mounted = mount();
+  };
+  const unsubscribe = controller.subscribe(check);
+  check(controller.getState());
+  return () => {
+    unsubscribe();
+    void mounted?.then((ui) => ui?.unmount());
+  };
+}

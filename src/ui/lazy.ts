@@ -1,0 +1,30 @@
+import { BUILT_IN } from './i18n/catalog.ts';
+import type { Messages } from './i18n/messages.ts';
+import type { PreferenceCenter } from './PreferenceCenter.tsx';
+
+/**
+ * The on-demand parts as module imports: what bundlers split into chunks (the ES module entry) and what the
+ * tests use. The script-tag build loads the same parts by URL instead (see embed.ts), because an IIFE cannot
+ * hold import() of its own modules.
+ */
+export interface Loaders {
+  /** A language's catalog, or undefined when there is no built-in one. */
+  catalog(lang: string): Promise<Messages | undefined>;
+  preferences(): Promise<typeof PreferenceCenter>;
+}
+
+export const moduleLoaders: Loaders = {
+  catalog(lang) {
+    switch (lang) {
+      case 'de':
+        return import('./i18n/de.ts').then((x) => x.de);
+      case 'fr':
+        return import('./i18n/fr.ts').then((x) => x.fr);
+      case 'es':
+        return import('./i18n/es.ts').then((x) => x.es);
+      default:
+        return Promise.resolve(BUILT_IN[lang]);
+    }
+  },
+  preferences: () => import('./PreferenceCenter.tsx').then((x) => x.PreferenceCenter),
+};

@@ -1,0 +1,115 @@
+import type {
+  Choices,
+  ConsentController,
+  Decision,
+  EventMap,
+  ReceiptLog,
+  Unsubscribe,
+} from '../core/types.ts';
+
+/** What `window.assenso.get()` returns: the applied choices and the stored decision. */
+export interface ConsentSnapshot {
+  categories: Choices;
+  services: Choices;
+  /** The stored decision (null before the first one, or after reset()). */
+  decision: Decision | null;
+  /** Whether the visitor is being asked (first visit, changed revision, expiry). */
+  pending: boolean;
+}
+
+/** A queued call made before the script loaded: `['on', 'change', fn]` or `(api) => …`. */
+export type QueuedCall = [keyof AssensoApi, ...unknown[]] | ((api: AssensoApi) => void);
+
+/** `window.assenso`. Nothing here throws into the page: failures become one console warning. */
+export interface AssensoApi {
+  get(): ConsentSnapshot;
+  /** Whether a category or service id is granted now. */
+  has(id: string): boolean;
+  /** Opens the preference center. */
+  open(): void;
+  acceptAll(): Promise<Decision | null>;
+  rejectAll(): Promise<Decision | null>;
+  /** Sets categories and/or services; anything not named keeps its choice. Method `api` on the receipt. */
+  set(choices: { categories?: Choices; services?: Choices }): Promise<Decision | null>;
+  on<K extends keyof EventMap>(type: K, fn: (event: EventMap[K]) => void): Unsubscribe;
+  /** Forgets the decision on this device; the banner shows again. */
+  reset(): Promise<unknown>;
+  /** The receipts kept on this device (signed ones, pending ones, refused ones). */
+  receipts(): Promise<ReceiptLog | null>;
+  /** Runs a queued-style call now (so `assenso.push(...)` keeps working after load). */
+  push(...calls: QueuedCall[]): number;
+}
+
+const warn = (what: string, e: unknown) => console.warn(`[assenso] ${what} failed:`, e);
+
+/** Wraps a call so that a throw reaches no one but the console. */
+function safe<A extends unknown[], R>(what: string, fn: (...a: A) => R, fallback: R) {
+  return (...args: A): R => {
+    try {
+      return fn(...args);
+    } catch (e) {
+      warn(what, e);
+      return fallback;
+    }
+  };
+}
+
+/** Same for promises: a rejection resolves to null after one warning (no unhandled rejection in the page). */
+function later<A extends unknown[], R>(what: string, fn: (...a: A) => Promise<R>) {
+  return (...args: A): Promise<R | null> => {
+    try {
+      return fn(...args).catch((e) => {
+        warn(what, e);
+        return null;
+      });
+    } catch (e) {
+      warn(what, e);
+      return Promise.resolve(null);
+    }
+  };
+}
+
+/** Builds `window.assenso` over a controller. */
+export function createWindowApi(c: ConsentController): AssensoApi {
+  const api: AssensoApi = {
+    get: safe(
+      'get()',
+      () => {
+        const s = c.getState();
+        return { ...s.granted, decision: s.decision, pending: s.prompt != null };
+      },
+      { categories: {}, services: {}, decision: null, pending: false },
+    ),
+    has: safe('has()', (id: string) => c.has(id), false),
+    open: safe('open()', () => c.open('preferences'), undefined),
+    acceptAll: later('acceptAll()', () => c.acceptAll()),
+    rejectAll: later('rejectAll()', () => c.rejectAll()),
+    set: later('set()', (choices: { categories?: Choices; services?: Choices }) =>
+      c.save({ categories: choices?.categories, services: choices?.services, method: 'api' }),
+    ),
+    on: safe(
+      'on()',
+      (type, fn) => c.on(type, fn),
+      () => {},
+    ) as AssensoApi['on'],
+    reset: later('reset()', () => c.reset()),
+    receipts: later('receipts()', () => c.receipts()),
+    push(...calls) {
+      for (const call of calls) runQueued(api, call);
+      return 0;
+    },
+  };
+  return api;
+}
+
+/** Replays one call queued before load. */
+export function runQueued(api: AssensoApi, call: unknown): void {
+  try {
+    if (typeof call === 'function') call(api);
+    else if (Array.isArray(call) && typeof api[call[0] as keyof AssensoApi] === 'function')
+      (api[call[0] as keyof AssensoApi] as (...a: unknown[]) => unknown)(...call.slice(1));
+    else warn('a queued call', new TypeError('expected [method, ...args] or a function'));
+  } catch (e) {
+    warn('a queued call', e);
+  }
+}

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build, defineConfig, type InlineConfig, type Plugin } from 'vite';
+
+/**
+ * `vite build` writes the widget to dist/:
+ *
+ *   assenso.mjs + esm/*.js    ES module entry (src/index.ts) for bundlers; its chunks are theirs to split
+ *   types/                    declarations of the ES module entry
+ *   assenso.js                the script-tag IIFE (src/embed.ts): core + banner + it/en, nothing else
+ *   chunks/prefs.js           the preference center, fetched on first open
+ *   i18n/{de,fr,es}.js        the other catalogs, fetched when chosen
+ *   <version>/…               the same script-tag files under a versioned path, for SRI pinning
+ *   sri.json                  `integrity` of the versioned assenso.js (sha384)
+ *
+ * The components are Preact-compatible JSX but the widget ships without Preact: `preact/jsx-runtime` is
+ * aliased to src/ui/dom/jsx-runtime.ts and src/ui/dom/render.ts patches the DOM (see there why).
+ */
+const root = fileURLToPath(new URL('.', import.meta.url));
+const dist = `${root}dist`;
+const version = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string }).version;
+const src = (p: string) => `${root}src/${p}`;
+
+const widget = {
+  root,
+  logLevel: 'warn',
+  publicDir: false,
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  resolve: { alias: { 'preact/jsx-runtime': src('ui/dom/jsx-runtime.ts') } },
+  define: { 'process.env.NODE_ENV': '"production"' },
+} satisfies InlineConfig;
+
+/** The script-tag files: the IIFE, then its lazy chunks as standalone ES modules, then the versioned copy. */
+function scriptTagBuild(): Plugin {
+  return {
+    name: 'assenso-script-tag',
+    apply: 'build',
+    async closeBundle() {
+      await build({
+        ...widget,
+        configFile: false,
+        build: {
+          outDir: dist,
+          emptyOutDir: false,
+          target: 'es2020',
+          lib: {
+            entry: src('embed.ts'),
+            formats: ['iife'],
+            name: 'assensoEmbed',
+            fileName: () => 'assenso.js',
+          },
+        },
+      });
+      await build({
+        ...widget,
+        configFile: false,
+        build: {
+          outDir: dist,
+          emptyOutDir: false,
+          target: 'es2020',
+          lib: {
+            entry: {
+              'chunks/prefs': src('ui/PreferenceCenter.tsx'),
+              'i18n/de': src('ui/i18n/de.ts'),
+              'i18n/fr': src('ui/i18n/fr.ts'),
+              'i18n/es': src('ui/i18n/es.ts'),
+            },
+            formats: ['es'],
+            fileName: (_format, name) => `${name}.js`,
+          },
+          rolldownOptions: { output: { chunkFileNames: 'chunks/[name].js' } },
+        },
+      });
+      const versioned = `${dist}/${version}`;
+      rmSync(versioned, { recursive: true, force: true });
+      mkdirSync(versioned, { recursive: true });
+      for (const p of ['assenso.js', 'chunks', 'i18n'])
+        cpSync(`${dist}/${p}`, `${versioned}/${p}`, { recursive: true });
+      const integrity = `sha384-${createHash('sha384')
+        .update(readFileSync(`${versioned}/assenso.js`))
+        .digest('base64')}`;
+      writeFileSync(
+        `${dist}/sri.json`,
+        `${JSON.stringify({ version, file: `${version}/assenso.js`, integrity }, null, 2)}\n`,
+      );
+    },
+  };
+}
+
+export default defineConfig({
+  ...widget,
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2020',
+    lib: { entry: src('index.ts'), formats: ['es'], fileName: () => 'assenso.mjs' },
+    rolldownOptions: { output: { chunkFileNames: 'esm/[name]-[hash].js' } },
+  },
+  plugins: [scriptTagBuild()],
+});
