@@ -1,0 +1,314 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ReceiptResult } from '../../src/protocol/api.ts';
+import { DEVICE_ID_PATTERN, NOTICE_HASH_PATTERN, RECEIPT_ID_PATTERN } from '../../src/protocol/ids.ts';
+import { parseReceipt } from '../../src/protocol/receipt.ts';
+import { createConsent, type Receipt } from '../../src/core/index.ts';
+import { createOutbox } from '../../src/core/outbox.ts';
+import { createKeyValueStore } from '../../src/core/storage.ts';
+import { createTransport, retryAfterMs } from '../../src/core/transport.ts';
+import { destroyAll, manualClock, siteConfig, T0, track, uid } from './helpers.ts';
+
+afterEach(destroyAll);
+
+type Call = { url: string; init: RequestInit; receipts: Receipt[] };
+/**
+ * A receipt server the test drives: each request waits for the test's answer (`reply`), so the order of
+ * events is deterministic. Requests are recorded with their parsed bodies.
+ */
+function server() {
+  const calls: Call[] = [];
+  const waiting: ((r: Response | Error) => void)[] = [];
+  const f = ((url: string, init: RequestInit) => {
+    calls.push({ url, init, receipts: JSON.parse(init.body as string).receipts });
+    return new Promise<Response>((res, rej) => waiting.push((r) => (r instanceof Error ? rej(r) : res(r))));
+  }) as unknown as typeof fetch;
+  const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+  const signed = (r: Receipt) => ({
+    receipt: r,
+    receivedAt: T0 + 1,
+    leafHash: 'ab',
+    signature: { alg: 'Ed25519', kid: 'k', sig: 's' },
+  });
+  return {
+    fetch: f,
+    calls,
+    /** Answers the oldest open request. */
+    async reply(r: Response | Error) {
+      await vi.waitFor(() => expect(waiting.length).toBeGreaterThan(0));
+      waiting.shift()!(r);
+      await new Promise((r) => setTimeout(r, 10)); // let the outbox settle in IndexedDB
+    },
+    ok: (rs: Receipt[], outcome: (i: number) => ReceiptResult['outcome'] = () => 'stored') =>
+      json(200, {
+        results: rs.map((r, index) =>
+          outcome(index) === 'rejected'
+            ? {
+                index,
+                receiptId: r.receiptId,
+                status: 422,
+                outcome: 'rejected',
+                problem: { type: 'x', title: 'Invalid receipt', status: 422 },
+              }
+            : { index, receiptId: r.receiptId, status: 201, outcome: outcome(index), signed: signed(r) },
+        ),
+      }),
+    json,
+    open: () => waiting.length,
+  };
+}
+
+const endpoint = 'https://consent.test';
+
+describe('receipts', () => {
+  it('builds a valid protocol receipt per decision, chained to the previous one; no endpoint keeps them local', async () => {
+    const a = track(createConsent(siteConfig(), { gpc: false }));
+    const d1 = await a.acceptAll();
+    const d2 = await a.save({ categories: { marketing: false } });
+    const { pending, acknowledged } = await a.receipts();
+    expect(acknowledged).toEqual([]);
+    expect(pending.map((r) => r.receiptId)).toEqual([d1.receiptId, d2.receiptId]);
+    const [r1, r2] = pending as [Receipt, Receipt];
+    expect(parseReceipt(r1)).toMatchObject({ ok: true });
+    expect(parseReceipt(r2)).toMatchObject({ ok: true });
+    expect(r1.receiptId).toMatch(RECEIPT_ID_PATTERN);
+    expect(r1.deviceId).toMatch(DEVICE_ID_PATTERN);
+    expect(r2.deviceId).toBe(r1.deviceId);
+    expect(r1.noticeHash).toMatch(NOTICE_HASH_PATTERN);
+    expect(r1.previousReceiptId).toBeNull();
+    expect(r2.previousReceiptId).toBe(r1.receiptId);
+    expect(r2).toMatchObject({
+      method: 'preferences',
+      categories: { marketing: false, analytics: true },
+      gpc: false,
+    });
+    expect(r2.expiries).toEqual(d2.expiries);
+  });
+
+  it('hashes the notice the UI supplies', async () => {
+    const notice = {
+      siteId: 'x',
+      revision: '1',
+      language: 'it',
+      texts: { 'banner.title': 'Ciao' },
+      categories: [],
+    };
+    const a = track(createConsent(siteConfig(), { gpc: false, getNotice: () => notice }));
+    const b = track(
+      createConsent(siteConfig(), {
+        gpc: false,
+        getNotice: () => ({ ...notice, texts: { 'banner.title': 'Hi' } }),
+      }),
+    );
+    await a.acceptAll();
+    await b.acceptAll();
+    const [ra] = (await a.receipts()).pending;
+    const [rb] = (await b.receipts()).pending;
+    expect(ra!.language).toBe('it');
+    expect(ra!.noticeHash).not.toBe(rb!.noticeHash);
+  });
+});
+
+describe('delivery', () => {
+  it('sends on decision; stored and duplicate are acknowledged and kept signed on the device', async () => {
+    const s = server();
+    const a = track(createConsent(siteConfig({ endpoint: `${endpoint}/` }), { gpc: false, fetch: s.fetch }));
+    const d = await a.acceptAll();
+    // The receipt is in the outbox when the decision resolves (before the server answers).
+    expect((await a.receipts()).pending.map((r) => r.receiptId)).toEqual([d.receiptId]);
+    await vi.waitFor(() => expect(s.calls).toHaveLength(1));
+    expect(s.calls[0]!.url).toBe(`${endpoint}/v1/receipts`);
+    expect(s.calls[0]!.init).toMatchObject({
+      method: 'POST',
+      keepalive: true,
+      headers: { 'content-type': 'application/json' },
+    });
+    const acks = vi.fn();
+    a.on('acknowledged', acks);
+    await s.reply(s.ok(s.calls[0]!.receipts, () => 'duplicate'));
+    const log = await a.receipts();
+    expect(log.pending).toEqual([]);
+    expect(log.acknowledged.map((x) => x.receipt.receiptId)).toEqual([d.receiptId]);
+    expect(acks).toHaveBeenCalledOnce();
+  });
+
+  it('backs off exponentially with full jitter on 5xx and network errors, then delivers', async () => {
+    const s = server();
+    const clock = manualClock();
+    const a = track(
+      createConsent(siteConfig({ endpoint }), { gpc: false, fetch: s.fetch, clock, random: () => 0.5 }),
+    );
+    await a.acceptAll();
+    await s.reply(s.json(500, { type: 'x', title: 'boom', status: 500 }));
+    expect(clock.pending()).toEqual([500]); // 0.5 × 1 s
+    clock.advance(500);
+    await s.reply(new TypeError('Failed to fetch'));
+    expect(clock.pending()).toEqual([1000]); // 0.5 × 2 s
+    // A new decision during the backoff waits for it (no hammering)…
+    await a.rejectAll();
+    expect(s.open()).toBe(0);
+    clock.advance(1000);
+    await vi.waitFor(() => expect(s.calls).toHaveLength(3));
+    expect(s.calls[2]!.receipts).toHaveLength(2);
+    await s.reply(s.ok(s.calls[2]!.receipts));
+    expect((await a.receipts()).pending).toEqual([]);
+    expect(clock.pending()).toEqual([]);
+  });
+
+  it('honours Retry-After on 429 and 503', async () => {
+    const s = server();
+    const clock = manualClock();
+    const a = track(
+      createConsent(siteConfig({ endpoint }), { gpc: false, fetch: s.fetch, clock, random: () => 0.01 }),
+    );
+    await a.acceptAll();
+    await s.reply(s.json(429, { title: 'slow down' }, { 'retry-after': '30' }));
+    expect(clock.pending()).toEqual([30_000]);
+    clock.advance(30_000);
+    await s.reply(s.json(503, {}, { 'retry-after': new Date(T0 + 30_000 + 120_000).toUTCString() }));
+    expect(clock.pending()).toEqual([120_000]);
+    expect(retryAfterMs('soon', 0)).toBeNull();
+  });
+
+  it('going online retries at once', async () => {
+    const s = server();
+    const clock = manualClock();
+    const a = track(createConsent(siteConfig({ endpoint }), { gpc: false, fetch: s.fetch, clock }));
+    await a.acceptAll();
+    await s.reply(new TypeError('offline'));
+    expect(clock.pending()).toHaveLength(1);
+    window.dispatchEvent(new Event('online'));
+    await vi.waitFor(() => expect(s.calls).toHaveLength(2));
+  });
+
+  it('a rejected receipt does not block the others, is reported once and kept in the rejected list', async () => {
+    const s = server();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const clock = manualClock();
+    const cfg = siteConfig({ endpoint });
+    // Three decisions made offline.
+    const off = track(
+      createConsent(cfg, { gpc: false, fetch: () => Promise.reject(new TypeError('offline')), clock }),
+    );
+    await off.acceptAll();
+    await off.rejectAll();
+    await off.acceptAll();
+    off.destroy();
+    const a = track(createConsent(cfg, { gpc: false, fetch: s.fetch, clock }));
+    const rejected = vi.fn();
+    a.on('rejected', rejected);
+    await a.start();
+    await vi.waitFor(() => expect(s.calls).toHaveLength(1));
+    expect(s.calls[0]!.receipts).toHaveLength(3);
+    await s.reply(s.ok(s.calls[0]!.receipts, (i) => (i === 1 ? 'rejected' : 'stored')));
+    const log = await a.receipts();
+    expect(log.pending).toEqual([]);
+    expect(log.acknowledged).toHaveLength(2);
+    expect(log.rejected.map((r) => r.receipt.receiptId)).toEqual([s.calls[0]!.receipts[1]!.receiptId]);
+    expect(log.rejected[0]!.problem.status).toBe(422);
+    expect(rejected).toHaveBeenCalledOnce();
+    await a.flush();
+    expect(s.calls).toHaveLength(1); // nothing left to send
+    expect(warn.mock.calls.filter((c) => String(c[0]).includes('rejected'))).toHaveLength(1);
+    warn.mockRestore();
+  });
+
+  it('an unreachable endpoint never changes a decision, and receipts survive a restart (real IndexedDB)', async () => {
+    const cfg = siteConfig({ endpoint });
+    const down = () => Promise.reject(new TypeError('Failed to fetch'));
+    const a = track(createConsent(cfg, { gpc: false, fetch: down }));
+    const d = await a.rejectAll();
+    await a.flush();
+    expect(a.getState().decision?.receiptId).toBe(d.receiptId);
+    expect(a.has('analytics')).toBe(false);
+    a.destroy();
+
+    const s = server();
+    const b = track(createConsent(cfg, { gpc: false, fetch: s.fetch }));
+    void b.start();
+    expect(b.getState().decision?.method).toBe('reject-all');
+    await vi.waitFor(() => expect(s.calls).toHaveLength(1)); // flushed on load
+    expect(s.calls[0]!.receipts.map((r) => r.receiptId)).toEqual([d.receiptId]);
+    await s.reply(s.ok(s.calls[0]!.receipts));
+    expect((await b.receipts()).acknowledged).toHaveLength(1);
+    expect(b.has('analytics')).toBe(false);
+  });
+});
+
+describe('outbox batching and locks', () => {
+  const receipt = (i: number): Receipt => ({
+    schema: 'assenso.receipt/1',
+    receiptId: crypto.randomUUID(),
+    siteId: 'x',
+    deviceId: null,
+    collectedAt: T0 + i,
+    revision: '1',
+    noticeHash: `sha256:${'0'.repeat(64)}`,
+    language: 'en',
+    method: 'api',
+    categories: { a: true },
+    services: {},
+    expiresAt: T0 + 1e9,
+    previousReceiptId: null,
+  });
+  const outbox = (send: ReturnType<typeof createTransport>, lock = `l${uid()}`) =>
+    createOutbox({
+      store: createKeyValueStore(`ob${uid()}`),
+      send,
+      clock: manualClock(),
+      random: () => 0.5,
+      lock,
+      emit: () => {},
+      locks: navigator.locks,
+    });
+
+  it('sends at most 100 receipts per request, in order', async () => {
+    const s = server();
+    const ob = outbox(createTransport(endpoint, s.fetch, () => T0));
+    const all = Array.from({ length: 150 }, (_, i) => receipt(i));
+    for (const r of all) await ob.add(r);
+    const done = ob.flush();
+    await vi.waitFor(() => expect(s.calls).toHaveLength(1));
+    expect(s.calls[0]!.receipts).toHaveLength(100);
+    await s.reply(s.ok(s.calls[0]!.receipts));
+    await vi.waitFor(() => expect(s.calls).toHaveLength(2));
+    await s.reply(s.ok(s.calls[1]!.receipts));
+    await done;
+    expect([...s.calls[0]!.receipts, ...s.calls[1]!.receipts].map((r) => r.receiptId)).toEqual(
+      all.map((r) => r.receiptId),
+    );
+    expect((await ob.log()).pending).toEqual([]);
+  });
+
+  it('halves the batch on 413', async () => {
+    const s = server();
+    const ob = outbox(createTransport(endpoint, s.fetch, () => T0));
+    for (let i = 0; i < 4; i++) await ob.add(receipt(i));
+    void ob.flush();
+    await s.reply(s.json(413, { status: 413 }));
+    await vi.waitFor(() => expect(s.calls).toHaveLength(2));
+    expect(s.calls[1]!.receipts).toHaveLength(2);
+  });
+
+  it('only one tab flushes at a time (Web Locks)', async () => {
+    const s = server();
+    const lock = `l${uid()}`;
+    const send = createTransport(endpoint, s.fetch, () => T0);
+    const tab1 = outbox(send, lock);
+    const tab2 = outbox(send, lock);
+    await tab1.add(receipt(1));
+    await tab2.add(receipt(2));
+    const f1 = tab1.flush();
+    await vi.waitFor(() => expect(s.calls).toHaveLength(1));
+    await tab2.flush(); // the lock is held: tab 2 does not send
+    expect(s.calls).toHaveLength(1);
+    await s.reply(s.ok(s.calls[0]!.receipts));
+    await f1;
+    void tab2.flush();
+    await vi.waitFor(() => expect(s.calls).toHaveLength(2));
+    expect(s.calls[1]!.receipts).toHaveLength(1);
+  });
+});
