@@ -93,16 +93,16 @@ export function assertSiteAccess(principal: AdminPrincipal, siteId: string | und
   return siteId;
 }
 
-/** The principal plus the request's origin (client IP and User-Agent), for the access log. */
-export function adminActor(c: Context<AdminEnv>): AdminActor {
-  const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+/**
+ * The principal plus the request's origin, for the access log. The client IP is the app's `clientIp` (which
+ * believes X-Forwarded-For only as far as `trustProxy` says), else the socket's address.
+ */
+export function adminActor<E extends AdminEnv>(c: Context<E>): AdminActor {
+  const vars = c.var as { admin: AdminPrincipal; clientIp?: string };
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  const socket = env?.incoming?.socket?.remoteAddress;
   return {
-    ...c.get('admin'),
-    // X-Forwarded-For is only as trustworthy as the proxy in front: it is recorded beside the socket address,
-    // never instead of it.
-    ip: forwarded && socket ? `${forwarded} (via ${socket})` : (forwarded ?? socket ?? null),
+    ...vars.admin,
+    ip: vars.clientIp ?? env?.incoming?.socket?.remoteAddress ?? null,
     userAgent: c.req.header('user-agent') ?? null,
   };
 }
