@@ -76,6 +76,9 @@ export interface DemoOptions {
   pages?: Record<string, string | { body: string; type?: string }>;
   /** Extra response headers for every file. */
   headers?: Record<string, string>;
+  /** Port to listen on (default: a free one). Pick it first with `freePort()` when a receipt server must
+   * allow the demo's origin before the demo starts. */
+  port?: number;
 }
 
 export interface Demo {
@@ -95,7 +98,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     pages: options.pages ?? {},
     headers: options.headers ?? {},
   });
-  const url = await demo.listen(0, '127.0.0.1');
+  const url = await demo.listen(options.port ?? 0, '127.0.0.1');
   return { url, cspReports: demo.cspReports, close: () => demo.close() };
 }
 
