@@ -18,6 +18,12 @@ export {
   RECEIPT_ID_PATTERN,
   SITE_ID_PATTERN,
 } from './ids.ts';
+export type {
+  CheckpointResponse,
+  ConsistencyProofResponse,
+  ReceiptProofPending,
+  ReceiptProofResponse,
+} from './log.ts';
 export type { NoticeCategory, NoticePurpose, NoticeService, NoticeSnapshot } from './notice.ts';
 export { noticeHash } from './notice.ts';
 export type { ProblemCode, ProblemDetails } from './problem.ts';

@@ -21,6 +21,7 @@ import { createMetrics } from './metrics.ts';
 import { consentRoutes } from './routes/consent.ts';
 import { healthRoutes } from './routes/health.ts';
 import { keysRoutes } from './routes/keys.ts';
+import { logRoutes } from './routes/log.ts';
 import { receiptsRoutes } from './routes/receipts.ts';
 import { widgetRoutes } from './routes/widget.ts';
 
@@ -65,6 +66,7 @@ export function createApp(input: AppDeps): Hono<AppEnv> {
   app.route('/', keysRoutes(deps));
   app.route('/', receiptsRoutes(deps));
   app.route('/', consentRoutes(deps));
+  app.route('/', logRoutes(deps));
   app.route('/', widgetRoutes(deps));
 
   app.notFound((c) => problemResponse(c, new HttpProblem(404, 'not-found', `No resource at ${c.req.path}`)));
