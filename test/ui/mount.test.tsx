@@ -1,0 +1,273 @@
+import { waitFor, within } from '@testing-library/preact';
+import axe from 'axe-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { userEvent } from 'vitest/browser';
+import { createConsent } from '../../src/core/consent.ts';
+import type { AssensoConfig, ConsentController, ConsentDeps, Layout, Theme } from '../../src/core/types.ts';
+import { en } from '../../src/ui/i18n/en.ts';
+import { it as itMessages } from '../../src/ui/i18n/it.ts';
+import { moduleLoaders } from '../../src/ui/lazy.ts';
+import { type MountedUi, mountUi } from '../../src/ui/mount.tsx';
+
+const CATEGORIES: AssensoConfig['categories'] = [
+  { id: 'necessary', required: true, title: 'Necessary', description: 'Needed to run the site.' },
+  {
+    id: 'analytics',
+    title: { en: 'Analytics', it: 'Statistiche' },
+    description: 'Counting visits.',
+    services: [
+      {
+        id: 'stats',
+        name: 'Stats',
+        cookies: [{ name: '_stats', duration: '1 year', purpose: 'Visitor id' }],
+      },
+    ],
+  },
+  {
+    id: 'marketing',
+    gpc: true,
+    title: 'Marketing',
+    description: 'Videos and ads.',
+    services: [{ id: 'tube', name: 'Tube' }],
+  },
+];
+
+interface Setup {
+  controller: ConsentController;
+  ui: MountedUi;
+  q: ReturnType<typeof within>;
+  id: string;
+}
+const live: (() => void)[] = [];
+afterEach(() => {
+  for (const f of live.splice(0)) f();
+});
+
+/** A real controller (its own site id, cookie name and IndexedDB) with the UI mounted. */
+function setup(
+  over: Partial<AssensoConfig> = {},
+  deps: ConsentDeps = {},
+  id = `t${Math.random().toString(36).slice(2, 9)}`,
+): Setup {
+  const config: AssensoConfig = { siteId: id, cookie: { name: `c_${id}` }, categories: CATEGORIES, ...over };
+  const controller = createConsent(config, deps);
+  controller.start();
+  const ui = mountUi(controller, {
+    language: 'en',
+    messages: en,
+    preferences: moduleLoaders.preferences,
+    onNotice: (n) => {
+      deps.getNotice = n;
+    },
+  });
+  live.push(() => {
+    ui.unmount();
+    controller.destroy();
+  });
+  return { controller, ui, q: within(ui.root as unknown as HTMLElement), id };
+}
+
+async function openPreferences(s: Setup) {
+  await userEvent.click(s.q.getByRole('button', { name: en.customise }));
+  return waitFor(() => s.q.getByRole('dialog', { name: en.prefsTitle }));
+}
+
+async function audit(s: Setup) {
+  const result = await axe.run(s.ui.root.host as HTMLElement, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    resultTypes: ['violations'],
+  });
+  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+describe('mounted widget', () => {
+  it('shows the banner first in the page, in a shadow root, without stealing focus', () => {
+    const s = setup();
+    expect(document.body.firstElementChild).toBe(s.ui.root.host);
+    expect(s.ui.root.mode).toBe('open');
+    expect(s.q.getByRole('dialog', { name: en.bannerTitle }).getAttribute('aria-modal')).toBeNull();
+    expect(document.activeElement).toBe(document.body);
+    expect(s.ui.root.host.getAttribute('style')).toBeNull();
+    expect(s.ui.root.querySelector('[style]')).toBeNull();
+  });
+
+  it('× keeps only the required category, hides the banner and announces it', async () => {
+    const s = setup();
+    await userEvent.click(s.q.getByRole('button', { name: en.closeBanner }));
+    await waitFor(() => expect(s.controller.getState().decision?.method).toBe('close'));
+    expect(s.controller.getState().granted.categories).toEqual({
+      necessary: true,
+      analytics: false,
+      marketing: false,
+    });
+    expect(s.q.queryByRole('dialog')).toBeNull();
+    await waitFor(() => expect(s.q.getByRole('status').textContent).toBe(en.saved));
+  });
+
+  it('Customise opens the preference center: focus moves in, is trapped, Escape goes back to Customise', async () => {
+    const s = setup();
+    const dialog = await openPreferences(s);
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    await waitFor(() => expect(dialog.contains(s.ui.root.activeElement)).toBe(true));
+    const seen = new Set<Element | null>();
+    for (let i = 0; i < 12; i++) {
+      await userEvent.tab();
+      seen.add(s.ui.root.activeElement);
+      expect(dialog.contains(s.ui.root.activeElement), `tab ${i}`).toBe(true);
+    }
+    await userEvent.tab({ shift: true });
+    expect(dialog.contains(s.ui.root.activeElement)).toBe(true);
+    expect(seen.size).toBeGreaterThan(4);
+    await userEvent.keyboard('{Escape}');
+    await waitFor(() => expect(s.q.queryByRole('dialog', { name: en.prefsTitle })).toBeNull());
+    expect(s.q.getByRole('dialog', { name: en.bannerTitle })).toBeTruthy();
+    expect(s.ui.root.activeElement?.textContent).toBe(en.customise);
+    expect(s.controller.getState().decision).toBeNull();
+  });
+
+  it('keyboard only: switch a category on with Space and save', async () => {
+    const s = setup();
+    await openPreferences(s);
+    const analytics = s.q.getByRole('switch', { name: 'Analytics' });
+    analytics.focus();
+    await userEvent.keyboard(' ');
+    expect(analytics.getAttribute('aria-checked')).toBe('true');
+    expect(s.ui.root.activeElement).toBe(analytics);
+    s.q.getByRole('button', { name: en.save }).focus();
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() => expect(s.controller.getState().decision?.method).toBe('preferences'));
+    expect(s.controller.getState().granted.categories).toEqual({
+      necessary: true,
+      analytics: true,
+      marketing: false,
+    });
+    expect(s.controller.has('stats')).toBe(true);
+    expect(s.q.queryByRole('dialog')).toBeNull();
+  });
+
+  it('opened from a page control after a decision, focus returns there on close', async () => {
+    const s = setup();
+    await s.controller.rejectAll();
+    const button = document.createElement('button');
+    button.textContent = 'Cookie settings';
+    document.body.append(button);
+    live.push(() => button.remove());
+    button.focus();
+    s.controller.open('preferences');
+    const dialog = await waitFor(() => s.q.getByRole('dialog', { name: en.prefsTitle }));
+    await waitFor(() => expect(dialog.contains(s.ui.root.activeElement)).toBe(true));
+    // The stored choices are shown.
+    expect(s.q.getByRole('switch', { name: 'Analytics' }).getAttribute('aria-checked')).toBe('false');
+    await userEvent.click(s.q.getByRole('button', { name: en.closePrefs }));
+    await waitFor(() => expect(s.q.queryByRole('dialog')).toBeNull());
+    expect(document.activeElement).toBe(button);
+  });
+
+  it('modal layout: the banner is a modal dialog with focus moved in and trapped', async () => {
+    const s = setup({ layout: 'modal' });
+    const dialog = s.q.getByRole('dialog', { name: en.bannerTitle });
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    await waitFor(() => expect(dialog.contains(s.ui.root.activeElement)).toBe(true));
+    for (let i = 0; i < 6; i++) {
+      await userEvent.tab();
+      expect(dialog.contains(s.ui.root.activeElement)).toBe(true);
+    }
+    expect(s.ui.root.querySelector('.ov')).not.toBeNull();
+  });
+
+  it('says why it is back: a new revision, and GPC honoured', async () => {
+    const id = `t${Math.random().toString(36).slice(2, 9)}`;
+    const first = setup({ revision: '1' }, {}, id);
+    await first.controller.acceptAll();
+    for (const f of live.splice(0)) f();
+    const s = setup({ revision: '2' }, { gpc: true }, id);
+    const banner = s.q.getByRole('dialog', { name: en.bannerTitle });
+    expect(banner.textContent).toContain(en.reasonRevision);
+    expect(banner.textContent).toContain(en.gpcHonoured.replace('{categories}', 'Marketing'));
+  });
+
+  it('offers the receipts kept on the device as a JSON download', async () => {
+    const s = setup();
+    await s.controller.acceptAll();
+    s.controller.open('preferences');
+    const download = await waitFor(() => s.q.getByRole('button', { name: en.downloadReceipt }));
+    let href = '';
+    let name = '';
+    s.ui.root.addEventListener(
+      'click',
+      (e) => {
+        const a = e.target as HTMLAnchorElement;
+        if (a.localName === 'a' && a.download) {
+          href = a.href;
+          name = a.download;
+          e.preventDefault();
+        }
+      },
+      true,
+    );
+    await userEvent.click(download);
+    await waitFor(() => expect(href).toMatch(/^blob:/));
+    expect(name).toBe(`consent-receipt-${s.id}.json`);
+    const log = await (await fetch(href)).json();
+    expect(log.siteId).toBe(s.id);
+    const receipts = [...log.acknowledged.map((x: { receipt: unknown }) => x.receipt), ...log.pending];
+    expect(receipts).toHaveLength(1);
+    expect(receipts[0]).toMatchObject({ method: 'accept-all', siteId: s.id, language: 'en' });
+  });
+
+  it('hashes exactly what it showed: the receipt carries the UI notice language and texts', async () => {
+    const deps: ConsentDeps = {};
+    const id = `t${Math.random().toString(36).slice(2, 9)}`;
+    const controller = createConsent(
+      { siteId: id, cookie: { name: `c_${id}` }, categories: CATEGORIES },
+      deps,
+    );
+    controller.start();
+    const ui = mountUi(controller, {
+      language: 'it',
+      messages: itMessages,
+      preferences: moduleLoaders.preferences,
+      onNotice: (n) => {
+        deps.getNotice = n;
+      },
+    });
+    live.push(() => {
+      ui.unmount();
+      controller.destroy();
+    });
+    expect(deps.getNotice?.().texts.acceptAll).toBe(itMessages.acceptAll);
+    expect(deps.getNotice?.().categories[1]?.title).toBe('Statistiche');
+    await controller.acceptAll();
+    const log = await controller.receipts();
+    expect(log.pending[0]?.language ?? log.acknowledged[0]?.receipt.language).toBe('it');
+  });
+
+  it('the audit reaches into the shadow root (a low-contrast theme token is caught)', async () => {
+    const s = setup({ themeTokens: { '--assenso-accent': '#d0d0d0', '--assenso-accent-fg': '#ffffff' } });
+    expect((await audit(s)).join()).toContain('color-contrast');
+  });
+
+  it('theme tokens are applied through CSSOM only, and hostile ones are inert', () => {
+    const s = setup({
+      themeTokens: { '--assenso-accent': '#0a5c36', color: 'red', '--assenso-bg': 'red}*{display:none' },
+    });
+    const button = s.q.getByRole('button', { name: en.acceptAll });
+    expect(getComputedStyle(button).backgroundColor).toBe('rgb(10, 92, 54)');
+    expect(getComputedStyle(button).display).not.toBe('none');
+    expect(s.ui.root.querySelector('style')).toBeNull();
+  });
+
+  describe.each<[Theme, Layout]>([
+    ['light', 'bar'],
+    ['dark', 'box'],
+    ['auto', 'modal'],
+  ])('axe-core, %s theme, %s layout', (theme, layout) => {
+    it('finds no violation in the banner nor in the preference center', async () => {
+      const s = setup({ theme, layout });
+      expect(await audit(s)).toEqual([]);
+      await openPreferences(s);
+      for (const summary of s.ui.root.querySelectorAll('summary')) await userEvent.click(summary);
+      expect(await audit(s)).toEqual([]);
+    });
+  });
+});
