@@ -144,7 +144,10 @@ export function resolveConfig(input: unknown, warn: Warn = (m) => console.warn(m
     )) {
       if (k in mapping && isStrList(v)) mapping[k as GoogleConsentType] = v;
       else
-        w(`consentMode.mapping.${k}`, `must be a Consent Mode type (${Object.keys(mapping)}) → category ids`);
+        w(
+          `consentMode.mapping.${k}`,
+          `must be a Consent Mode type (${Object.keys(mapping).join(', ')}) → category ids`,
+        );
     }
     const waitForUpdate = opt(
       'waitForUpdate',

@@ -1,0 +1,111 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createConsent, resolveConfig } from '../../src/core/index.ts';
+import { siteConfig } from './helpers.ts';
+
+const warnings = (input: unknown) => {
+  const out: string[] = [];
+  const cfg = resolveConfig(input, (m) => out.push(m));
+  return { cfg, out };
+};
+
+describe('config validation', () => {
+  it('accepts a good config silently and fills defaults', () => {
+    const { cfg, out } = warnings(siteConfig());
+    expect(out).toEqual([]);
+    expect(cfg).toMatchObject({
+      revision: '1',
+      lifetimeDays: 182,
+      endpoint: null,
+      layout: 'box',
+      theme: 'auto',
+      consentMode: false,
+      gpc: true,
+      cookie: { path: '/', sameSite: 'Lax', domain: null },
+    });
+    expect(cfg.categories.map((c) => [c.id, c.required, c.lifetimeDays, c.gpc])).toEqual([
+      ['necessary', true, 182, false],
+      ['analytics', false, 182, false],
+      ['marketing', false, 182, true],
+    ]);
+    expect(cfg.categories[1]!.services[0]).toMatchObject({
+      id: 'ga',
+      category: 'analytics',
+      storageKeys: ['ga_*'],
+    });
+  });
+
+  it('names each bad key once, with the fix, and falls back to a safe default', () => {
+    const base = siteConfig();
+    const { cfg, out } = warnings({
+      ...base,
+      siteId: 'Bad Site!',
+      lifetimeDays: 500,
+      layout: 'popup',
+      endpoint: 'javascript:alert(1)',
+      consentMode: { mapping: { ad_storage: ['marketing'], bogus: ['x'] }, waitForUpdate: -1 },
+      categories: [
+        ...base.categories,
+        { id: 'Bad Id', title: 'x', description: 'x' },
+        { id: 'analytics', title: 'dupe', description: 'x' },
+        {
+          id: 'social',
+          title: 42,
+          description: 'x',
+          lifetimeDays: 0,
+          services: [{ id: 'fb', name: '', cookies: [{}] }],
+        },
+      ],
+    });
+    expect(out).toEqual(
+      [
+        'config.siteId: must match [a-z0-9][a-z0-9_-]{0,63} (e.g. "my-shop"); using "default"',
+        'config.lifetimeDays: must be a whole number of days from 1 to 395 (13 months); using 182',
+        'config.categories[3].id: must be a unique id matching [a-z0-9][a-z0-9_-]{0,63}; item ignored',
+        'config.categories[4].id: must be a unique id matching [a-z0-9][a-z0-9_-]{0,63}; item ignored',
+        'config.categories[5].services[0].cookies[0].name: must be a cookie name or a prefix like "_ga*"; item ignored',
+        'config.categories[5].services[0].name: must be a non-empty string; using the id',
+        'config.categories[5].title: must be a string or { lang: string }; using the id',
+        'config.categories[5].lifetimeDays: must be a whole number of days from 1 to 395 (13 months); using 182',
+        'config.consentMode.mapping.bogus: must be a Consent Mode type (ad_storage, ad_user_data, ad_personalization, analytics_storage, functionality_storage, personalization_storage, security_storage) → category ids',
+        'config.consentMode.waitForUpdate: must be milliseconds ≥ 0; using 500',
+        'config.endpoint: must be an http(s) URL or a path; receipts stay on the device',
+        'config.layout: must be one of bar, box, modal; using box',
+      ].map((m) => `[assenso] ${m}`),
+    );
+    expect(cfg).toMatchObject({ siteId: 'default', lifetimeDays: 182, layout: 'box', endpoint: null });
+    expect(cfg.categories.map((c) => c.id)).toEqual(['necessary', 'analytics', 'marketing', 'social']);
+    expect(cfg.categories[3]).toMatchObject({
+      title: 'social',
+      lifetimeDays: 182,
+      services: [{ id: 'fb', name: 'fb', cookies: [] }],
+    });
+  });
+
+  it('never throws, whatever the page passes', () => {
+    for (const input of [
+      undefined,
+      null,
+      42,
+      'x',
+      [],
+      { categories: 'x' },
+      { categories: [null, 1] },
+      { cookie: 5 },
+    ]) {
+      expect(() => warnings(input)).not.toThrow();
+    }
+    expect(warnings(null).out[0]).toBe(
+      '[assenso] config.(root): must be an object like { siteId, categories }; using an empty config',
+    );
+  });
+
+  it('createConsent warns on the console with the [assenso] prefix and still works', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const c = createConsent({ ...siteConfig(), theme: 'neon' }, { gpc: false });
+    expect(warn).toHaveBeenCalledWith('[assenso] config.theme: must be one of light, dark, auto; using auto');
+    await c.acceptAll();
+    expect(c.has('analytics')).toBe(true);
+    c.destroy();
+    warn.mockRestore();
+  });
+});

@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createConsent } from '../../src/core/index.ts';
+import { destroyAll, siteConfig, track } from './helpers.ts';
+
+type W = { dataLayer?: unknown[]; gtag?: unknown };
+const w = window as unknown as W;
+afterEach(() => {
+  destroyAll();
+  delete w.dataLayer;
+  delete w.gtag;
+});
+
+/** gtag() commands in the dataLayer, as arrays (they are pushed as Arguments objects). */
+const commands = () =>
+  (w.dataLayer ?? [])
+    .filter((e) => Object.prototype.toString.call(e) === '[object Arguments]')
+    .map((e) => [...(e as IArguments)]);
+
+const denied = {
+  ad_storage: 'denied',
+  ad_user_data: 'denied',
+  ad_personalization: 'denied',
+  analytics_storage: 'denied',
+  functionality_storage: 'denied',
+  personalization_storage: 'denied',
+  security_storage: 'granted',
+};
+
+describe('Google Consent Mode v2', () => {
+  it('pushes consent default (denied, wait_for_update) at start, then an update on every decision', async () => {
+    const c = track(createConsent(siteConfig({ consentMode: true }), { gpc: false }));
+    void c.start();
+    expect(commands()).toEqual([['consent', 'default', { ...denied, wait_for_update: 500 }]]);
+    await c.save({ categories: { analytics: true } });
+    await c.rejectAll();
+    expect(commands()).toEqual([
+      ['consent', 'default', { ...denied, wait_for_update: 500 }],
+      ['consent', 'update', { ...denied, analytics_storage: 'granted' }],
+      ['consent', 'update', denied],
+    ]);
+    // The dataLayer event follows each update.
+    const events = (w.dataLayer ?? []).map((e) => (e as { event?: string }).event ?? 'gtag');
+    expect(events).toEqual(['gtag', 'gtag', 'assenso_consent', 'gtag', 'assenso_consent']);
+  });
+
+  it('a returning visitor gets default then update synchronously, before any tag; custom mapping and page gtag', async () => {
+    const cfg = siteConfig({
+      consentMode: {
+        mapping: { ad_storage: ['marketing', 'analytics'], functionality_storage: ['necessary'] },
+        waitForUpdate: 0,
+      },
+    });
+    await track(createConsent(cfg, { gpc: false })).save({
+      categories: { analytics: true, marketing: false },
+    });
+    destroyAll();
+    delete w.dataLayer;
+    const calls: unknown[][] = [];
+    w.gtag = (...a: unknown[]) => calls.push(a);
+    void track(createConsent(cfg, { gpc: false })).start();
+    expect(calls).toEqual([
+      ['consent', 'default', { ...denied, wait_for_update: 0 }],
+      ['consent', 'update', { ...denied, analytics_storage: 'granted', functionality_storage: 'granted' }],
+    ]);
+  });
+
+  it('is off unless configured', async () => {
+    await track(createConsent(siteConfig(), { gpc: false })).acceptAll();
+    expect(w.dataLayer).toBeUndefined();
+  });
+});
+
+describe('Global Privacy Control', () => {
+  it('denies the categories that honour it, says so in the state, and accept-all keeps them denied', async () => {
+    const c = track(createConsent(siteConfig(), { gpc: true }));
+    await c.start();
+    expect(c.getState().gpc).toEqual({ active: true, categories: ['marketing'] });
+    expect(c.getState().prompt?.reason).toBe('first-visit');
+    const d = await c.acceptAll();
+    expect(d).toMatchObject({ gpc: true, categories: { analytics: true, marketing: false } });
+    expect(c.has('marketing')).toBe(false);
+    expect(c.has('yt')).toBe(false);
+    // An explicit, specific choice by the visitor still counts.
+    await c.save({ categories: { marketing: true } });
+    expect(c.has('marketing')).toBe(true);
+    expect((await c.receipts()).pending.map((r) => r.gpc)).toEqual([true, true]);
+  });
+
+  it('overrides an earlier decision made without GPC', async () => {
+    const cfg = siteConfig();
+    await track(createConsent(cfg, { gpc: false })).acceptAll();
+    const c = track(createConsent(cfg, { gpc: true }));
+    await c.start();
+    expect(c.has('marketing')).toBe(false);
+    expect(c.has('analytics')).toBe(true);
+    expect(c.getState().prompt).toBeNull();
+  });
+
+  it('is ignored when the config says so, and reads navigator.globalPrivacyControl by default', async () => {
+    const c = track(createConsent(siteConfig({ gpc: false }), { gpc: true }));
+    await c.acceptAll();
+    expect(c.has('marketing')).toBe(true);
+    expect(c.getState().gpc.active).toBe(false);
+    const d = track(createConsent(siteConfig()));
+    await d.start();
+    expect(d.getState().gpc.active).toBe(
+      (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true,
+    );
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { createKeyValueStore } from '../../src/core/storage.ts';
+import { uid } from './helpers.ts';
+
+/** A localStorage that refuses every write, as in some private modes and with storage blocked. */
+const blocked = {
+  getItem: () => null,
+  setItem: () => {
+    throw new DOMException('blocked', 'SecurityError');
+  },
+  removeItem: () => {},
+} as unknown as Storage;
+
+describe('storage fallbacks', () => {
+  it('uses IndexedDB (its own database) and persists across instances', async () => {
+    const name = `kv${uid()}`;
+    await createKeyValueStore(name).set('k', { a: 1 });
+    expect(await createKeyValueStore(name).get('k')).toEqual({ a: 1 });
+    expect((await indexedDB.databases()).map((d) => d.name)).toContain(name);
+    expect(localStorage.getItem(`${name}:k`)).toBeNull();
+  });
+
+  it('falls back to localStorage without IndexedDB', async () => {
+    const name = `kv${uid()}`;
+    const s = createKeyValueStore(name, { indexedDB: undefined, localStorage });
+    await s.set('k', [1]);
+    await s.update<number[]>('k', (o) => [...(o ?? []), 2]);
+    expect(JSON.parse(localStorage.getItem(`${name}:k`)!)).toEqual([1, 2]);
+    expect(await createKeyValueStore(name, { localStorage }).get('k')).toEqual([1, 2]);
+    await s.del('k');
+    expect(localStorage.getItem(`${name}:k`)).toBeNull();
+  });
+
+  it('falls back to memory when localStorage is blocked too, and never throws', async () => {
+    const s = createKeyValueStore(`kv${uid()}`, { indexedDB: undefined, localStorage: blocked });
+    await s.set('k', { v: 1 });
+    expect(await s.get('k')).toEqual({ v: 1 });
+    await s.update<{ v: number }>('k', (o) => ({ v: o!.v + 1 }));
+    expect(await s.get('k')).toEqual({ v: 2 });
+  });
+
+  it('reads corrupt localStorage data as absent', async () => {
+    const name = `kv${uid()}`;
+    localStorage.setItem(`${name}:k`, '{not json');
+    expect(await createKeyValueStore(name, { localStorage }).get('k')).toBeUndefined();
+    localStorage.removeItem(`${name}:k`);
+  });
+
+  it('returns copies from memory, not live references', async () => {
+    const s = createKeyValueStore(`kv${uid()}`, {});
+    const v = { a: 1 };
+    await s.set('k', v);
+    v.a = 2;
+    expect(await s.get('k')).toEqual({ a: 1 });
+  });
+});

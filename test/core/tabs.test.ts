@@ -1,0 +1,40 @@
+import { afterEach, expect, it, vi } from 'vitest';
+import { createConsent } from '../../src/core/index.ts';
+import { destroyAll, siteConfig, track } from './helpers.ts';
+
+afterEach(() => {
+  destroyAll();
+  delete (window as { __tab?: number }).__tab;
+});
+
+it('a decision in one tab applies in the others without reload, gated scripts included', async () => {
+  const cfg = siteConfig();
+  const a = track(createConsent(cfg, { gpc: false }));
+  const b = track(createConsent(cfg, { gpc: false }));
+  await a.start();
+  await b.start();
+  const s = document.createElement('script');
+  s.type = 'text/plain';
+  s.setAttribute('data-assenso', 'analytics');
+  s.text = 'window.__tab = (window.__tab || 0) + 1';
+  document.body.append(s);
+  const changes = vi.fn();
+  b.on('change', changes);
+  const d = await a.acceptAll();
+  await vi.waitFor(() => expect(b.getState().decision?.receiptId).toBe(d.receiptId));
+  expect(b.has('analytics')).toBe(true);
+  expect(b.getState().view).toBe('none');
+  expect(changes).toHaveBeenCalledWith(expect.objectContaining({ source: 'tab' }));
+  expect((window as { __tab?: number }).__tab).toBe(1); // once, though both controllers watch this page
+
+  await b.rejectAll();
+  await vi.waitFor(() => expect(a.has('analytics')).toBe(false));
+  await a.reset();
+  await vi.waitFor(() => expect(b.getState().prompt?.reason).toBe('first-visit'));
+  // The next decision in b chains to a's receipts (shared device record).
+  const e = await b.acceptAll();
+  const pending = (await b.receipts()).pending;
+  expect(pending.at(-1)).toMatchObject({ receiptId: e.receiptId, deviceId: d.deviceId });
+  expect(pending.at(-1)!.previousReceiptId).toBe(pending.at(-2)!.receiptId);
+  s.remove();
+});
