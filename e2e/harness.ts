@@ -108,6 +108,8 @@ export interface PageWatch {
   warnings: string[];
   /** `securitypolicyviolation` events seen in any frame of the page (directive + blocked URI + sample). */
   cspViolations: string[];
+  /** Responses with status ≥ 400 and failed requests, as `status URL` (the console does not name the URL). */
+  httpErrors: string[];
 }
 
 /**
@@ -115,7 +117,11 @@ export interface PageWatch {
  * for violations is installed by the DevTools protocol, so it runs even under the strict CSP.
  */
 export async function watchPage(page: Page): Promise<PageWatch> {
-  const watch: PageWatch = { errors: [], warnings: [], cspViolations: [] };
+  const watch: PageWatch = { errors: [], warnings: [], cspViolations: [], httpErrors: [] };
+  page.on('response', (r) => {
+    if (r.status() >= 400) watch.httpErrors.push(`${r.status()} ${r.url()}`);
+  });
+  page.on('requestfailed', (r) => watch.httpErrors.push(`${r.failure()?.errorText ?? 'failed'} ${r.url()}`));
   page.on('console', (m) => {
     if (m.type() === 'error') watch.errors.push(m.text());
     if (m.type() === 'warning') watch.warnings.push(m.text());

@@ -150,6 +150,11 @@ export function createDemoServer(options = {}) {
         return;
       }
       const found = await resolvePath(decodeURIComponent(url.pathname));
+      if (!found && url.pathname === '/favicon.ico') {
+        // Browsers ask for it on every site; the demo has none, and a 404 would be console noise in every test.
+        res.writeHead(204, { 'cache-control': 'max-age=86400' }).end();
+        return;
+      }
       if (!found) {
         res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
         return;
