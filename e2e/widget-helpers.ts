@@ -1,0 +1,52 @@
+// Shared by the widget e2e files: demo page variants and reading the widget's state from a page.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ROOT, type PageWatch } from './harness.ts';
+
+export const HOME_IT = readFileSync(join(ROOT, 'demo', 'index.html'), 'utf8');
+export const HOME_EN = readFileSync(join(ROOT, 'demo', 'en', 'index.html'), 'utf8');
+const CONFIG = /(<script type="application\/json" data-assenso-config>)([\s\S]*?)(<\/script>)/;
+
+/** The demo home page with its inline configuration changed by `edit`. */
+export function homeWith(edit: (config: Record<string, unknown>) => void, html = HOME_IT): string {
+  return html.replace(CONFIG, (_all, open: string, body: string, close: string) => {
+    const config = JSON.parse(body) as Record<string, unknown>;
+    edit(config);
+    return `${open}${JSON.stringify(config).replace(/</g, '\\u003c')}${close}`;
+  });
+}
+
+/** Names of the cookies the page can see. */
+export async function cookieNames(context: BrowserContext): Promise<string[]> {
+  return (await context.cookies()).map((c) => c.name).sort();
+}
+
+/** window.assenso.get() of the page (waits for the API). */
+export async function consent(page: Page): Promise<{
+  categories: Record<string, boolean>;
+  services: Record<string, boolean>;
+  pending: boolean;
+  decision: { method: string; revision: string } | null;
+}> {
+  await page.waitForFunction(
+    () => !Array.isArray((window as { assenso?: unknown }).assenso) && !!window.assenso,
+  );
+  return page.evaluate(() => (window as unknown as { assenso: { get(): never } }).assenso.get());
+}
+
+/** The banner (role=dialog inside the widget's shadow root; Playwright locators pierce open shadow roots). */
+export const banner = (page: Page, name: string) => page.getByRole('dialog', { name });
+
+/** Errors other than the receipt endpoint being unreachable (the flow tests run without a receipt server). */
+export function realErrors(watch: PageWatch): string[] {
+  return watch.errors.filter(
+    (e) => !/Failed to load resource|ERR_CONNECTION_REFUSED|Failed to fetch/.test(e),
+  );
+}
+
+declare global {
+  interface Window {
+    assenso?: unknown;
+  }
+}
