@@ -15,10 +15,28 @@ export const COMMANDS: Registry = {
     summary: 'Check receipts, Merkle trees and checkpoints',
     load: () => import('./commands/verify.ts'),
   },
+  'admin-keys': {
+    summary: 'Create, list, revoke admin API keys',
+    load: () => import('./commands/admin-keys.ts'),
+  },
+  keys: { summary: 'Rotate contact-data encryption keys', load: () => import('./commands/keys.ts') },
+  retention: { summary: 'Apply the retention policy now', load: () => import('./commands/retention.ts') },
+  'access-log': {
+    summary: 'Verify and query the access log',
+    load: () => import('./commands/access-log.ts'),
+  },
 };
 
 /** Errors whose message is the whole story (bad configuration, locked data directory, bad keys): no stack. */
-const EXPECTED_ERRORS = new Set(['ConfigError', 'DataDirLockedError', 'KeyConfigError', 'UsageError']);
+const EXPECTED_ERRORS = new Set([
+  'ConfigError',
+  'DataDirLockedError',
+  'KeyConfigError',
+  'UsageError',
+  'ContactKeyConfigError',
+  'PseudonymSecretError',
+  'RetireCurrentKeyError',
+]);
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

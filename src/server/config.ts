@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import * as v from 'valibot';
 import { SiteIdSchema } from '../protocol/receipt.ts';
 import { EMAIL_SITE_ENTRIES } from './email/config-schema.ts';
+import { RETENTION_CONFIG_ENTRY } from './protection/retention-policy.ts';
 
 /** The configuration cannot be used; the message names the key (`sites[0].origins[1]: …`). */
 export class ConfigError extends Error {
@@ -94,6 +95,8 @@ export const CONFIG_ENTRIES = {
   trustProxy: v.optional(v.union([v.boolean(), v.pipe(v.number(), v.integer(), v.minValue(0))]), false),
   /** pino log level. */
   logLevel: v.optional(v.picklist(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+  /** How long each kind of data is kept, and the schedule that enforces it (protection/retention-policy.ts). */
+  retention: RETENTION_CONFIG_ENTRY,
 };
 
 export const ConfigSchema = v.strictObject(CONFIG_ENTRIES);
