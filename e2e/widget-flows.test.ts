@@ -37,7 +37,7 @@ afterEach(async () => {
   await context?.close();
 });
 
-async function open(path = '/index.html', init?: (c: BrowserContext) => Promise<void>): Promise<Page> {
+async function open(path = '/index.html', init?: (c: BrowserContext) => Promise<unknown>): Promise<Page> {
   context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
   await init?.(context);
   const page = await context.newPage();
