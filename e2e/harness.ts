@@ -42,6 +42,7 @@ export {
   createPostgresDatabase,
   freePort,
   POSTGRES_URL,
+  postgresReachable,
   startReceiptServer,
 } from '../scripts/receipt-server.mjs';
 

@@ -8,6 +8,8 @@ import {
   type Demo,
   freePort,
   launchChromium,
+  POSTGRES_URL,
+  postgresReachable,
   type ReceiptServer,
   startDemo,
   startReceiptServer,
@@ -62,7 +64,18 @@ async function serverDecision(server: ReceiptServer, deviceId: string) {
   return ((await res.json()) as { decision: { receiptId: string } | null }).decision;
 }
 
+// As in test/helpers/databases.ts: CI must test against PostgreSQL; a developer machine without it skips.
+const postgresUp = await postgresReachable();
+if (!postgresUp && process.env.CI)
+  throw new Error(
+    `PostgreSQL is not reachable at ${POSTGRES_URL}: CI must test against it (or set TEST_DATABASE_URL).`,
+  );
+
 describe.each(['pglite', 'postgres'] as const)('demo + assenso serve on %s', (driver) => {
+  if (driver === 'postgres' && !postgresUp) {
+    it.skip(`PostgreSQL not reachable at ${POSTGRES_URL}: skipped on this machine`, () => {});
+    return;
+  }
   let browser: Browser;
   let server: ReceiptServer;
   let demo: Demo;

@@ -28,6 +28,20 @@ export function freePort() {
   });
 }
 
+/** Whether the PostgreSQL of the tests answers (a developer machine may have none; CI always must). */
+export async function postgresReachable() {
+  const c = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
 /** Creates an empty PostgreSQL database; returns its URL and a function that drops it. */
 export async function createPostgresDatabase() {
   const name = `assenso_tmp_${randomBytes(6).toString('hex')}`;
