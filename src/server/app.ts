@@ -12,6 +12,7 @@ import { Hono } from 'hono';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { createRateLimitRepo } from './db/rate-limit-repo.ts';
 import type { AppDeps, AppEnv } from './deps.ts';
+import { emailRoutes } from './email/mount.ts';
 import { HttpProblem, problemResponse } from './errors.ts';
 import { cors } from './http/cors.ts';
 import { observe } from './http/observe.ts';
@@ -20,6 +21,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { createMetrics } from './metrics.ts';
 import { consentRoutes } from './routes/consent.ts';
 import { healthRoutes } from './routes/health.ts';
+import { identityRoutes } from './routes/identity.ts';
 import { keysRoutes } from './routes/keys.ts';
 import { logRoutes } from './routes/log.ts';
 import { receiptsRoutes } from './routes/receipts.ts';
@@ -51,7 +53,7 @@ export function createApp(input: AppDeps): Hono<AppEnv> {
         ),
     }),
   );
-  app.use('/v1/*', cors(config));
+  app.use('/v1/*', cors(config, { methods: ['GET', 'POST', 'DELETE', 'OPTIONS'] }));
   app.use('/assenso*', cors(config, { methods: ['GET', 'HEAD', 'OPTIONS'], headers: [] }));
   if (config.rateLimit !== false) {
     const repo = createRateLimitRepo(deps.db);
@@ -67,7 +69,9 @@ export function createApp(input: AppDeps): Hono<AppEnv> {
   app.route('/', receiptsRoutes(deps));
   app.route('/', consentRoutes(deps));
   app.route('/', logRoutes(deps));
+  if (deps.pseudonymizer) app.route('/', identityRoutes({ ...deps, pseudonymizer: deps.pseudonymizer }));
   app.route('/', widgetRoutes(deps));
+  app.route('/', emailRoutes(deps));
 
   app.notFound((c) => problemResponse(c, new HttpProblem(404, 'not-found', `No resource at ${c.req.path}`)));
   app.onError((err, c) => {

@@ -6,9 +6,12 @@
  */
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
+import type { Pseudonymizer } from './crypto/pseudonym.ts';
 import type { Db } from './db/db.ts';
+import type { LinkKeySource } from './email/tokens.ts';
 import type { Keyring } from './log/keys.ts';
 import type { Metrics } from './metrics.ts';
+import type { Protection } from './protection/protection.ts';
 
 export interface AppDeps {
   db: Db;
@@ -22,6 +25,12 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Directory holding the built widget (`assenso.js` and its chunks); default `<package>/dist`. */
   widgetDir?: string;
+  /** Keyed hashes with the server's pseudonym secret (crypto/pseudonym.ts); identity routes need it. */
+  pseudonymizer?: Pseudonymizer;
+  /** Email-link signing keys (email/link-keys.ts); the email routes need them and `pseudonymizer`. */
+  linkKeys?: LinkKeySource & { refresh?: () => Promise<void> };
+  /** Admin keys, access log and encrypted contacts (protection/protection.ts); admin routes need it. */
+  protection?: Protection;
 }
 
 /** Hono environment of the app: per-request values set by the app's middleware. */

@@ -8,6 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
 import type { AppEnv } from '../deps.ts';
+import { redactLinkTokens } from '../email/redact.ts';
 import type { Metrics } from '../metrics.ts';
 import { clientIp } from './client-ip.ts';
 
@@ -48,7 +49,7 @@ export function observe(deps: {
     requests.inc({ route, method: c.req.method, status: String(status) });
     latency.observe(seconds, { route });
     log.info(
-      { method: c.req.method, path: c.req.path, route, status, ms: Math.round(seconds * 10_000) / 10 },
+      { method: c.req.method, path: redactLinkTokens(c.req.path), route, status, ms: Math.round(seconds * 10_000) / 10 },
       'request',
     );
   };

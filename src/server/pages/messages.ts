@@ -1,0 +1,193 @@
+/**
+ * @module
+ * Texts of the hosted pages, Italian and English. One `PageMessages` shape, so a missing key is a type error.
+ * Functions take the values they interpolate; every value is rendered as text by Preact (never as HTML).
+ */
+import type { PageLanguage } from '../email/config-schema.ts';
+
+export interface PageMessages {
+  title: (site: string) => string;
+  intro: string;
+  channels: Record<string, string>;
+  on: string;
+  off: string;
+  expires: (date: string) => string;
+  expired: (date: string) => string;
+  notDecided: string;
+  save: string;
+  saving: string;
+  saved: string;
+  saveFailed: string;
+  unsubscribedAll: string;
+  renewed: string;
+  nothingToRenew: string;
+  renewTitle: string;
+  renewText: string;
+  renew: string;
+  otherActions: string;
+  unsubscribeAll: string;
+  unsubscribeAllHint: string;
+  history: string;
+  historyHint: string;
+  erase: string;
+  eraseHint: string;
+  eraseConfirmTitle: string;
+  eraseConfirmText: string;
+  eraseConfirm: string;
+  cancel: string;
+  erasureRecorded: (date: string) => string;
+  confirmationUsed: string;
+  unsubscribeTitle: (site: string) => string;
+  unsubscribeText: string;
+  unsubscribeScoped: (purposes: string) => string;
+  unsubscribeConfirm: string;
+  unsubscribeDone: string;
+  sessionEnded: string;
+  errorTitle: string;
+  tokenErrors: Record<
+    'invalid-token' | 'token-expired' | 'token-wrong-action' | 'token-wrong-site' | 'token-key-revoked',
+    string
+  >;
+  askNewLink: string;
+}
+
+const it: PageMessages = {
+  title: (site) => `Le tue preferenze di comunicazione · ${site}`,
+  intro:
+    'Scegli per quali finalità e su quali canali possiamo contattarti. Puoi cambiare idea in ogni momento.',
+  channels: { email: 'Email', sms: 'SMS', phone: 'Telefono', post: 'Posta', push: 'Notifiche push' },
+  on: 'Sì',
+  off: 'No',
+  expires: (d) => `Valido fino al ${d}`,
+  expired: (d) => `Scaduto il ${d}: vale come no`,
+  notDecided: 'Non ancora scelto',
+  save: 'Salva le scelte',
+  saving: 'Salvataggio…',
+  saved: 'Scelte salvate. Grazie.',
+  saveFailed: 'Non è stato possibile salvare. Riprova.',
+  unsubscribedAll: 'Fatto: non riceverai più comunicazioni su nessun canale.',
+  renewed: 'Grazie: le tue scelte sono rinnovate.',
+  nothingToRenew: 'Non c’è nessun consenso da rinnovare.',
+  renewTitle: 'Conferma le tue scelte',
+  renewText: 'Alcuni consensi scadono a breve. Un clic per mantenerli come sono.',
+  renew: 'Mantieni le mie scelte',
+  otherActions: 'Altre azioni',
+  unsubscribeAll: 'Disiscrivimi da tutto',
+  unsubscribeAllHint: 'Nega ogni finalità su ogni canale.',
+  history: 'Scarica la cronologia dei miei consensi',
+  historyHint: 'Un file JSON con le ricevute firmate di ogni tua scelta.',
+  erase: 'Chiedi di cancellare i miei dati',
+  eraseHint: 'Ti chiederemo una conferma.',
+  eraseConfirmTitle: 'Cancellare i tuoi dati?',
+  eraseConfirmText:
+    'Cancelleremo il tuo indirizzo e i collegamenti ai tuoi dispositivi. Le ricevute dei tuoi consensi restano come prova, senza dati di contatto.',
+  eraseConfirm: 'Sì, cancella i miei dati',
+  cancel: 'Annulla',
+  erasureRecorded: (d) => `Richiesta di cancellazione registrata il ${d}. Sarà eseguita a breve.`,
+  confirmationUsed: 'Questa conferma è già stata usata o è scaduta. Richiedila di nuovo.',
+  unsubscribeTitle: (site) => `Disiscriverti da ${site}?`,
+  unsubscribeText: 'Non riceverai più comunicazioni su nessun canale.',
+  unsubscribeScoped: (p) => `Non riceverai più: ${p}.`,
+  unsubscribeConfirm: 'Disiscrivimi',
+  unsubscribeDone: 'Fatto: sei disiscritto.',
+  sessionEnded: 'La sessione è scaduta. Apri di nuovo il link dall’email.',
+  errorTitle: 'Link non valido',
+  tokenErrors: {
+    'invalid-token': 'Questo link non è valido: forse è incompleto o è stato modificato.',
+    'token-expired': 'Questo link è scaduto.',
+    'token-wrong-action': 'Questo link serve a un’altra azione.',
+    'token-wrong-site': 'Questo link appartiene a un altro sito.',
+    'token-key-revoked': 'Questo link è stato revocato.',
+  },
+  askNewLink: 'Usa il link di un’email più recente, o chiedine uno nuovo al sito.',
+};
+
+const en: PageMessages = {
+  title: (site) => `Your communication preferences · ${site}`,
+  intro: 'Choose what we may contact you about, and on which channels. You can change your mind at any time.',
+  channels: {
+    email: 'Email',
+    sms: 'Text messages',
+    phone: 'Phone',
+    post: 'Post',
+    push: 'Push notifications',
+  },
+  on: 'Yes',
+  off: 'No',
+  expires: (d) => `Valid until ${d}`,
+  expired: (d) => `Expired on ${d}: counts as no`,
+  notDecided: 'Not chosen yet',
+  save: 'Save my choices',
+  saving: 'Saving…',
+  saved: 'Your choices are saved. Thank you.',
+  saveFailed: 'Could not save. Please try again.',
+  unsubscribedAll: 'Done: you will not hear from us on any channel.',
+  renewed: 'Thank you: your choices are renewed.',
+  nothingToRenew: 'There is no consent to renew.',
+  renewTitle: 'Confirm your choices',
+  renewText: 'Some of your consents expire soon. One click keeps them as they are.',
+  renew: 'Keep my choices',
+  otherActions: 'Other actions',
+  unsubscribeAll: 'Unsubscribe from everything',
+  unsubscribeAllHint: 'Denies every purpose on every channel.',
+  history: 'Download my consent history',
+  historyHint: 'A JSON file with the signed receipt of each of your choices.',
+  erase: 'Ask to erase my data',
+  eraseHint: 'We will ask you to confirm.',
+  eraseConfirmTitle: 'Erase your data?',
+  eraseConfirmText:
+    'We will erase your address and the links to your devices. The receipts of your consents stay as proof, without contact data.',
+  eraseConfirm: 'Yes, erase my data',
+  cancel: 'Cancel',
+  erasureRecorded: (d) => `Erasure request recorded on ${d}. It will be carried out shortly.`,
+  confirmationUsed: 'This confirmation was already used or has expired. Please ask again.',
+  unsubscribeTitle: (site) => `Unsubscribe from ${site}?`,
+  unsubscribeText: 'You will not hear from us on any channel.',
+  unsubscribeScoped: (p) => `You will no longer receive: ${p}.`,
+  unsubscribeConfirm: 'Unsubscribe',
+  unsubscribeDone: 'Done: you are unsubscribed.',
+  sessionEnded: 'Your session has ended. Open the link in the email again.',
+  errorTitle: 'Link not valid',
+  tokenErrors: {
+    'invalid-token': 'This link is not valid: it may be incomplete or altered.',
+    'token-expired': 'This link has expired.',
+    'token-wrong-action': 'This link is for another action.',
+    'token-wrong-site': 'This link belongs to another site.',
+    'token-key-revoked': 'This link has been revoked.',
+  },
+  askNewLink: 'Use the link of a more recent email, or ask the site for a new one.',
+};
+
+export const PAGE_MESSAGES: Record<PageLanguage, PageMessages> = { it, en };
+
+/** A date as the page shows it (UTC, so that server and hydrated client print the same text). */
+export function formatDate(ms: number, lang: PageLanguage): string {
+  return new Intl.DateTimeFormat(lang === 'it' ? 'it-IT' : 'en-GB', {
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'UTC',
+  }).format(ms);
+}
+
+/**
+ * The page language: explicit choice (link or `?lang=`), else the browser's Accept-Language, else the site's.
+ */
+export function pickLanguage(
+  explicit: string | null | undefined,
+  acceptLanguage: string | undefined,
+  fallback: PageLanguage,
+): PageLanguage {
+  if (explicit === 'it' || explicit === 'en') return explicit;
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.find((p) => p.trim().startsWith('q='));
+      return { lang: tag.trim().slice(0, 2).toLowerCase(), q: q ? Number(q.trim().slice(2)) : 1 };
+    })
+    .filter((x) => x.q > 0)
+    .sort((a, b) => b.q - a.q);
+  for (const { lang } of ranked) if (lang === 'it' || lang === 'en') return lang;
+  return fallback;
+}

@@ -1,0 +1,124 @@
+/**
+ * @module
+ * Erasure. From the preference page: `POST /p/erasure` shows a confirmation step carrying a one-time
+ * `erasure-confirm` token (15 minutes); `POST /p/erasure/confirm` uses it once and records the request.
+ * For the site: `POST /v1/admin/erasure` `{ site, userId | subjectId }` records a request,
+ * `GET /v1/admin/erasure?site=&status=` lists them, `POST /v1/admin/erasure/run` `{ site? }` carries them out.
+ */
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { ConfirmationUsed } from '../email/erasure-service.ts';
+import type { EmailKit } from '../email/kit.ts';
+import { LinkTokenError } from '../email/tokens.ts';
+import type { PageAssets } from '../pages/assets.ts';
+import { formatDate, PAGE_MESSAGES } from '../pages/messages.ts';
+import { requestLanguage, sendMessagePage, sendTokenErrorPage } from '../pages/respond.tsx';
+import { adminActor, type AdminEnv, assertSiteAccess, requireRole } from '../protection/admin-auth.ts';
+import type { AdminKeys } from '../protection/admin-keys.ts';
+import { formSession, jsonBody, subjectOf } from './preferences.ts';
+
+export function erasurePageRoutes(deps: { kit: EmailKit; assets: PageAssets }): Hono {
+  const { kit, assets } = deps;
+  const app = new Hono();
+
+  app.post('/p/erasure', async (c) => {
+    const r = await formSession(c, kit);
+    if (r instanceof Response) return r;
+    const lang = requestLanguage(c, r.session.language, kit.site(r.session.siteId).emailLinks.language);
+    const m = PAGE_MESSAGES[lang];
+    const token = await kit.erasure.startConfirmation(r.session.siteId, r.session.subjectId);
+    return sendMessagePage(c, assets, {
+      lang,
+      title: m.eraseConfirmTitle,
+      text: m.eraseConfirmText,
+      form: {
+        action: '/p/erasure/confirm',
+        fields: { csrf: r.session.csrf, confirm: token },
+        submit: m.eraseConfirm,
+      },
+      back: { href: '/p', label: m.cancel },
+    });
+  });
+
+  app.post('/p/erasure/confirm', async (c) => {
+    const r = await formSession(c, kit);
+    if (r instanceof Response) return r;
+    const lang = requestLanguage(c, r.session.language, kit.site(r.session.siteId).emailLinks.language);
+    const m = PAGE_MESSAGES[lang];
+    const token = typeof r.form.confirm === 'string' ? r.form.confirm : '';
+    await kit.refreshKeys();
+    try {
+      const request = await kit.erasure.confirm(token, {
+        siteId: r.session.siteId,
+        subjectId: r.session.subjectId,
+      });
+      return sendMessagePage(c, assets, {
+        lang,
+        title: m.eraseConfirmTitle,
+        text: m.erasureRecorded(formatDate(request.requestedAt, lang)),
+      });
+    } catch (err) {
+      if (err instanceof LinkTokenError) return sendTokenErrorPage(c, assets, err, lang);
+      if (err instanceof ConfirmationUsed)
+        return sendMessagePage(
+          c,
+          assets,
+          {
+            lang,
+            title: m.eraseConfirmTitle,
+            text: m.confirmationUsed,
+            alert: true,
+            back: { href: '/p', label: m.cancel },
+          },
+          409,
+        );
+      throw err;
+    }
+  });
+
+  return app;
+}
+
+const RequestBody = v.strictObject({
+  site: v.string(),
+  userId: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(256))),
+  subjectId: v.optional(v.pipe(v.string(), v.regex(/^s_[A-Za-z0-9_-]{43}$/))),
+});
+const RunBody = v.strictObject({ site: v.optional(v.string()) });
+
+export function erasureAdminRoutes(deps: { kit: EmailKit; adminKeys: AdminKeys }): Hono<AdminEnv> {
+  const { kit } = deps;
+  const app = new Hono<AdminEnv>();
+
+  app.post('/v1/admin/erasure', requireRole(deps, 'admin'), async (c) => {
+    const body = await jsonBody(c, RequestBody);
+    const siteId = assertSiteAccess(c.get('admin'), body.site);
+    const request = await kit.erasure.request(siteId, subjectOf(kit, siteId, body));
+    return c.json(request, 202);
+  });
+
+  app.get('/v1/admin/erasure', requireRole(deps, 'admin', 'operator', 'auditor'), async (c) => {
+    const siteId = assertSiteAccess(c.get('admin'), c.req.query('site'));
+    const status = c.req.query('status');
+    return c.json({ siteId, requests: await kit.erasure.list(siteId, status ? { status } : {}) });
+  });
+
+  app.post('/v1/admin/erasure/run', requireRole(deps, 'admin'), async (c) => {
+    // The body is optional: no body runs every site the key may act on.
+    const body = (await c.req.text()).trim() ? await jsonBody(c, RunBody) : {};
+    const admin = c.get('admin');
+    const siteId = body.site ? assertSiteAccess(admin, body.site) : (admin.siteId ?? undefined);
+    const result = await kit.erasure.run(siteId ? { siteId } : {});
+    for (const r of result.requests)
+      await kit.deps.protection?.accessLog.append({
+        actor: adminActor(c),
+        action: 'erasure.run',
+        siteId: r.siteId,
+        subjectId: r.subjectId,
+        detail: r.result ?? {},
+      });
+    return c.json(result);
+  });
+
+  return app;
+}

@@ -1,0 +1,254 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../../src/server/db/db.ts';
+import { databases } from '../../helpers/databases.ts';
+import { DAY, type EmailApp, emailApp, mintLinks, openLink, pageCsrf, postForm } from './fixtures.ts';
+
+const count = async (db: Db, sql: string, params: unknown[] = []) =>
+  (await db.query(sql, params)).rows.length;
+
+describe.each(databases)('email links and the preference page on $name', (d) => {
+  describe.skipIf(!d.available)('', () => {
+    let db: Db & { drop(): Promise<void> };
+    let t: EmailApp;
+    beforeAll(async () => {
+      db = await d.create();
+      t = await emailApp(db);
+    });
+    afterAll(async () => {
+      await db.drop();
+    });
+
+    it('mints links for a user id, keeping the email only encrypted', async () => {
+      const links = await mintLinks(t, { userId: 'u-mint', email: 'Ada.Mint@Example.com', language: 'en' });
+      expect(links.subjectId).toBe(t.pseudonymizer.subjectId('shop', 'u-mint'));
+      expect(links.preferencesUrl).toMatch(/^https:\/\/consent\.example\/p\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+      expect(links.unsubscribeUrl).toMatch(/^https:\/\/consent\.example\/u\//);
+      expect(links.listUnsubscribeHeaders).toEqual({
+        'List-Unsubscribe': `<${links.unsubscribeUrl}>`,
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      });
+      expect(links.expiresAt.preferences).toBe(t.clock.now() + 60 * DAY);
+      expect(links.expiresAt.unsubscribe).toBe(t.clock.now() + 365 * DAY);
+      const dump = JSON.stringify((await db.query('SELECT * FROM contacts')).rows);
+      expect(dump).not.toMatch(/ada\.mint/i);
+      expect(await t.protection.contacts?.get('shop', links.subjectId, 'email')).toBe('Ada.Mint@Example.com');
+      // Admin only; validation errors are problem details.
+      const noKey = await t.app.request('/v1/admin/links', { method: 'POST', body: '{}' });
+      expect(noKey.status).toBe(401);
+      const operator = await t.app.request('/v1/admin/links', {
+        method: 'POST',
+        headers: { ...t.operatorHeaders, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ site: 'shop', userId: 'x' }),
+      });
+      expect(operator.status).toBe(403);
+      const bad = await t.app.request('/v1/admin/links', {
+        method: 'POST',
+        headers: t.adminHeaders,
+        body: JSON.stringify({ site: 'shop', userId: 'x', purposes: ['nope'] }),
+      });
+      expect(bad.status).toBe(422);
+      expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    });
+
+    it('exchanges the token for a session cookie, shows and saves choices without JavaScript', async () => {
+      const links = await mintLinks(t, { userId: 'u-page' });
+      const token = new URL(links.preferencesUrl).pathname.slice(3);
+      const { res, cookie } = await openLink(t, links.preferencesUrl);
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe('/p');
+      const setCookie = res.headers.get('set-cookie') ?? '';
+      expect(setCookie).toMatch(/HttpOnly/i);
+      expect(setCookie).toMatch(/Secure/i);
+      expect(setCookie).toMatch(/SameSite=Lax/i);
+      expect(setCookie).toMatch(/Path=\/p/);
+      expect(setCookie).not.toContain(token);
+
+      const page = await t.app.request('/p', {
+        headers: { Cookie: cookie, 'Accept-Language': 'en-GB,en;q=0.8' },
+      });
+      expect(page.status).toBe(200);
+      expect(page.headers.get('cache-control')).toBe('no-store');
+      expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      const html = await page.text();
+      expect(html).toContain('<html lang="it"'); // the site's language (the link carries it)
+      expect(html).toContain('Shop &amp; Co');
+      expect(html).toContain('value="newsletter.email"');
+      expect(html).toContain('value="catalogue.post"');
+      expect(html).not.toContain(token);
+
+      const csrf = await pageCsrf(t, cookie);
+      const shown = ['newsletter.email', 'newsletter.sms', 'offers.email', 'offers.sms', 'catalogue.post'];
+      const fields: [string, string][] = [
+        ['csrf', csrf],
+        ...shown.map((s): [string, string] => ['shown', s]),
+        ['granted', 'newsletter.email'],
+        ['granted', 'offers.sms'],
+      ];
+      // Without the CSRF token nothing happens.
+      const forged = await postForm(t, '/p/save', cookie, fields.slice(1));
+      expect(forged.status).toBe(403);
+      expect(await count(db, 'SELECT 1 FROM receipts WHERE subject_id = $1', [links.subjectId])).toBe(0);
+
+      const saved = await postForm(t, '/p/save', cookie, fields);
+      expect(saved.status).toBe(303);
+      expect(saved.headers.get('location')).toBe('/p?done=saved');
+      const view = await t.kit.preferences.view('shop', links.subjectId);
+      expect(view.filter((i) => i.granted).map((i) => `${i.purpose}.${i.channel}`)).toEqual([
+        'newsletter.email',
+        'offers.sms',
+      ]);
+      const after = await (await t.app.request('/p?done=saved', { headers: { Cookie: cookie } })).text();
+      expect(after).toContain('Scelte salvate');
+      expect(after).toMatch(/value="newsletter\.email" checked/);
+      expect(after).toContain('Valido fino al');
+
+      // The hydrated page gets JSON back.
+      const json = await postForm(t, '/p/save', cookie, [...fields.slice(0, -1)], 'application/json');
+      expect(json.status).toBe(200);
+      const props = (await json.json()) as { purposes: { id: string; channels: { granted: boolean }[] }[] };
+      expect(props.purposes.find((p) => p.id === 'offers')?.channels.map((c) => c.granted)).toEqual([
+        false,
+        false,
+      ]);
+
+      const history = await t.app.request('/p/history.json', { headers: { Cookie: cookie } });
+      expect(history.headers.get('content-disposition')).toContain('attachment');
+      const body = (await history.json()) as { receipts: { receipt: { method: string } }[] };
+      expect(body.receipts.map((r) => r.receipt.method)).toEqual(['email-link', 'email-link']);
+
+      // Unsubscribe from everything, from the page.
+      const off = await postForm(t, '/p/unsubscribe', cookie, [['csrf', csrf]]);
+      expect(off.headers.get('location')).toBe('/p?done=unsubscribed');
+      expect((await t.kit.preferences.view('shop', links.subjectId)).some((i) => i.granted)).toBe(false);
+
+      // Tokens never reach the logs.
+      expect(t.logs()).toContain('"path":"/p/[token]"');
+      expect(t.logs()).not.toContain(token);
+      expect(t.logs()).not.toContain(csrf);
+    });
+
+    it('answers every token failure with a clear page or problem details, and changes nothing', async () => {
+      const links = await mintLinks(t, { userId: 'u-fail' });
+      const pref = new URL(links.preferencesUrl).pathname.slice(3);
+      const unsub = new URL(links.unsubscribeUrl).pathname.slice(3);
+      const sessions = () =>
+        count(db, 'SELECT 1 FROM email_sessions WHERE subject_id = $1', [links.subjectId]);
+      const receipts = () => count(db, 'SELECT 1 FROM receipts WHERE subject_id = $1', [links.subjectId]);
+      const [payload, sig] = pref.split('.') as [string, string];
+      const body = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      const tampered = `${Buffer.from(JSON.stringify({ ...body, u: 's_x' })).toString('base64url')}.${sig}`;
+
+      const cases: [string, number, string][] = [
+        [`/p/${tampered}`, 401, 'non è valido'],
+        [`/p/${unsub}`, 403, 'un’altra azione'],
+        [`/p/garbage`, 401, 'non è valido'],
+      ];
+      for (const [path, status, text] of cases) {
+        const res = await t.app.request(path, { headers: { Accept: 'text/html' } });
+        expect(res.status, path).toBe(status);
+        expect(res.headers.get('set-cookie'), path).toBeNull();
+        expect(res.headers.get('cache-control')).toBe('no-store');
+        expect(await res.text(), path).toContain(text);
+      }
+      // One-click POST with a bad token: problem details for a machine.
+      const wrong = await t.app.request(`/u/${pref}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'List-Unsubscribe=One-Click',
+      });
+      expect(wrong.status).toBe(403);
+      expect(await wrong.json()).toMatchObject({ type: 'https://assenso.dev/problems/token-wrong-action' });
+
+      // Expired.
+      t.clock.advance(61 * DAY);
+      const expired = await t.app.request(`/p/${pref}`, { headers: { 'Accept-Language': 'en' } });
+      expect(expired.status).toBe(410);
+      expect(await expired.text()).toContain('expired');
+      t.clock.advance(-61 * DAY);
+
+      // Revoked: rotating alone keeps old links; retiring the old key revokes them.
+      t.rotateLinkKeys(false);
+      expect((await t.app.request(`/p/${pref}`)).status).toBe(303);
+      t.rotateLinkKeys(true);
+      const revoked = await t.app.request(`/p/${pref}`);
+      expect(revoked.status).toBe(401);
+      expect(await revoked.text()).toContain('revocato');
+      const revokedPost = await t.app.request(`/u/${unsub}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'List-Unsubscribe=One-Click',
+      });
+      expect(await revokedPost.json()).toMatchObject({
+        type: 'https://assenso.dev/problems/token-key-revoked',
+      });
+
+      expect(await receipts()).toBe(0);
+      expect(await sessions()).toBe(1); // only the one opened before the key was retired
+      // A session cookie from nowhere shows the "session ended" page.
+      const none = await t.app.request('/p', { headers: { Cookie: 'assenso_pref=x' } });
+      expect(none.status).toBe(401);
+    });
+
+    it('one-click unsubscribe works with a plain POST, no cookie; GET only asks', async () => {
+      const links = await mintLinks(t, { userId: 'u-oneclick', purposes: undefined });
+      await t.kit.preferences.decide({
+        siteId: 'shop',
+        subjectId: links.subjectId,
+        method: 'api',
+        language: 'en',
+        choices: { newsletter: { email: true, sms: true } },
+      });
+      const path = new URL(links.unsubscribeUrl).pathname;
+      const ask = await t.app.request(path, { headers: { Accept: 'text/html' } });
+      expect(ask.status).toBe(200);
+      const askHtml = await ask.text();
+      expect(askHtml).toContain('name="List-Unsubscribe" value="One-Click"');
+      expect(ask.headers.get('referrer-policy')).toBe('no-referrer');
+      expect((await t.kit.preferences.view('shop', links.subjectId)).some((i) => i.granted)).toBe(true);
+
+      const missing = await t.app.request(path, { method: 'POST' });
+      expect(missing.status).toBe(400);
+
+      const res = await t.app.request(path, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'List-Unsubscribe=One-Click',
+      });
+      expect(res.status).toBe(200);
+      const { receiptId } = (await res.json()) as { receiptId: string };
+      const row = await db.query<{ method: string; entry: string }>(
+        'SELECT method, entry FROM receipts WHERE receipt_id = $1',
+        [receiptId],
+      );
+      expect(row.rows[0]?.method).toBe('unsubscribe');
+      expect(JSON.parse(row.rows[0]!.entry).receipt.preferences).toEqual({
+        newsletter: { email: false, sms: false },
+        offers: { email: false, sms: false },
+        catalogue: { post: false },
+      });
+      // Repeated (mailbox providers retry): success, nothing more recorded. Multipart works too.
+      const form = new FormData();
+      form.set('List-Unsubscribe', 'One-Click');
+      const again = await t.app.request(path, { method: 'POST', body: form });
+      expect(again.status).toBe(200);
+      expect(
+        await count(db, "SELECT 1 FROM receipts WHERE subject_id = $1 AND method = 'unsubscribe'", [
+          links.subjectId,
+        ]),
+      ).toBe(1);
+    });
+
+    it('an unsubscribe link limited to purposes denies only those', async () => {
+      const links = await mintLinks(t, { userId: 'u-scoped', purposes: ['offers'] });
+      const res = await t.app.request(new URL(links.unsubscribeUrl).pathname, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html' },
+        body: 'List-Unsubscribe=One-Click',
+      });
+      expect(res.status).toBe(200);
+      const view = await t.kit.preferences.view('shop', links.subjectId);
+      expect(view.filter((i) => i.decided === false).map((i) => i.purpose)).toEqual(['offers', 'offers']);
+    });
+  });
+});
