@@ -3,13 +3,10 @@ import { resolveConfig } from './config.ts';
 import { createCookieMirror } from './cookie-mirror.ts';
 import { decide, evaluate, readDecision, services } from './decision.ts';
 import { announce, createEmitter, report } from './events.ts';
-import { clearServiceData, createGating } from './gating.ts';
-import { createOutbox } from './outbox.ts';
-import { buildReceipt, defaultNotice } from './receipt.ts';
+import { createGating } from './gating.ts';
 import { createConsentMode, gpcCategories, gpcSignal } from './signals.ts';
 import { createStorage } from './storage.ts';
 import { createTabs, type TabMessage } from './tabs.ts';
-import { createTransport } from './transport.ts';
 import type {
   ChangeSource,
   Choices,
@@ -24,6 +21,7 @@ import type {
 } from './types.ts';
 
 type Device = { id: string; last: string | null };
+type Outbox = ReturnType<typeof import('./outbox.ts').createOutbox>;
 
 /**
  * The consent controller. Construction is pure (validates the config, nothing else); `start()` reads the
@@ -55,6 +53,28 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
   let queue: Promise<unknown> = Promise.resolve();
   let parts: ReturnType<typeof init> | undefined;
   const off: (() => void)[] = [];
+  let mod: Promise<typeof import('./delivery.ts')> | undefined;
+  let outbox: Outbox | undefined;
+  /** Receipts, outbox and revocation clean-up: loaded after start-up, off the path to the banner. */
+  const lazy = () => {
+    mod ??= import('./delivery.ts');
+    return mod;
+  };
+  const box = async () => {
+    const m = await lazy();
+    outbox ??= m.createOutbox({
+      store: parts!.storage.outbox,
+      send: cfg.endpoint
+        ? m.createTransport(cfg.endpoint, deps.fetch ?? fetch.bind(globalThis), clock.now)
+        : null,
+      clock,
+      random: deps.random ?? Math.random,
+      lock: `assenso-outbox:${cfg.siteId}`,
+      emit: events.emit,
+      locks: globalThis.navigator?.locks,
+    });
+    return outbox;
+  };
 
   const setState = (patch: Partial<ConsentState>) => {
     const view = state.view;
@@ -85,7 +105,10 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
       categories: lost(before.categories, granted.categories),
       services: lost(before.services, granted.services),
     };
-    for (const s of allServices) if (revoked.services.includes(s.id)) clearServiceData(s);
+    if (revoked.services.length)
+      lazy().then((m) => {
+        for (const s of allServices) if (revoked.services.includes(s.id)) m.clearServiceData(s);
+      });
     if (revoked.services.length || revoked.categories.length) events.emit('revoke', revoked);
     p.gating.apply();
     if (d || previous) {
@@ -99,9 +122,6 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
   /** Builds the effectful parts; called once, from start(). */
   function init() {
     const storage = deps.storage ?? createStorage(cfg.siteId);
-    const send = cfg.endpoint
-      ? createTransport(cfg.endpoint, deps.fetch ?? fetch.bind(globalThis), clock.now)
-      : null;
     return {
       storage,
       mirror: createCookieMirror(cfg),
@@ -116,15 +136,6 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
       tabs: createTabs(`assenso:${deps.channel ?? cfg.siteId}`, (m: TabMessage) => {
         const d = m.type === 'decision' ? readDecision(m.decision) : null;
         if (m.type === 'reset' || (d && d.receiptId !== state.decision?.receiptId)) apply(d, 'tab');
-      }),
-      outbox: createOutbox({
-        store: storage.outbox,
-        send,
-        clock,
-        random: deps.random ?? Math.random,
-        lock: `assenso-outbox:${cfg.siteId}`,
-        emit: events.emit,
-        locks: globalThis.navigator?.locks,
       }),
     };
   }
@@ -147,8 +158,8 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
         win?.addEventListener(t, fn);
         off.push(() => win?.removeEventListener(t, fn));
       };
-      on('online', () => void p.outbox.flush(true));
-      on('pagehide', () => p.outbox.beacon());
+      on('online', () => void outbox?.flush(true));
+      on('pagehide', () => outbox?.beacon());
       ready = (async () => {
         // IndexedDB is the record; the cookie may be newer (another subdomain, the server) or gone (Safari ITP).
         const stored = readDecision(await p.storage.state.get('decision'));
@@ -158,7 +169,7 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
             apply(stored, 'storage');
           } else if (fromCookie) await p.storage.state.set('decision', fromCookie);
         }
-        void p.outbox.flush();
+        void (await box()).flush();
       })().catch((error) => events.emit('error', { where: 'start', error }));
     } catch (error) {
       report('start failed', error);
@@ -193,8 +204,9 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
         gpc: state.gpc.active,
       });
       try {
-        const notice = deps.getNotice?.() ?? defaultNotice(cfg);
-        await p.outbox.add(await buildReceipt(d, cfg.siteId, notice, dev.last));
+        const m = await lazy();
+        const notice = deps.getNotice?.() ?? m.defaultNotice(cfg);
+        await (await box()).add(await m.buildReceipt(d, cfg.siteId, notice, dev.last));
       } catch (error) {
         // No receipt (e.g. no crypto.subtle outside a secure context): the decision still holds.
         report('receipt could not be built', error);
@@ -205,7 +217,7 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
       p.mirror.write(d, now);
       apply(d, 'local');
       p.tabs.post({ type: 'decision', decision: d });
-      void p.outbox.flush();
+      void outbox?.flush();
       return d;
     });
     queue = run.catch(() => {});
@@ -261,16 +273,16 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
     },
     async receipts() {
       await start();
-      return parts!.outbox.log();
+      return (await box()).log();
     },
     async flush() {
       await start();
-      return parts!.outbox.flush(true);
+      return (await box()).flush(true);
     },
     destroy() {
       parts?.gating.disconnect();
       parts?.tabs.close();
-      parts?.outbox.stop();
+      outbox?.stop();
       for (const f of off.splice(0)) f();
     },
   };

@@ -1,5 +1,5 @@
 import { report } from './events.ts';
-import type { ConsentDeps, Localized, ResolvedConfig, ResolvedService } from './types.ts';
+import type { ConsentDeps, Localized, ResolvedConfig } from './types.ts';
 
 type Policy = { createScriptURL(s: string): unknown; createScript(s: string): unknown };
 type TT = { createPolicy(name: string, rules: Policy): Policy };
@@ -189,46 +189,4 @@ export function createGating(o: GatingOptions) {
     },
     disconnect: () => observer?.disconnect(),
   };
-}
-
-/**
- * Deletes a service's declared cookies (exact names and `prefix*` patterns) on every domain and path
- * variant a script could have used, and its localStorage / sessionStorage keys.
- */
-export function clearServiceData(s: ResolvedService, doc: Document = document) {
-  const win = doc.defaultView!;
-  const loc = doc.location;
-  const match = (pat: string, n: string) => (pat.endsWith('*') ? n.startsWith(pat.slice(0, -1)) : n === pat);
-  try {
-    const present = doc.cookie.split(/;\s*/).map((c) => c.split('=')[0]!);
-    const parts = loc.hostname.split('.');
-    // host-only (''), and each parent domain with and without the leading dot
-    const domains = [''];
-    for (let i = 0; i < parts.length - 1; i++)
-      domains.push(parts.slice(i).join('.'), `.${parts.slice(i).join('.')}`);
-    const paths = ['/'];
-    const segs = loc.pathname.split('/').filter(Boolean);
-    for (let i = 1; i <= segs.length; i++)
-      paths.push(`/${segs.slice(0, i).join('/')}`, `/${segs.slice(0, i).join('/')}/`);
-    const secure = loc.protocol === 'https:' ? '; Secure' : '';
-    for (const c of s.cookies) {
-      const names = c.name.endsWith('*') ? present.filter((n) => match(c.name, n)) : [c.name];
-      const ds = c.domain
-        ? [...domains, c.domain.replace(/^\./, ''), `.${c.domain.replace(/^\./, '')}`]
-        : domains;
-      const ps = c.path ? [...paths, c.path] : paths;
-      for (const n of names)
-        for (const d of ds)
-          for (const p of ps) doc.cookie = `${n}=; Max-Age=0; Path=${p}${d ? `; Domain=${d}` : ''}${secure}`;
-    }
-  } catch {}
-  for (const st of ['localStorage', 'sessionStorage'] as const) {
-    try {
-      const store = win[st];
-      for (let i = store.length; i--; ) {
-        const k = store.key(i)!;
-        if (s.storageKeys.some((p) => match(p, k))) store.removeItem(k);
-      }
-    } catch {}
-  }
 }

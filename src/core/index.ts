@@ -3,7 +3,7 @@ export { DEFAULT_CONSENT_MODE, DEFAULT_LIFETIME_DAYS, MAX_LIFETIME_DAYS, resolve
 export { createConsent } from './consent.ts';
 export { createCookieMirror, decodeDecision, encodeDecision } from './cookie-mirror.ts';
 export { decide, evaluate, readDecision } from './decision.ts';
-export { clearServiceData } from './gating.ts';
+export { clearServiceData } from './clear.ts';
 export { buildReceipt, defaultNotice } from './receipt.ts';
 export { consentModeState, gpcSignal } from './signals.ts';
 export { createKeyValueStore, createStorage } from './storage.ts';

@@ -1,5 +1,5 @@
 import type { SignedReceipt } from '../protocol/api.ts';
-import { MAX_BATCH, MAX_BODY_BYTES } from '../protocol/api.ts';
+import { MAX_BATCH, MAX_BODY_BYTES } from '../protocol/limits.ts';
 import type { Receipt } from '../protocol/receipt.ts';
 import type { Send } from './transport.ts';
 import type { Clock, EventMap, KeyValueStore, ReceiptLog, RejectedReceipt } from './types.ts';

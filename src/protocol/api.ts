@@ -2,10 +2,9 @@ import * as v from 'valibot';
 import type { ProblemDetails } from './problem.ts';
 import type { Receipt } from './receipt.ts';
 
-/** Most receipts in one POST /v1/receipts. */
-export const MAX_BATCH = 100;
-/** Largest request body the API reads, in bytes. */
-export const MAX_BODY_BYTES = 64 * 1024;
+import { MAX_BATCH } from './limits.ts';
+
+export { MAX_BATCH, MAX_BODY_BYTES } from './limits.ts';
 
 /**
  * POST /v1/receipts body. Items are validated one by one after the envelope, so that one bad receipt is

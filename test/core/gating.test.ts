@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createConsent, resolveConfig } from '../../src/core/index.ts';
-import { clearServiceData, createGating } from '../../src/core/gating.ts';
+import { clearServiceData } from '../../src/core/clear.ts';
+import { createGating } from '../../src/core/gating.ts';
 import { cookieNames, destroyAll, siteConfig, track, uid } from './helpers.ts';
 
 type Log = { __order?: string[] };
