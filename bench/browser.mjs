@@ -63,14 +63,18 @@ async function firstVisit(browser, url, rate, mode) {
   try {
     if (mode === 'timing') {
       await page.goto(url, { waitUntil: 'load' });
+      await page.waitForFunction("performance.getEntriesByName('first-contentful-paint').length > 0", null, {
+        timeout: 10_000,
+      });
       if (!url.endsWith('/none.html'))
         await page.waitForFunction('window.__bannerAt !== undefined', null, { timeout: 10_000 });
       return await page.evaluate(() => {
         const w = /** @type {any} */ (window);
         const fcp = performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null;
         const script = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/assenso.js'));
+        // Nothing is visible before the first paint: a banner laid out earlier shows with it.
         return {
-          bannerAt: w.__bannerAt ?? null,
+          bannerAt: w.__bannerAt === undefined ? null : Math.max(w.__bannerAt, fcp ?? 0),
           fcp,
           scriptEnd: script ? /** @type {PerformanceResourceTiming} */ (script).responseEnd : null,
         };

@@ -24,7 +24,7 @@ const DETECTOR = `<script>
     return false;
   };
   const tick = (now) => {
-    if (visible(document)) { window.__bannerAt = now; return; }
+    if (visible(document)) { window.__bannerAt = performance.now(); return; }
     if (now - t0 < 5000) requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);

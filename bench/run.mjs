@@ -5,7 +5,7 @@
 // Bounds: BENCH_RUNS samples per page and condition (default 11), BENCH_SECONDS per load run (default 10).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ensureChromium } from '../scripts/chromium.mjs';
 import { benchBrowser } from './browser.mjs';
@@ -32,7 +32,11 @@ const results = {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     node: process.version,
-    chromium: execFileSync(chromiumPath, ['--version'], { encoding: 'utf8' }).trim(),
+    chromium: execFileSync(chromiumPath, ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim(),
+    loadBefore: loadavg()[0],
   },
 };
 
@@ -41,7 +45,7 @@ if (parts.includes('size')) {
   results.size = {
     at: new Date().toISOString(),
     files: listFiles(DIST)
-      .filter((f) => /\.(m?js|css)$/.test(f))
+      .filter((f) => /\.(m?js|css)$/.test(f) && !/^\d+\.\d+\.\d+\//.test(f)) // not the versioned copy
       .map((f) => ({ file: f, ...measure(join(DIST, f)) })),
     budgets: measureBudgets().map(({ perFile, ...b }) => ({ ...b, files: perFile.map((f) => f.file) })),
     handwrittenBytes: HANDWRITTEN_BYTES,
@@ -58,6 +62,7 @@ if (parts.includes('ingest')) {
   results.ingest = { at: new Date().toISOString(), ...(await benchIngest({ seconds, log })) };
 }
 
+results.machine.loadAfter = loadavg()[0];
 writeFileSync(JSON_OUT, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(MD_OUT, renderReport(results));
 log(`[bench] wrote ${MD_OUT} and ${JSON_OUT}`);
