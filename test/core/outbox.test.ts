@@ -184,6 +184,21 @@ describe('delivery', () => {
     await vi.waitFor(() => expect(s.calls).toHaveLength(2));
   });
 
+  it('on pagehide sends what is queued with keepalive, even during a backoff', async () => {
+    const s = server();
+    const clock = manualClock();
+    const a = track(createConsent(siteConfig({ endpoint }), { gpc: false, fetch: s.fetch, clock }));
+    const d = await a.acceptAll();
+    await s.reply(new TypeError('offline'));
+    expect(clock.pending()).toHaveLength(1);
+    window.dispatchEvent(new PageTransitionEvent('pagehide'));
+    await vi.waitFor(() => expect(s.calls).toHaveLength(2));
+    expect(s.calls[1]!.init.keepalive).toBe(true);
+    expect(s.calls[1]!.receipts.map((r) => r.receiptId)).toEqual([d.receiptId]);
+    await s.reply(s.ok(s.calls[1]!.receipts));
+    expect((await a.receipts()).pending).toEqual([]);
+  });
+
   it('a rejected receipt does not block the others, is reported once and kept in the rejected list', async () => {
     const s = server();
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
