@@ -65,4 +65,8 @@ if (parts.includes('ingest')) {
 results.machine.loadAfter = loadavg()[0];
 writeFileSync(JSON_OUT, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(MD_OUT, renderReport(results));
+// The project's one formatter owns every file's layout, generated ones too (`biome check .` runs in npm test).
+execFileSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', JSON_OUT, MD_OUT], {
+  stdio: 'ignore',
+});
 log(`[bench] wrote ${MD_OUT} and ${JSON_OUT}`);
