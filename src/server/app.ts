@@ -19,6 +19,7 @@ import { observe } from './http/observe.ts';
 import { rateLimit } from './http/rate-limit.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createMetrics } from './metrics.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { consentRoutes } from './routes/consent.ts';
 import { healthRoutes } from './routes/health.ts';
 import { identityRoutes } from './routes/identity.ts';
@@ -72,6 +73,7 @@ export function createApp(input: AppDeps): Hono<AppEnv> {
   if (deps.pseudonymizer) app.route('/', identityRoutes({ ...deps, pseudonymizer: deps.pseudonymizer }));
   app.route('/', widgetRoutes(deps));
   app.route('/', emailRoutes(deps));
+  if (deps.protection) app.route('/', adminRoutes({ ...deps, protection: deps.protection }));
 
   app.notFound((c) => problemResponse(c, new HttpProblem(404, 'not-found', `No resource at ${c.req.path}`)));
   app.onError((err, c) => {

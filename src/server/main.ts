@@ -19,6 +19,7 @@ import { loadKeyring } from './log/keys.ts';
 import { logOrigin } from './log/checkpoint.ts';
 import { startSequencer } from './log/sequencer.ts';
 import { createMetrics } from './metrics.ts';
+import { startProtection } from './protection/server.ts';
 import { readWidgetFile } from './routes/widget.ts';
 
 export interface StartOptions {
@@ -69,6 +70,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       metrics: createMetrics(),
       widgetDir,
     };
+    // Admin keys, access log, encrypted contact data; signs access-log heads and runs retention on a schedule.
+    const protection = await startProtection({ ...deps, env: opts.env });
+    deps.protection = protection.protection;
     const app = createApp(deps);
 
     const server = await new Promise<Server>((resolve, reject) => {
@@ -103,6 +107,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         await done;
         clearTimeout(timer);
         await sequencer.stop();
+        await protection.stop();
         await opened.close();
         logger.info('stopped');
       })();

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.ts';
-import type { Pseudonymizer } from '../crypto/pseudonym.ts';
+import { createPseudonymizer, loadPseudonymSecret, type Pseudonymizer } from '../crypto/pseudonym.ts';
 import type { Db } from '../db/db.ts';
 import type { Keyring } from '../log/keys.ts';
 import { loadContactKeys } from './contact-crypto.ts';
@@ -30,7 +30,8 @@ export async function startProtection(opts: {
   keyring: Keyring;
   now: () => number;
   logger: Logger;
-  pseudonymizer: Pseudonymizer;
+  /** The server's pseudonymizer; loaded from the same secret as identity's when not given. */
+  pseudonymizer?: Pseudonymizer;
   env: Record<string, string | undefined>;
   /** Tests turn the timers off. */
   schedules?: boolean;
@@ -39,7 +40,10 @@ export async function startProtection(opts: {
   const contactKeys = await loadContactKeys({ env: opts.env, dataDir: config.dataDir });
   if (!contactKeys)
     logger.warn('no contact-data keys (ASSENSO_CONTACT_KEYS): email addresses cannot be stored');
-  const protection = createProtection({ ...opts, contactKeys });
+  const pseudonymizer =
+    opts.pseudonymizer ??
+    createPseudonymizer(await loadPseudonymSecret({ dataDir: config.dataDir, env: opts.env }));
+  const protection = createProtection({ ...opts, pseudonymizer, contactKeys });
   const retention = createRetention({
     db: opts.db,
     policy: config.retention,
