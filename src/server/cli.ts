@@ -15,6 +15,10 @@ export const COMMANDS: Registry = {
     summary: 'Check receipts, Merkle trees and checkpoints',
     load: () => import('./commands/verify.ts'),
   },
+  export: {
+    summary: 'Export receipts with proofs (NDJSON or CSV) for an auditor',
+    load: () => import('./commands/export.ts'),
+  },
   'admin-keys': {
     summary: 'Create, list, revoke admin API keys',
     load: () => import('./commands/admin-keys.ts'),

@@ -14,6 +14,7 @@ import * as v from 'valibot';
 import { SiteIdSchema } from '../protocol/receipt.ts';
 import { EMAIL_SITE_ENTRIES } from './email/config-schema.ts';
 import { RETENTION_CONFIG_ENTRY } from './protection/retention-policy.ts';
+import { IDENTITY_SITE_ENTRIES } from './identity/config-schema.ts';
 
 /** The configuration cannot be used; the message names the key (`sites[0].origins[1]: …`). */
 export class ConfigError extends Error {
@@ -63,6 +64,8 @@ export const SITE_ENTRIES = {
   firstPartyCookie: v.optional(FirstPartyCookieSchema),
   /** Communication purposes and channels, email-link settings, webhooks (email/config-schema.ts). */
   ...EMAIL_SITE_ENTRIES,
+  /** Identity-token secrets by kid (identity/config-schema.ts). */
+  ...IDENTITY_SITE_ENTRIES,
 };
 
 export const SiteSchema = v.strictObject(SITE_ENTRIES);

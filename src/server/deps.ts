@@ -11,6 +11,7 @@ import type { Db } from './db/db.ts';
 import type { LinkKeySource } from './email/tokens.ts';
 import type { Keyring } from './log/keys.ts';
 import type { Metrics } from './metrics.ts';
+import type { ReceiptHook } from './services/record-receipts.ts';
 import type { Protection } from './protection/protection.ts';
 
 export interface AppDeps {
@@ -23,6 +24,8 @@ export interface AppDeps {
   logger: Logger;
   /** Prometheus registry; `createApp` makes one when absent. */
   metrics?: Metrics;
+  /** Run inside the ingest transaction after new receipts are inserted (identity linking, subject state). */
+  receiptHooks?: readonly ReceiptHook[];
   /** Directory holding the built widget (`assenso.js` and its chunks); default `<package>/dist`. */
   widgetDir?: string;
   /** Keyed hashes with the server's pseudonym secret (crypto/pseudonym.ts); identity routes need it. */

@@ -17,6 +17,8 @@ export { createPgliteDb } from './db/pglite.ts';
 export { createPostgresDb } from './db/postgres.ts';
 export type { AppDeps, AppEnv } from './deps.ts';
 export { HttpProblem } from './errors.ts';
+export type { SignIdentityOptions } from './identity-token.ts';
+export { MAX_IDENTITY_TTL_SECONDS, signIdentity } from './identity-token.ts';
 export type { Keyring, SigningKey } from './log/keys.ts';
 export { createMemoryKeyring, loadKeyring } from './log/keys.ts';
 export type { Metrics } from './metrics.ts';

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
+import { createPseudonymizer, loadPseudonymSecret } from './crypto/pseudonym.ts';
 import type { ServerConfig } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { openDatabase } from './db/open.ts';
@@ -69,6 +70,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       logger,
       metrics: createMetrics(),
       widgetDir,
+      pseudonymizer: createPseudonymizer(
+        await loadPseudonymSecret({ dataDir: opts.config.dataDir, env: opts.env }),
+      ),
     };
     // Admin keys, access log, encrypted contact data; signs access-log heads and runs retention on a schedule.
     const protection = await startProtection({ ...deps, env: opts.env });

@@ -220,3 +220,16 @@ export async function receiptSubject(db: Queryable, receiptId: string): Promise<
   );
   return res.rows[0]?.subject_id ?? null;
 }
+
+/** The id of the device's latest receipt (its `receipt` row in device_consent), or null. */
+export async function latestDeviceReceiptId(
+  db: Queryable,
+  siteId: string,
+  deviceId: string,
+): Promise<string | null> {
+  const res = await db.query<{ receipt_id: string }>(
+    `SELECT receipt_id FROM device_consent WHERE site_id = $1 AND device_id = $2 AND kind = 'receipt' AND item_id = ''`,
+    [siteId, deviceId],
+  );
+  return res.rows[0]?.receipt_id ?? null;
+}

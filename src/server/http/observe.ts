@@ -49,7 +49,13 @@ export function observe(deps: {
     requests.inc({ route, method: c.req.method, status: String(status) });
     latency.observe(seconds, { route });
     log.info(
-      { method: c.req.method, path: redactLinkTokens(c.req.path), route, status, ms: Math.round(seconds * 10_000) / 10 },
+      {
+        method: c.req.method,
+        path: redactLinkTokens(c.req.path),
+        route,
+        status,
+        ms: Math.round(seconds * 10_000) / 10,
+      },
       'request',
     );
   };

@@ -11,6 +11,7 @@ import { findSite } from '../config.ts';
 import { deviceChoices, receiptSubject } from '../db/receipts-repo.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
 import { HttpProblem } from '../errors.ts';
+import { subjectConsent } from '../identity/subject-consent.ts';
 import { decisionOf } from '../services/device-choices.ts';
 
 const QuerySchema = v.object({ site: SiteIdSchema, device: DeviceIdSchema });
@@ -26,6 +27,12 @@ export function consentRoutes(deps: AppDeps): Hono<AppEnv> {
     const { site, device } = query.output;
     if (!findSite(deps.config, site))
       throw new HttpProblem(404, 'unknown-site', `No site ${site} on this server`);
+    // A device linked to a subject answers with the subject's consent, merged over all its devices.
+    const linked = await subjectConsent(deps.db, site, device, deps.now());
+    if (linked) {
+      c.header('Cache-Control', 'no-store');
+      return c.json(linked satisfies ConsentStateResponse);
+    }
     const decision = decisionOf(await deviceChoices(deps.db, site, device));
     const subjectId = decision ? await receiptSubject(deps.db, decision.receiptId) : null;
     c.header('Cache-Control', 'no-store');

@@ -9,16 +9,19 @@ import * as v from 'valibot';
 import { BatchEnvelopeSchema, type BatchResponse, MAX_BODY_BYTES } from '../../protocol/api.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
 import { HttpProblem } from '../errors.ts';
+import { requestHost } from '../http/client-ip.ts';
 import { allowedOrigins } from '../http/cors.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import { createMetrics } from '../metrics.ts';
+import { createFirstPartyCookies } from '../services/first-party-cookie.ts';
 import type { RequestOrigin } from '../services/origin-policy.ts';
-import { createReceiptRecorder, type ReceiptHook } from '../services/record-receipts.ts';
+import { createReceiptRecorder } from '../services/record-receipts.ts';
 
-export function receiptsRoutes(deps: AppDeps & { receiptHooks?: readonly ReceiptHook[] }): Hono<AppEnv> {
+export function receiptsRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const recorder = createReceiptRecorder({ ...deps, hooks: deps.receiptHooks ?? [] });
   const origins = allowedOrigins(deps.config);
+  const firstParty = createFirstPartyCookies(deps);
   const counted = (deps.metrics ?? createMetrics()).counter(
     'assenso_receipts_total',
     'Receipts received, by outcome (stored, duplicate, rejected).',
@@ -51,6 +54,8 @@ export function receiptsRoutes(deps: AppDeps & { receiptHooks?: readonly Receipt
 
     const results = await recorder.record(envelope.output.receipts, { origin: from });
     for (const r of results) counted.inc({ outcome: r.outcome });
+    for (const cookie of await firstParty.cookiesFor(results, origin, requestHost(c, deps.config.trustProxy)))
+      c.header('Set-Cookie', cookie, { append: true });
     c.header('Cache-Control', 'no-store');
     return c.json({ results } satisfies BatchResponse, 200);
   });

@@ -3,20 +3,12 @@
  * A receipt as the server commits it: the leaf entry `{ receipt, receivedAt }` in canonical JSON, its RFC 9162
  * leaf hash and the server's Ed25519 signature over the entry's bytes (docs/protocol.md, "Signatures").
  */
-import { createHash } from 'node:crypto';
 import type { SignedReceipt } from '../../protocol/api.ts';
 import { canonicalJson } from '../../protocol/canonical.ts';
 import type { Receipt } from '../../protocol/receipt.ts';
 import type { ReceiptRow } from '../db/receipts-repo.ts';
 import type { Keyring } from '../log/keys.ts';
-
-/** Hex SHA-256 of 0x00 || utf8(entry): the leaf hash of RFC 9162 §2.1.1. */
-export function leafHashOf(entry: string): string {
-  return createHash('sha256')
-    .update(Buffer.from([0]))
-    .update(entry, 'utf8')
-    .digest('hex');
-}
+import { leafHash } from '../log/merkle.ts';
 
 /** Builds the row to commit for a validated receipt received at `receivedAt`, signed with the current key. */
 export function buildReceiptRow(receipt: Receipt, receivedAt: number, keyring: Keyring): ReceiptRow {
@@ -31,7 +23,8 @@ export function buildReceiptRow(receipt: Receipt, receivedAt: number, keyring: K
     collectedAt: receipt.collectedAt,
     receivedAt,
     entry,
-    leafHash: leafHashOf(entry),
+    // RFC 9162 §2.1.1 leaf hash, SHA-256(0x00 || entry), the same function the log uses.
+    leafHash: Buffer.from(leafHash(entry)).toString('hex'),
     kid,
     sig,
     leafIndex: null,

@@ -1,0 +1,105 @@
+/**
+ * @module
+ * First-party mode (Safari ITP): Safari deletes script-written storage of a site after 7 days without a visit,
+ * but keeps cookies that the site's own server sets with `Set-Cookie`. When the receipt server is reached
+ * under the site's own origin (a reverse-proxy path, docs/server.md), the receipts answer sets the consent
+ * cookie itself, in the widget's mirror format (docs/cookie.md), so the decision survives.
+ */
+import type { ReceiptResult } from '../../protocol/api.ts';
+import type { Receipt } from '../../protocol/receipt.ts';
+import { findSite, type ServerConfig, type SiteConfig } from '../config.ts';
+import type { Queryable } from '../db/db.ts';
+import { latestDeviceReceiptId } from '../db/receipts-repo.ts';
+
+/** The mirror format's version (`v=`), the widget's DECISION_FORMAT. */
+export const COOKIE_FORMAT = 1;
+
+/**
+ * The cookie value for a receipt: `v=1&r=<revision>&t=<decidedAt>&x=<expiresAt>&m=<method>&id=<receiptId>
+ * &d=<deviceId>&g=<0|1>&c=<category>:<0|1>[:<expiry>].…&s=<service>:<0|1>.…`. The widget lists in `s` only
+ * services that differ from their category; the server does not know which category a service belongs to,
+ * so it lists every service, which the widget reads the same way.
+ */
+export function cookieValue(receipt: Receipt): string {
+  const list = (choices: Record<string, boolean>, suffix: (id: string) => string) =>
+    Object.keys(choices)
+      .map((id) => `${id}:${choices[id] ? 1 : 0}${suffix(id)}`)
+      .join('.');
+  return new URLSearchParams({
+    v: String(COOKIE_FORMAT),
+    r: receipt.revision,
+    t: String(receipt.collectedAt),
+    x: String(receipt.expiresAt),
+    m: receipt.method,
+    id: receipt.receiptId,
+    d: receipt.deviceId ?? '',
+    g: receipt.gpc ? '1' : '0',
+    c: list(receipt.categories, (id) => {
+      const expiry = receipt.expiries?.[id];
+      return expiry ? `:${expiry}` : '';
+    }),
+    s: list(receipt.services, () => ''),
+  }).toString();
+}
+
+/**
+ * The `Set-Cookie` header value. Kept until the last choice expires (as the widget does), not HttpOnly (the
+ * widget reads it at start-up), `SameSite=Lax`, `Secure` on https pages.
+ */
+export function consentSetCookie(
+  site: SiteConfig,
+  receipt: Receipt,
+  opts: { now: number; secure: boolean },
+): string | undefined {
+  const cookie = site.firstPartyCookie;
+  if (!cookie) return undefined;
+  const until = Math.max(receipt.expiresAt, ...Object.values(receipt.expiries ?? {}));
+  const maxAge = Math.max(1, Math.ceil((until - opts.now) / 1000));
+  return [
+    `${cookie.name}=${cookieValue(receipt)}`,
+    `Max-Age=${maxAge}`,
+    `Path=${cookie.path}`,
+    ...(cookie.domain ? [`Domain=${cookie.domain}`] : []),
+    'SameSite=Lax',
+    ...(opts.secure ? ['Secure'] : []),
+  ].join('; ');
+}
+
+/**
+ * Whether the request reached us under the page's own origin (through the site's reverse proxy): only then
+ * is a cookie we set first-party for that page. `host` is the host the client asked for.
+ */
+export function isFirstParty(site: SiteConfig, origin: string | undefined, host: string): boolean {
+  if (!site.firstPartyCookie || !origin || !site.origins.includes(origin)) return false;
+  return new URL(origin).host === host;
+}
+
+/**
+ * Set-Cookie values for a batch's results: one per device, for its newest decision in the batch, when the
+ * request came through the site's own origin and that decision is still the device's latest (a late, older
+ * receipt sets nothing).
+ */
+export function createFirstPartyCookies(deps: { db: Queryable; config: ServerConfig; now: () => number }) {
+  async function cookiesFor(results: readonly ReceiptResult[], origin: string | undefined, host: string) {
+    const newest = new Map<string, { site: SiteConfig; receipt: Receipt }>();
+    for (const r of results) {
+      if (r.outcome === 'rejected' || !r.signed.receipt.deviceId) continue;
+      const receipt = r.signed.receipt;
+      const site = findSite(deps.config, receipt.siteId);
+      if (!site || !isFirstParty(site, origin, host)) continue;
+      const key = `${site.id} ${receipt.deviceId}`;
+      const seen = newest.get(key);
+      if (!seen || receipt.collectedAt >= seen.receipt.collectedAt) newest.set(key, { site, receipt });
+    }
+    const cookies: string[] = [];
+    for (const { site, receipt } of newest.values()) {
+      if ((await latestDeviceReceiptId(deps.db, site.id, receipt.deviceId as string)) !== receipt.receiptId)
+        continue;
+      const secure = origin?.startsWith('https:') ?? false;
+      const cookie = consentSetCookie(site, receipt, { now: deps.now(), secure });
+      if (cookie) cookies.push(cookie);
+    }
+    return cookies;
+  }
+  return { cookiesFor };
+}

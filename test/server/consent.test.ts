@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchResponse, ConsentStateResponse } from '../../src/protocol/api.ts';
+import { PROBLEM_TYPES } from '../../src/protocol/problem.ts';
+import type { Db } from '../../src/server/db/db.ts';
+import { databases } from '../helpers/databases.ts';
+import { buildApp, makeReceipt, postReceipts, SHOP, SHOP_ORIGIN, testConfig } from './helpers.ts';
+
+type App = ReturnType<typeof buildApp>['app'];
+
+async function consentOf(app: App, deviceId: string): Promise<ConsentStateResponse> {
+  const res = await app.request(`/v1/consent?site=${SHOP}&device=${deviceId}`, {
+    headers: { origin: SHOP_ORIGIN },
+  });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  return (await res.json()) as ConsentStateResponse;
+}
+
+async function post(app: App, ...receipts: ReturnType<typeof makeReceipt>[]) {
+  const res = await postReceipts(app, { receipts });
+  const body = (await res.json()) as BatchResponse;
+  for (const r of body.results) expect(r.status).toBeLessThan(300);
+  return res;
+}
+
+describe.each(databases)('device consent on $name', (d) => {
+  describe.skipIf(!d.available)('state', () => {
+    let db: Db & { drop(): Promise<void> };
+    beforeAll(async () => {
+      db = await d.create();
+    });
+    afterAll(async () => {
+      await db?.drop();
+    });
+
+    it('answers the latest decision of a device', async () => {
+      const { app, deps } = buildApp(db);
+      const receipt = makeReceipt(SHOP, { expiries: { analytics: Date.now() + 86_400_000 } });
+      await post(app, receipt);
+      const state = await consentOf(app, receipt.deviceId as string);
+      expect(state).toEqual({
+        siteId: SHOP,
+        deviceId: receipt.deviceId,
+        subjectId: null,
+        decision: {
+          revision: receipt.revision,
+          method: 'accept-all',
+          receiptId: receipt.receiptId,
+          decidedAt: receipt.collectedAt,
+          receivedAt: deps.now(),
+          expiresAt: receipt.expiresAt,
+          categories: { necessary: true, analytics: true },
+          services: { matomo: true },
+          updatedAt: { necessary: deps.now(), analytics: deps.now() },
+        },
+      });
+    });
+
+    it('answers null for a device the server has no receipt of', async () => {
+      const { app } = buildApp(db);
+      expect((await consentOf(app, randomBytes(16).toString('hex'))).decision).toBeNull();
+    });
+
+    it('merges per category: a later receipt replaces the choices it makes and keeps the others', async () => {
+      const { app, advance } = buildApp(db);
+      const first = makeReceipt(SHOP, { categories: { necessary: true, analytics: true, ads: true } });
+      await post(app, first);
+      advance(1000);
+      const second = makeReceipt(SHOP, {
+        deviceId: first.deviceId,
+        collectedAt: first.collectedAt + 1000,
+        method: 'preferences',
+        categories: { necessary: true, ads: false },
+        previousReceiptId: first.receiptId,
+      });
+      await post(app, second);
+      const { decision } = await consentOf(app, first.deviceId as string);
+      expect(decision?.receiptId).toBe(second.receiptId);
+      expect(decision?.method).toBe('preferences');
+      expect(decision?.categories).toEqual({ necessary: true, analytics: true, ads: false });
+      expect((decision?.updatedAt.ads ?? 0) - (decision?.updatedAt.analytics ?? 0)).toBe(1000);
+    });
+
+    it('does not let an older receipt that arrives late undo a newer choice', async () => {
+      const { app, advance } = buildApp(db);
+      const deviceId = randomBytes(16).toString('hex');
+      const older = makeReceipt(SHOP, { deviceId, collectedAt: Date.now() - 60_000, method: 'accept-all' });
+      const newer = makeReceipt(SHOP, {
+        deviceId,
+        method: 'reject-all',
+        categories: { necessary: true, analytics: false },
+        services: { matomo: false },
+      });
+      await post(app, newer);
+      advance(30_000);
+      await post(app, older);
+      const { decision } = await consentOf(app, deviceId);
+      expect(decision?.receiptId).toBe(newer.receiptId);
+      expect(decision?.categories.analytics).toBe(false);
+      expect(decision?.services.matomo).toBe(false);
+    });
+
+    it('keeps the newest of several decisions of one device sent in one batch', async () => {
+      const { app } = buildApp(db);
+      const deviceId = randomBytes(16).toString('hex');
+      const a = makeReceipt(SHOP, { deviceId, collectedAt: Date.now() - 2000 });
+      const b = makeReceipt(SHOP, {
+        deviceId,
+        collectedAt: Date.now() - 1000,
+        categories: { necessary: true, analytics: false },
+      });
+      await post(app, b, a);
+      const { decision } = await consentOf(app, deviceId);
+      expect(decision?.receiptId).toBe(b.receiptId);
+      expect(decision?.categories.analytics).toBe(false);
+    });
+
+    it.each([
+      ['no parameters', ''],
+      ['a bad device id', `?site=${SHOP}&device=xyz`],
+      ['a bad site id', '?site=Shop!&device=0123456789abcdef0123456789abcdef'],
+    ])('answers 400 invalid-request for %s', async (_, query) => {
+      const { app } = buildApp(db);
+      const res = await app.request(`/v1/consent${query}`);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ type: PROBLEM_TYPES['invalid-request'] });
+    });
+
+    it('answers 404 unknown-site for a site this server does not serve', async () => {
+      const { app } = buildApp(db);
+      const res = await app.request('/v1/consent?site=nowhere&device=0123456789abcdef0123456789abcdef');
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ type: PROBLEM_TYPES['unknown-site'] });
+    });
+
+    describe('first-party mode', () => {
+      const config = testConfig({
+        sites: [
+          { id: SHOP, origins: [SHOP_ORIGIN], firstPartyCookie: { name: 'assenso', domain: 'shop.example' } },
+        ],
+      });
+
+      it('sets the consent cookie when reached under the site origin (reverse proxy)', async () => {
+        const { app, deps } = buildApp(db, { config });
+        const receipt = makeReceipt(SHOP, { expiries: { analytics: Date.now() + 30 * 86_400_000 } });
+        const res = await postReceipts(app, { receipts: [receipt] }, { headers: { host: 'shop.example' } });
+        const cookie = res.headers.get('set-cookie') ?? '';
+        const [pair, ...attributes] = cookie.split('; ');
+        expect(pair?.startsWith('assenso=')).toBe(true);
+        const value = new URLSearchParams(pair?.slice('assenso='.length));
+        expect(Object.fromEntries(value)).toEqual({
+          v: '1',
+          r: receipt.revision,
+          t: String(receipt.collectedAt),
+          x: String(receipt.expiresAt),
+          m: 'accept-all',
+          id: receipt.receiptId,
+          d: receipt.deviceId,
+          g: '0',
+          // The signed receipt is canonical JSON: its keys, and so the list, come sorted.
+          c: `analytics:1:${receipt.expiries?.analytics}.necessary:1`,
+          s: 'matomo:1',
+        });
+        const maxAge = Math.ceil((receipt.expiresAt - deps.now()) / 1000);
+        expect(attributes).toEqual([
+          `Max-Age=${maxAge}`,
+          'Path=/',
+          'Domain=shop.example',
+          'SameSite=Lax',
+          'Secure',
+        ]);
+      });
+
+      it('sets no cookie when the server is reached under its own host (a third-party cookie)', async () => {
+        const { app } = buildApp(db, { config });
+        const res = await postReceipts(
+          app,
+          { receipts: [makeReceipt()] },
+          { headers: { host: 'consent.example.net' } },
+        );
+        expect(res.status).toBe(200);
+        expect(res.headers.get('set-cookie')).toBeNull();
+      });
+
+      it('sets no cookie for an older receipt that arrives after a newer one', async () => {
+        const { app } = buildApp(db, { config });
+        const deviceId = randomBytes(16).toString('hex');
+        await post(app, makeReceipt(SHOP, { deviceId }));
+        const late = makeReceipt(SHOP, { deviceId, collectedAt: Date.now() - 60_000 });
+        const res = await postReceipts(app, { receipts: [late] }, { headers: { host: 'shop.example' } });
+        expect(((await res.json()) as BatchResponse).results[0]?.status).toBe(201);
+        expect(res.headers.get('set-cookie')).toBeNull();
+      });
+    });
+  });
+});

@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/protocol/canonical.ts';
+import { PROBLEM_TYPES } from '../../src/protocol/problem.ts';
+import type { Db } from '../../src/server/db/db.ts';
+import { verifyWithPublicKey } from '../../src/server/log/keys.ts';
+import { databases } from '../helpers/databases.ts';
+import { BLOG_ORIGIN, buildApp, makeReceipt, postReceipts, SHOP_ORIGIN, testConfig } from './helpers.ts';
+
+describe.each(databases)('HTTP surface on $name', (d) => {
+  describe.skipIf(!d.available)('app', () => {
+    let db: Db & { drop(): Promise<void> };
+    beforeAll(async () => {
+      db = await d.create();
+    });
+    afterAll(async () => {
+      await db?.drop();
+    });
+
+    describe('CORS', () => {
+      it('answers a preflight from a configured origin by echoing it, never *', async () => {
+        const { app } = buildApp(db);
+        const res = await app.request('/v1/receipts', {
+          method: 'OPTIONS',
+          headers: {
+            origin: BLOG_ORIGIN,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type',
+          },
+        });
+        expect(res.status).toBe(204);
+        expect(res.headers.get('access-control-allow-origin')).toBe(BLOG_ORIGIN);
+        expect(res.headers.get('access-control-allow-methods')).toContain('POST');
+        expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('content-type');
+        expect(res.headers.get('vary')).toContain('Origin');
+      });
+
+      it.each(['https://evil.example', 'null'])(
+        'refuses a preflight from %s without CORS headers',
+        async (origin) => {
+          const { app } = buildApp(db);
+          const res = await app.request('/v1/receipts', {
+            method: 'OPTIONS',
+            headers: { origin, 'access-control-request-method': 'POST' },
+          });
+          expect(res.status).toBe(403);
+          expect(res.headers.get('access-control-allow-origin')).toBeNull();
+          expect(await res.json()).toMatchObject({ type: PROBLEM_TYPES['origin-not-allowed'] });
+        },
+      );
+
+      it('echoes the allowed origin on answers, errors included, with Vary: Origin', async () => {
+        const { app } = buildApp(db);
+        const ok = await postReceipts(app, { receipts: [makeReceipt()] });
+        expect(ok.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
+        expect(ok.headers.get('vary')).toContain('Origin');
+        const bad = await postReceipts(app, '{', { origin: SHOP_ORIGIN });
+        expect(bad.status).toBe(400);
+        expect(bad.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
+        const none = await app.request('/v1/keys');
+        expect(none.headers.get('access-control-allow-origin')).toBeNull();
+        expect(none.headers.get('vary')).toContain('Origin');
+      });
+    });
+
+    it('answers unknown paths 404 and wrong methods 405 (with Allow) as problem+json', async () => {
+      const { app } = buildApp(db);
+      const missing = await app.request('/v1/nothing');
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('content-type')).toBe('application/problem+json');
+      expect(await missing.json()).toMatchObject({
+        type: PROBLEM_TYPES['not-found'],
+        status: 404,
+        instance: '/v1/nothing',
+      });
+      const wrong = await app.request('/v1/receipts', { method: 'DELETE' });
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers.get('allow')).toBe('POST');
+      expect(await wrong.json()).toMatchObject({ type: PROBLEM_TYPES['method-not-allowed'], status: 405 });
+    });
+
+    it('sends security headers', async () => {
+      const { app } = buildApp(db, { config: testConfig({ publicUrl: 'https://consent.example' }) });
+      const res = await app.request('/v1/keys');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+      expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('limits requests per client with 429 and Retry-After, counted in the database across instances', async () => {
+      const config = testConfig({
+        rateLimit: { windowSeconds: 60, receipts: 3, reads: 100 },
+        trustProxy: true,
+      });
+      // Two app instances on one database, as two servers behind a load balancer.
+      const one = buildApp(db, { config });
+      const two = buildApp(db, { config });
+      const client = `198.51.100.${Math.floor(Math.random() * 250)}`;
+      const headers = { 'x-forwarded-for': client };
+      const statuses: number[] = [];
+      for (const app of [one.app, two.app, one.app, two.app])
+        statuses.push((await postReceipts(app, { receipts: [makeReceipt()] }, { headers })).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const limited = await postReceipts(one.app, { receipts: [makeReceipt()] }, { headers });
+      expect(limited.status).toBe(429);
+      const retryAfter = Number(limited.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(limited.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
+      expect(await limited.json()).toMatchObject({
+        type: PROBLEM_TYPES['rate-limited'],
+        status: 429,
+        retryAfter,
+      });
+      // Another client is not affected; the same client is served again in the next window.
+      const other = await postReceipts(
+        one.app,
+        { receipts: [makeReceipt()] },
+        { headers: { 'x-forwarded-for': '203.0.113.9' } },
+      );
+      expect(other.status).toBe(200);
+      one.advance(retryAfter * 1000);
+      expect((await postReceipts(one.app, { receipts: [makeReceipt()] }, { headers })).status).toBe(200);
+    });
+
+    it('reports health 200 when the database answers and 503 when it does not', async () => {
+      const { app } = buildApp(db);
+      const ok = await app.request('/healthz');
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ status: 'ok', driver: d.name });
+      const broken: Db = { ...db, query: () => Promise.reject(new Error('connection refused')) };
+      const down = await buildApp(broken).app.request('/healthz');
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ type: PROBLEM_TYPES.unavailable });
+    });
+
+    it('exposes Prometheus metrics: requests by route and status, receipts by outcome, latency', async () => {
+      const { app } = buildApp(db);
+      const receipt = makeReceipt();
+      await postReceipts(app, { receipts: [receipt] });
+      await postReceipts(app, { receipts: [receipt, { bad: true }] });
+      await app.request('/nowhere');
+      const res = await app.request('/metrics');
+      expect(res.headers.get('content-type')).toContain('text/plain');
+      const text = await res.text();
+      expect(text).toContain(
+        'assenso_http_requests_total{method="POST",route="/v1/receipts",status="200"} 2',
+      );
+      expect(text).toContain('assenso_http_requests_total{method="GET",route="unmatched",status="404"} 1');
+      expect(text).toContain('assenso_receipts_total{outcome="stored"} 1');
+      expect(text).toContain('assenso_receipts_total{outcome="duplicate"} 1');
+      expect(text).toContain('assenso_receipts_total{outcome="rejected"} 1');
+      expect(text).toMatch(
+        /assenso_http_request_duration_seconds_bucket\{route="\/v1\/receipts",le="\+Inf"\} 2/,
+      );
+      expect(text).toMatch(/# TYPE assenso_http_request_duration_seconds histogram/);
+    });
+
+    it('publishes the signing keys at /v1/keys, and they verify the signatures it returns', async () => {
+      const { app } = buildApp(db);
+      const { keys } = (await (await app.request('/v1/keys')).json()) as {
+        keys: { kid: string; publicKey: string; alg: string }[];
+      };
+      expect(keys[0]?.alg).toBe('Ed25519');
+      const body = await (await postReceipts(app, { receipts: [makeReceipt()] })).json();
+      const signed = body.results[0].signed;
+      const entry = new TextEncoder().encode(
+        canonicalJson({ receipt: signed.receipt, receivedAt: signed.receivedAt }),
+      );
+      const key = keys.find((k) => k.kid === signed.signature.kid);
+      expect(key && verifyWithPublicKey(key.publicKey, entry, signed.signature.sig)).toBe(true);
+    });
+  });
+});
