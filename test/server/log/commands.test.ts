@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CliContext } from '../../../src/server/commands/command.ts';
+import { command as exportCommand } from '../../../src/server/commands/export.ts';
+import { command as verifyCommand } from '../../../src/server/commands/verify.ts';
+import type { Db } from '../../../src/server/db/db.ts';
+import { migrate } from '../../../src/server/db/migrate.ts';
+import { createPgliteDb } from '../../../src/server/db/pglite.ts';
+import { createPostgresDb } from '../../../src/server/db/postgres.ts';
+import {
+  createKeyring,
+  generateSigningKey,
+  type Keyring,
+  loadKeyring,
+} from '../../../src/server/log/keys.ts';
+import { startSequencer } from '../../../src/server/log/sequencer.ts';
+import { databases, POSTGRES_URL } from '../../helpers/databases.ts';
+import { insertReceipts } from './fixtures.ts';
+
+/**
+ * The commands as an operator runs them: against a PGlite data directory (`--database DIR`, keys in
+ * `DIR/keys`) or a PostgreSQL URL (`DATABASE_URL`, keys in `ASSENSO_SIGNING_KEYS`).
+ */
+interface Setup {
+  /** Opens the database the command will read (closed again before the command runs, for PGlite). */
+  open(): Promise<Db>;
+  keyring: Keyring;
+  argv: string[];
+  env: Record<string, string | undefined>;
+  cleanup(): Promise<void>;
+}
+
+async function setup(driver: 'pglite' | 'postgres', dir: string): Promise<Setup> {
+  if (driver === 'pglite') {
+    const keyring = await loadKeyring({ dataDir: dir, env: {} });
+    return {
+      open: async () => createPgliteDb(join(dir, 'pglite')),
+      keyring,
+      argv: ['--database', dir],
+      env: {},
+      cleanup: async () => {},
+    };
+  }
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const key = generateSigningKey(Date.now());
+  return {
+    open: async () => createPostgresDb(POSTGRES_URL, { schema, max: 2 }),
+    keyring: createKeyring([key]),
+    argv: [],
+    env: {
+      DATABASE_URL: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+      ASSENSO_SIGNING_KEYS: JSON.stringify([key]),
+    },
+    async cleanup() {
+      const c = new pg.Client({ connectionString: POSTGRES_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA ${schema} CASCADE`);
+      await c.end();
+    },
+  };
+}
+
+describe.each(databases)('assenso verify and export on $name', (d) => {
+  describe.skipIf(!d.available)('', () => {
+    let dir: string;
+    let s: Setup;
+    let ids: string[];
+
+    beforeEach(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'assenso-cmd-'));
+      s = await setup(d.name, dir);
+      const db = await s.open();
+      await migrate(db);
+      ids = (await insertReceipts(db, s.keyring, 'shop', 6)).map((r) => r.receiptId);
+      await startSequencer({ db, keyring: s.keyring, intervalMs: 0 }).runOnce();
+      await db.close();
+      // PGlite on disk, migrated from scratch: slow on a loaded machine.
+    }, 180_000);
+    afterEach(async () => {
+      await s.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    async function run(cmd: typeof verifyCommand, argv: string[]) {
+      let stdout = '';
+      let stderr = '';
+      const ctx: CliContext = {
+        argv: [...argv, ...s.argv],
+        env: s.env,
+        cwd: dir,
+        stdout: (t) => {
+          stdout += t;
+        },
+        stderr: (t) => {
+          stderr += t;
+        },
+        stopSignal: new Promise(() => {}),
+      };
+      const code = await cmd.run(ctx);
+      return { code, stdout, stderr };
+    }
+
+    it('verify exits 0 on an untouched log and 1 naming the first tampered receipt', async () => {
+      const ok = await run(verifyCommand, []);
+      expect(ok).toMatchObject({ code: 0, stderr: '' });
+      expect(ok.stdout).toContain('site shop: OK (6 receipts, 6 leaves, 1 checkpoints)');
+
+      const db = await s.open();
+      await db.query('ALTER TABLE receipts DISABLE TRIGGER USER');
+      await db.query(
+        "UPDATE receipts SET entry = replace(entry, 'accept-all', 'reject-all') WHERE receipt_id = $1",
+        [ids[3]],
+      );
+      await db.close();
+      const bad = await run(verifyCommand, ['--site', 'shop']);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain(`FAILED at leaf 3, receipt ${ids[3]}`);
+      expect(bad.stdout).toContain('site shop: FAILED');
+
+      const json = await run(verifyCommand, ['--json']);
+      expect(JSON.parse(json.stdout).first).toMatchObject({ receiptId: ids[3], leafIndex: 3 });
+    });
+
+    it('export writes an NDJSON file with proofs for the site', async () => {
+      const out = await run(exportCommand, ['--site', 'shop', '--output', 'audit.ndjson', '--kantara']);
+      expect(out.code).toBe(0);
+      expect(out.stderr).toContain(
+        'exported 6 receipts of shop (6 with inclusion proofs against the checkpoint of size 6)',
+      );
+      const lines = (await readFile(join(dir, 'audit.ndjson'), 'utf8')).trimEnd().split('\n');
+      expect(lines).toHaveLength(7);
+      expect(JSON.parse(lines[1]!)).toMatchObject({
+        receiptId: ids[0],
+        leafIndex: 0,
+        kantara: { version: 'KI-CR-v1.1.0' },
+      });
+    });
+
+    it('export refuses bad arguments', async () => {
+      await expect(run(exportCommand, [])).rejects.toThrow(/--site is required/);
+      await expect(run(exportCommand, ['--site', 'shop', '--format', 'xml'])).rejects.toThrow(
+        /ndjson or csv/,
+      );
+      await expect(run(exportCommand, ['--site', 'shop', '--from', 'yesterday'])).rejects.toThrow(/--from/);
+      await expect(
+        run(exportCommand, ['--site', 'shop', '--from', '2026-02-01', '--to', '2026-01-01']),
+      ).rejects.toThrow(/before --to/);
+    });
+  });
+});
