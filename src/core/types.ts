@@ -218,8 +218,8 @@ export interface SaveInput {
   method?: Method;
 }
 
-/** Where a change came from. */
-export type ChangeSource = 'local' | 'tab' | 'storage';
+/** Where a change came from (`sync`: another device of the same person, through the server; see identity.ts). */
+export type ChangeSource = 'local' | 'tab' | 'storage' | 'sync';
 
 /** Events of `on()`. Also dispatched as the `assenso:change` CustomEvent (detail = ChangeEvent). */
 export interface EventMap {
@@ -299,6 +299,14 @@ export interface ConsentController {
   flush(): Promise<void>;
   /** Stops observers, timers, listeners and the tab channel (single-page apps, tests). */
   destroy(): void;
+  /** The device's random id, stored on first use (identity linking needs it before any decision). */
+  deviceId(): Promise<string>;
+  /**
+   * Applies a decision made on another linked device (fetched from the server by src/core/identity.ts):
+   * stored, mirrored, applied and told to the other tabs like a local one, with source `sync`, but no receipt
+   * is made: the server already holds it. The next receipt of this device chains to `d.receiptId`.
+   */
+  adopt(d: Decision): Promise<void>;
 }
 
 /** A small async key–value store (idb-keyval shaped). Implementations never throw; they degrade. */

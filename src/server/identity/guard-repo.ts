@@ -19,11 +19,11 @@ export async function rememberJti(
   return rowCount === 1;
 }
 
-/** Counts one hit in the window and returns the window's total (atomic across instances; A's `rate_limits` table). */
+/** Counts one hit in the window and returns the window's total (atomic across instances). */
 export async function hitRate(q: Queryable, bucket: string, windowStart: number): Promise<number> {
   const { rows } = await q.query<{ hits: number }>(
-    `INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, $2, 1)
-     ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limits.hits + 1 RETURNING hits`,
+    `INSERT INTO identity_rate (bucket, window_start, hits) VALUES ($1, $2, 1)
+     ON CONFLICT (bucket, window_start) DO UPDATE SET hits = identity_rate.hits + 1 RETURNING hits`,
     [bucket, windowStart],
   );
   return rows[0]?.hits ?? 1;
@@ -51,8 +51,6 @@ export async function writeAudit(q: Queryable, e: AuditEntry): Promise<void> {
 export async function pruneExpired(q: Queryable, now: number, oldestWindow: number): Promise<number> {
   const a = await q.query('DELETE FROM identity_jti WHERE expires_at < $1', [now]);
   const b = await q.query('DELETE FROM pairing_codes WHERE expires_at < $1', [now]);
-  const c = await q.query(`DELETE FROM rate_limits WHERE key LIKE 'pair-%' AND window_start < $1`, [
-    oldestWindow,
-  ]);
+  const c = await q.query('DELETE FROM identity_rate WHERE window_start < $1', [oldestWindow]);
   return a.rowCount + b.rowCount + c.rowCount;
 }

@@ -7,7 +7,6 @@ import type { ConsentStateResponse } from '../../protocol/api.ts';
 import type { Pseudonymizer } from '../crypto/pseudonym.ts';
 import { randomSubjectId } from '../crypto/pseudonym.ts';
 import type { Db, Queryable } from '../db/db.ts';
-import { subjectReceipts } from './consent-repo.ts';
 import { DeviceNotFound, IdentityRateLimited, PairingCodeError } from './errors.ts';
 import { type AuditEntry, hitRate, pruneExpired, rememberJti, writeAudit } from './guard-repo.ts';
 import {
@@ -20,9 +19,9 @@ import {
   touchLink,
   upsertLink,
 } from './links-repo.ts';
-import { mergeSubjectConsent } from './merge.ts';
 import { formatPairingCode, newPairingCode, normalizePairingCode } from './pairing-code.ts';
 import { claimPairingCode, insertPairingCode } from './pairing-repo.ts';
+import { subjectConsent } from './subject-consent.ts';
 import { browserFamily } from './browser.ts';
 import { CLOCK_SKEW_SECONDS, IdentityTokenError, verifyIdentityToken } from './token.ts';
 
@@ -211,13 +210,7 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
       });
     },
 
-    async consentFor(siteId, deviceId) {
-      const link = await findLink(db, siteId, deviceId);
-      if (!link) return null;
-      await touchLink(db, siteId, deviceId, now());
-      const decision = mergeSubjectConsent(await subjectReceipts(db, siteId, link.subjectId));
-      return { siteId, deviceId, subjectId: link.subjectId, decision };
-    },
+    consentFor: (siteId, deviceId) => subjectConsent(db, siteId, deviceId, now()),
 
     async createPairing({ siteId, deviceId, ip }) {
       await pruneSometimes();

@@ -32,7 +32,7 @@ describe.each(databases)('pairing on $name', (d) => {
 
     beforeAll(async () => {
       db = await d.create();
-    });
+    }, 180_000);
     afterAll(() => db.drop());
     beforeEach(() => {
       clock = T0;

@@ -33,7 +33,7 @@ describe.each(databases)('identity service on $name', (d) => {
     // One database per driver (creating one costs seconds); every test works on its own fresh devices and users.
     beforeAll(async () => {
       db = await d.create();
-    });
+    }, 180_000);
     afterAll(() => db.drop());
     beforeEach(() => {
       clock = T0;

@@ -49,6 +49,15 @@ CREATE TABLE pairing_codes (
 );
 CREATE INDEX pairing_codes_expiry ON pairing_codes (expires_at);
 
+-- Fixed-window counters of pairing attempts (per site + client, and global). Not the shared `rate_limits`:
+-- its windows are pruned at the request limiter's own, shorter, window length.
+CREATE UNLOGGED TABLE identity_rate (
+  bucket       text    NOT NULL,
+  window_start bigint  NOT NULL,
+  hits         integer NOT NULL,
+  PRIMARY KEY (bucket, window_start)
+);
+
 -- A subject's history: its receipts, newest last (GET /v1/consent merges them for a linked device).
 CREATE INDEX receipts_subject ON receipts (site_id, subject_id, received_at, receipt_id) WHERE subject_id IS NOT NULL;
 
