@@ -5,7 +5,11 @@
   document.documentElement.dataset.analyticsRuns = String(runs);
   // biome-ignore lint/suspicious/noDocumentCookie: a stand-in third-party tag sets its cookie the way real ones do
   document.cookie = `_demo_analytics=visitor-${Math.random().toString(36).slice(2, 10)}; path=/; max-age=31536000; SameSite=Lax`;
-  localStorage.setItem('_demo_analytics_ls', String(Date.now()));
+  try {
+    localStorage.setItem('_demo_analytics_ls', String(Date.now()));
+  } catch {
+    // storage blocked by the browser: the stand-in tag carries on, as real ones do
+  }
   const marker = document.getElementById('analytics-status');
   if (marker) {
     marker.textContent = marker.dataset.on || 'Analytics: on';

@@ -55,6 +55,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   let canDownload = false;
   let status = '';
   let shown: View = 'none';
+  let opening = false;
   const trap = createFocusTrap(root, host);
 
   // A decision made here is announced once the core has stored it.
@@ -102,21 +103,25 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   function update(): void {
     const state = controller.getState();
     let view = state.view;
-    if (view === 'preferences' && shown !== 'preferences') {
-      // Opening: start from the stored (or previous, when asked again) choices.
-      const from = state.decision ?? state.prompt?.previous ?? null;
-      draft = initialDraft(categories, from && { categories: from.categories, services: from.services });
-      controller.receipts().then((log) => {
-        canDownload = log.acknowledged.length + log.pending.length > 0;
-        update();
-      }, noop);
-      if (!Prefs) {
-        options.preferences().then((component) => {
-          Prefs = component;
+    if (view !== 'preferences') opening = false;
+    else if (shown !== 'preferences') {
+      if (!opening) {
+        // Opening (once per opening): start from the stored (or previous, when asked again) choices.
+        opening = true;
+        const from = state.decision ?? state.prompt?.previous ?? null;
+        draft = initialDraft(categories, from && { categories: from.categories, services: from.services });
+        controller.receipts().then((log) => {
+          canDownload = log.acknowledged.length + log.pending.length > 0;
           update();
         }, noop);
-        view = shown;
+        if (!Prefs)
+          options.preferences().then((component) => {
+            Prefs = component;
+            update();
+          }, noop);
       }
+      // Until the chunk is here, the previous view stays.
+      if (!Prefs) view = shown;
     }
     const modal = view === 'preferences' || (view === 'banner' && config.layout === 'modal');
     box.className = `r ${config.theme}`;
