@@ -3,6 +3,7 @@ import { resolveConfig } from './config.ts';
 import { createCookieMirror } from './cookie-mirror.ts';
 import { decide, evaluate, readDecision, services } from './decision.ts';
 import { announce, createEmitter, report } from './events.ts';
+import { clearServiceData } from './clear.ts';
 import { createGating } from './gating.ts';
 import { createConsentMode, gpcCategories, gpcSignal } from './signals.ts';
 import { createStorage } from './storage.ts';
@@ -16,12 +17,17 @@ import type {
   Decision,
   EventMap,
   Method,
+  NoticeSnapshot,
   SaveInput,
   View,
 } from './types.ts';
 
 type Device = { id: string; last: string | null };
 type Outbox = ReturnType<typeof import('./outbox.ts').createOutbox>;
+/** The lazily loaded part (src/core/delivery.ts). */
+export type Delivery = typeof import('./delivery.ts');
+/** A decision whose receipt is still to be made (the delivery module could not load, e.g. offline). */
+type Job = { d: Decision; notice: NoticeSnapshot | undefined; last: string | null };
 
 /**
  * The consent controller. Construction is pure (validates the config, nothing else); `start()` reads the
@@ -33,6 +39,18 @@ type Outbox = ReturnType<typeof import('./outbox.ts').createOutbox>;
  * consent.on('change', ({ granted }) => console.log(granted.categories));
  */
 export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentController {
+  return createConsentWith(() => import('./delivery.ts'), input, deps);
+}
+
+/**
+ * `createConsent` with the loader of src/core/delivery.ts given by the caller: the script-tag build passes
+ * one that fetches it as a separate chunk, so that receipts and the outbox stay off the path to the banner.
+ */
+export function createConsentWith(
+  loadDelivery: () => Promise<Delivery>,
+  input: unknown,
+  deps: ConsentDeps = {},
+): ConsentController {
   const cfg = resolveConfig(input);
   const clock = deps.clock ?? systemClock;
   const newId = deps.newId ?? newReceiptId;
@@ -53,11 +71,14 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
   let queue: Promise<unknown> = Promise.resolve();
   let parts: ReturnType<typeof init> | undefined;
   const off: (() => void)[] = [];
-  let mod: Promise<typeof import('./delivery.ts')> | undefined;
+  let mod: Promise<Delivery> | undefined;
   let outbox: Outbox | undefined;
   /** Receipts, outbox and revocation clean-up: loaded after start-up, off the path to the banner. */
   const lazy = () => {
-    mod ??= import('./delivery.ts');
+    mod ??= loadDelivery().catch((e) => {
+      mod = undefined; // a failed chunk load (offline) is retried next time
+      throw e;
+    });
     return mod;
   };
   const box = async () => {
@@ -105,10 +126,7 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
       categories: lost(before.categories, granted.categories),
       services: lost(before.services, granted.services),
     };
-    if (revoked.services.length)
-      lazy().then((m) => {
-        for (const s of allServices) if (revoked.services.includes(s.id)) m.clearServiceData(s);
-      });
+    for (const s of allServices) if (revoked.services.includes(s.id)) clearServiceData(s);
     if (revoked.services.length || revoked.categories.length) events.emit('revoke', revoked);
     p.gating.apply();
     if (d || previous) {
@@ -158,7 +176,10 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
         win?.addEventListener(t, fn);
         off.push(() => win?.removeEventListener(t, fn));
       };
-      on('online', () => void outbox?.flush(true));
+      on('online', () => {
+        queue = queue.then(() => receipt()).catch(() => {});
+        void outbox?.flush(true);
+      });
       on('pagehide', () => outbox?.beacon());
       ready = (async () => {
         // IndexedDB is the record; the cookie may be newer (another subdomain, the server) or gone (Safari ITP).
@@ -169,6 +190,7 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
             apply(stored, 'storage');
           } else if (fromCookie) await p.storage.state.set('decision', fromCookie);
         }
+        await receipt();
         void (await box()).flush();
       })().catch((error) => events.emit('error', { where: 'start', error }));
     } catch (error) {
@@ -188,6 +210,37 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
     return { id: d.id, last: d.last ?? state.decision?.receiptId ?? null };
   };
 
+  /**
+   * Builds receipts into the outbox, in decision order: first those kept for later, then `j`. When the
+   * module cannot load (offline on a fresh page), `j` is kept for later (IndexedDB) and nothing is lost.
+   */
+  const receipt = async (j?: Job) => {
+    const store = parts!.storage.state;
+    let m: Delivery;
+    try {
+      m = await lazy();
+    } catch (error) {
+      if (!j) return;
+      report('receipts module could not load; the receipt will be made later', error);
+      return store.update<Job[]>('later', (l) => [...(l ?? []), j]);
+    }
+    let jobs: Job[] = [];
+    await store.update<Job[]>('later', (l) => {
+      jobs = Array.isArray(l) ? l : [];
+      return [];
+    });
+    if (j) jobs.push(j);
+    const ob = await box();
+    for (const x of jobs)
+      try {
+        await ob.add(await m.buildReceipt(x.d, cfg.siteId, x.notice ?? m.defaultNotice(cfg), x.last));
+      } catch (error) {
+        // No receipt (e.g. no crypto.subtle outside a secure context): the decision still holds.
+        report('receipt could not be built', error);
+        events.emit('error', { where: 'receipt', error });
+      }
+  };
+
   /** Serialised: each decision chains to the previous receipt. Resolves once the receipt is queued. */
   const make = (choice: Pick<SaveInput, 'categories' | 'services'>, method: Method): Promise<Decision> => {
     start();
@@ -203,15 +256,7 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
         deviceId: dev.id,
         gpc: state.gpc.active,
       });
-      try {
-        const m = await lazy();
-        const notice = deps.getNotice?.() ?? m.defaultNotice(cfg);
-        await (await box()).add(await m.buildReceipt(d, cfg.siteId, notice, dev.last));
-      } catch (error) {
-        // No receipt (e.g. no crypto.subtle outside a secure context): the decision still holds.
-        report('receipt could not be built', error);
-        events.emit('error', { where: 'receipt', error });
-      }
+      await receipt({ d, notice: deps.getNotice?.(), last: dev.last });
       await p.storage.state.set('decision', d);
       await p.storage.state.set('device', { id: dev.id, last: d.receiptId });
       p.mirror.write(d, now);
@@ -278,6 +323,30 @@ export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentCo
     async flush() {
       await start();
       return (await box()).flush(true);
+    },
+    deviceId() {
+      start();
+      const run = queue.then(async () => {
+        const dev = await device();
+        await parts!.storage.state.set('device', dev);
+        return dev.id;
+      });
+      queue = run.catch(() => {});
+      return run;
+    },
+    adopt(d) {
+      start();
+      const run = queue.then(async () => {
+        const p = parts!;
+        const dev = await device();
+        await p.storage.state.set('decision', d);
+        await p.storage.state.set('device', { id: dev.id, last: d.receiptId });
+        p.mirror.write(d, clock.now());
+        apply(d, 'sync');
+        p.tabs.post({ type: 'decision', decision: d });
+      });
+      queue = run.catch(() => {});
+      return run;
     },
     destroy() {
       parts?.gating.disconnect();

@@ -3,6 +3,7 @@ import type { ReceiptResult } from '../../src/protocol/api.ts';
 import { DEVICE_ID_PATTERN, NOTICE_HASH_PATTERN, RECEIPT_ID_PATTERN } from '../../src/protocol/ids.ts';
 import { parseReceipt } from '../../src/protocol/receipt.ts';
 import { createConsent, type Receipt } from '../../src/core/index.ts';
+import { createConsentWith } from '../../src/core/consent.ts';
 import { createOutbox } from '../../src/core/outbox.ts';
 import { createKeyValueStore } from '../../src/core/storage.ts';
 import { createTransport, retryAfterMs } from '../../src/core/transport.ts';
@@ -86,6 +87,29 @@ describe('receipts', () => {
       gpc: false,
     });
     expect(r2.expiries).toEqual(d2.expiries);
+  });
+
+  it('when the receipts module cannot load (offline), keeps the decision and makes its receipt later, in order', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    let online = false;
+    const load = () =>
+      online ? import('../../src/core/delivery.ts') : Promise.reject(new TypeError('Failed to fetch chunk'));
+    const cfg = siteConfig();
+    const a = track(createConsentWith(load, cfg, { gpc: false }));
+    const d1 = await a.acceptAll();
+    const d2 = await a.rejectAll();
+    expect(a.has('analytics')).toBe(false);
+    online = true;
+    window.dispatchEvent(new Event('online'));
+    const d3 = await a.acceptAll();
+    const pending = (await a.receipts()).pending;
+    expect(pending.map((r) => r.receiptId)).toEqual([d1.receiptId, d2.receiptId, d3.receiptId]);
+    expect(pending.map((r) => r.previousReceiptId)).toEqual([null, d1.receiptId, d2.receiptId]);
+    expect(errors).toHaveBeenCalledWith(
+      expect.stringContaining('[assenso] receipts module could not load'),
+      expect.any(TypeError),
+    );
+    errors.mockRestore();
   });
 
   it('hashes the notice the UI supplies', async () => {

@@ -1,0 +1,210 @@
+/**
+ * Identity linking on the widget side (docs/identity.md): `identify(token)`, `forget()`, pairing codes, the
+ * linked devices, and applying the consent another linked device gave.
+ *
+ * Loaded on demand (the script tag fetches it as `chunks/identity.js` only when the page calls identify, the
+ * tag carries `data-identity`, or this browser was linked before), so the banner's bytes stay untouched.
+ *
+ * The rule for a fetched consent: the server merges every receipt of the person's devices, newest server time
+ * per category (and service) winning. Every receipt this device has delivered is part of that merge, so the
+ * server's answer is the newest truth, unless this device holds a decision the server has not received yet
+ * (pending in the outbox): then the local one is newer and stays. An answer for another policy revision is
+ * not applied either (the visitor must be asked about the new policy).
+ */
+import type { ConsentStateResponse } from '../protocol/api.ts';
+import type {
+  DevicesResponse,
+  ForgetResponse,
+  LinkedResponse,
+  PairingCodeResponse,
+} from '../protocol/identity.ts';
+import type { ProblemDetails } from '../protocol/problem.ts';
+import { type Choices, type ConsentController, DECISION_FORMAT, type Decision } from './types.ts';
+
+/** A refused identity call; `problem.type` names the reason (e.g. …/problems/token-expired). */
+export class IdentityError extends Error {
+  override name = 'IdentityError';
+  constructor(
+    readonly status: number,
+    readonly problem: ProblemDetails | null,
+  ) {
+    super(problem?.title ?? `HTTP ${status}`);
+  }
+}
+
+export interface IdentityApi {
+  /** Links this browser to the person the site's backend vouches for; applies their consent. */
+  identify(token: string): Promise<LinkedResponse>;
+  /** Unlinks this browser (logout, shared computer), on the server and here. Its own decision stays. */
+  forget(): Promise<ForgetResponse>;
+  /** Fetches the person's consent and applies it when newer; true when something was applied. */
+  sync(): Promise<boolean>;
+  /** A code (and its expiry) another device can enter or scan within 5 minutes. */
+  pairingCode(): Promise<PairingCodeResponse>;
+  /** The URL to put in the QR code: this page with `#assenso-pair=<code>`. */
+  pairingUrl(code: string): string;
+  /** Links this browser with the one that showed `code`. */
+  claim(code: string): Promise<LinkedResponse>;
+  devices(): Promise<DevicesResponse>;
+  /** Unlinks one of the person's devices (by the `id` from devices()). */
+  unlink(id: string): Promise<void>;
+}
+
+export interface IdentityDeps {
+  fetch?: typeof fetch;
+  /** Where the "this browser is linked" flag lives (default localStorage; absent: in memory). */
+  flags?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+  /** The page URL the pairing link points at (default location.href). */
+  href?: () => string;
+}
+
+/** The fragment a pairing URL carries: `#assenso-pair=ABCD-EFGH`. */
+export const PAIR_FRAGMENT = 'assenso-pair=';
+
+/** localStorage key of the "linked" flag, read synchronously by the embed to decide whether to load this module. */
+export const linkedFlag = (siteId: string) => `assenso:linked:${siteId}`;
+
+/** Whether this browser was linked on this site (fails soft to false). */
+export function wasLinked(siteId: string, flags?: IdentityDeps['flags']): boolean {
+  try {
+    return (flags ?? globalThis.localStorage)?.getItem(linkedFlag(siteId)) === '1';
+  } catch {
+    return false;
+  }
+}
+
+export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): IdentityApi {
+  const cfg = c.config;
+  const doFetch = deps.fetch ?? globalThis.fetch.bind(globalThis);
+  const memory = new Map<string, string>();
+  const flags: NonNullable<IdentityDeps['flags']> = deps.flags ??
+    safeStorage() ?? {
+      getItem: (k) => memory.get(k) ?? null,
+      setItem: (k, v) => void memory.set(k, v),
+      removeItem: (k) => void memory.delete(k),
+    };
+  const setLinked = (on: boolean) => {
+    try {
+      if (on) flags.setItem(linkedFlag(cfg.siteId), '1');
+      else flags.removeItem(linkedFlag(cfg.siteId));
+    } catch {
+      // Storage full or blocked: the next load just does not sync by itself.
+    }
+  };
+
+  async function call<T>(method: string, path: string, body?: Record<string, unknown>): Promise<T> {
+    if (!cfg.endpoint) throw new IdentityError(0, null);
+    const res = await doFetch(new URL(path, `${cfg.endpoint.replace(/\/$/, '')}/`).href, {
+      method,
+      credentials: 'omit',
+      headers: body ? { 'content-type': 'application/json' } : {},
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    if (res.status === 204) return undefined as T;
+    const json = (await res.json().catch(() => null)) as unknown;
+    if (!res.ok) throw new IdentityError(res.status, json as ProblemDetails | null);
+    return json as T;
+  }
+  const device = () => c.deviceId();
+  const query = async () => `site=${encodeURIComponent(cfg.siteId)}&device=${await device()}`;
+
+  /** Applies the person's consent when it is newer than what this device knows (see the module comment). */
+  async function apply(state: ConsentStateResponse): Promise<boolean> {
+    const r = state.decision;
+    if (!state.subjectId) setLinked(false);
+    const local = c.getState().decision;
+    if (!r || r.revision !== cfg.revision || local?.receiptId === r.receiptId) return false;
+    if ((await c.receipts()).pending.length > 0) return false;
+    const categories: Choices = {};
+    const services: Choices = {};
+    const expiries: Record<string, number> = {};
+    for (const cat of cfg.categories) {
+      categories[cat.id] = cat.required || r.categories[cat.id] === true;
+      if (!cat.required) expiries[cat.id] = r.expiresAt;
+      for (const s of cat.services)
+        services[s.id] = cat.required || (r.services[s.id] ?? categories[cat.id]!);
+    }
+    const d: Decision = {
+      format: DECISION_FORMAT,
+      revision: r.revision,
+      decidedAt: r.decidedAt,
+      expiresAt: r.expiresAt,
+      method: 'sync',
+      categories,
+      services,
+      expiries,
+      receiptId: r.receiptId,
+      deviceId: await device(),
+      gpc: local?.gpc ?? false,
+    };
+    await c.adopt(d);
+    return true;
+  }
+
+  const linked = async (res: LinkedResponse) => {
+    setLinked(true);
+    await apply(res.consent);
+    return res;
+  };
+
+  return {
+    async identify(token) {
+      if (typeof token !== 'string' || !token)
+        throw new TypeError('identify(token): token must be a JWT string');
+      return linked(
+        await call<LinkedResponse>('POST', 'v1/identify', {
+          siteId: cfg.siteId,
+          deviceId: await device(),
+          token,
+        }),
+      );
+    },
+    async forget() {
+      const res = await call<ForgetResponse>('POST', 'v1/forget', {
+        siteId: cfg.siteId,
+        deviceId: await device(),
+      });
+      setLinked(false);
+      return res;
+    },
+    async sync() {
+      return apply(await call<ConsentStateResponse>('GET', `v1/consent?${await query()}`));
+    },
+    async pairingCode() {
+      return call<PairingCodeResponse>('POST', 'v1/pairing', {
+        siteId: cfg.siteId,
+        deviceId: await device(),
+      });
+    },
+    pairingUrl(code) {
+      const url = new URL(deps.href?.() ?? globalThis.location.href);
+      url.hash = `${PAIR_FRAGMENT}${encodeURIComponent(code)}`;
+      return url.href;
+    },
+    async claim(code) {
+      return linked(
+        await call<LinkedResponse>('POST', 'v1/pairing/claim', {
+          siteId: cfg.siteId,
+          deviceId: await device(),
+          code,
+        }),
+      );
+    },
+    async devices() {
+      return call<DevicesResponse>('GET', `v1/devices?${await query()}`);
+    },
+    async unlink(id) {
+      await call<void>('DELETE', `v1/devices/${encodeURIComponent(id)}?${await query()}`);
+    },
+  };
+}
+
+function safeStorage(): Storage | undefined {
+  try {
+    const s = globalThis.localStorage;
+    s?.getItem('assenso:probe');
+    return s ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
