@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BatchResponse } from '../../../src/protocol/api.ts';
@@ -109,6 +114,50 @@ describe.each(databases)('log routes on $name', (d) => {
           note!.root,
         ),
       ).toBe(true);
+    });
+
+    it('the standalone script of docs/transparency.md accepts a real proof and rejects a doctored one', async () => {
+      const doc = await readFile(new URL('../../../docs/transparency.md', import.meta.url), 'utf8');
+      const script = /```js\n(\/\/ verify-receipt\.mjs[\s\S]*?)```/.exec(doc)?.[1];
+      expect(script).toBeDefined();
+      const [signed] = await post(5);
+      await sequence();
+      await post(2);
+      await sequence();
+      const proof = (await (
+        await get(`/v1/receipts/${signed!.receipt.receiptId}/proof`)
+      ).json()) as ReceiptProofResponse;
+      const keys = await (await get('/v1/keys')).text();
+      const dir = await mkdtemp(join(tmpdir(), 'assenso-doc-'));
+      try {
+        await writeFile(join(dir, 'verify-receipt.mjs'), script!);
+        await writeFile(join(dir, 'keys.json'), keys);
+        const check = async (p: unknown) => {
+          await writeFile(join(dir, 'proof.json'), JSON.stringify(p));
+          return promisify(execFile)(process.execPath, ['verify-receipt.mjs', 'proof.json', 'keys.json'], {
+            cwd: dir,
+          }).then(
+            (r) => ({ code: 0, out: r.stdout }),
+            (e: { code: number; stderr: string }) => ({ code: e.code, out: e.stderr }),
+          );
+        };
+        expect(await check(proof)).toEqual({
+          code: 0,
+          out: `VALID: receipt ${proof.receiptId} is leaf ${proof.leafIndex} of assenso/log/shop at size 7\n`,
+        });
+        const edited = structuredClone(proof);
+        edited.signed.receipt.categories.analytics = false;
+        expect(await check(edited)).toEqual({ code: 1, out: 'NOT VALID: receipt signature\n' });
+        const moved = { ...proof, leafIndex: (proof.leafIndex + 1) % 5 };
+        expect(await check(moved)).toEqual({ code: 1, out: 'NOT VALID: inclusion proof\n' });
+        const forged = {
+          ...proof,
+          checkpoint: { ...proof.checkpoint, note: proof.checkpoint.note.replace('\n7\n', '\n8\n') },
+        };
+        expect(await check(forged)).toEqual({ code: 1, out: 'NOT VALID: checkpoint signature\n' });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('serves the latest checkpoint as JSON or as the bare signed note', async () => {
