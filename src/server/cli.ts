@@ -29,6 +29,15 @@ export const COMMANDS: Registry = {
     summary: 'Verify and query the access log',
     load: () => import('./commands/access-log.ts'),
   },
+  links: {
+    summary: 'Make a person’s email links; rotate the link-signing key',
+    load: () => import('./commands/links.ts'),
+  },
+  renewals: {
+    summary: 'List consents expiring by a date, with renewal links',
+    load: () => import('./commands/renewals.ts'),
+  },
+  erasure: { summary: 'Carry out and list erasure requests', load: () => import('./commands/erasure.ts') },
 };
 
 /** Errors whose message is the whole story (bad configuration, locked data directory, bad keys): no stack. */
@@ -40,6 +49,7 @@ const EXPECTED_ERRORS = new Set([
   'ContactKeyConfigError',
   'PseudonymSecretError',
   'RetireCurrentKeyError',
+  'LinkKeyConfigError',
 ]);
 
 function version(): string {

@@ -31,7 +31,16 @@ const OriginSchema = v.pipe(
 function isOrigin(s: string): boolean {
   try {
     const url = new URL(s);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === s.replace(/\/$/, '');
+    return (
+      (url.protocol === 'https:' || url.protocol === 'http:') &&
+      url.pathname === '/' &&
+      !s.endsWith('//') &&
+      !url.search &&
+      !url.hash &&
+      !url.username &&
+      !url.password &&
+      !/[?#]/.test(s)
+    );
   } catch {
     return false;
   }
@@ -108,16 +117,19 @@ export type ServerConfig = v.InferOutput<typeof ConfigSchema>;
 export type SiteConfig = v.InferOutput<typeof SiteSchema>;
 export type RateLimitConfig = v.InferOutput<typeof RateLimitSchema>;
 
-/** Validates a configuration value; throws `ConfigError` naming the first bad key. */
+/** One issue as `path: message`; a strict object's issues say `required` or `unknown key`. */
+function describeIssue(issue: v.BaseIssue<unknown>): string {
+  const path = v.getDotPath(issue) ?? '(root)';
+  if (issue.type === 'strict_object')
+    return `${path}: ${issue.input === undefined ? 'required' : 'unknown key'}`;
+  return `${path}: ${issue.message}`;
+}
+
+/** Validates a configuration value; throws `ConfigError` naming every bad key (the first five). */
 export function parseConfig(value: unknown, source = 'config'): ServerConfig {
   const result = v.safeParse(ConfigSchema, value);
   if (result.success) return result.output;
-  const issue = result.issues[0];
-  const path = v.getDotPath(issue);
-  // Unknown keys of a strict object are reported on the object; name the key itself.
-  const key = issue.kind === 'schema' && issue.type === 'strict_object' ? String(issue.input ?? '') : '';
-  const where = [path, key && !path?.endsWith(key) ? key : ''].filter(Boolean).join('.');
-  throw new ConfigError(`${source}: ${where || '(root)'}: ${issue.message}`);
+  throw new ConfigError(`${source}: ${result.issues.slice(0, 5).map(describeIssue).join('; ')}`);
 }
 
 export interface LoadConfigOptions {

@@ -20,6 +20,7 @@ import { loadKeyring } from './log/keys.ts';
 import { logOrigin } from './log/checkpoint.ts';
 import { startSequencer } from './log/sequencer.ts';
 import { createMetrics } from './metrics.ts';
+import { startEmail } from './email/server.ts';
 import { startProtection } from './protection/server.ts';
 import { readWidgetFile } from './routes/widget.ts';
 
@@ -77,6 +78,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     // Admin keys, access log, encrypted contact data; signs access-log heads and runs retention on a schedule.
     const protection = await startProtection({ ...deps, env: opts.env });
     deps.protection = protection.protection;
+    // Email links: link-signing keys, and the webhook worker when a site has webhooks.
+    const email = await startEmail(deps, { env: opts.env, dataDir: opts.config.dataDir });
     const app = createApp(deps);
 
     const server = await new Promise<Server>((resolve, reject) => {
@@ -111,6 +114,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         await done;
         clearTimeout(timer);
         await sequencer.stop();
+        await email.stop();
         await protection.stop();
         await opened.close();
         logger.info('stopped');

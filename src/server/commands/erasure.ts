@@ -31,7 +31,10 @@ assenso erasure list --site SITE [--status pending|done] [--json]
     });
     if (action !== 'run' && action !== 'list') throw new UsageError('expected run or list');
     if (action === 'list' && !values.site) throw new UsageError('--site is required');
-    const cli = await openEmailCli(ctx, { config: values.config, baseUrl: values['base-url'] ?? 'http://localhost' });
+    const cli = await openEmailCli(ctx, {
+      config: values.config,
+      baseUrl: values['base-url'] ?? 'http://localhost',
+    });
     try {
       const requests =
         action === 'run'
@@ -61,7 +64,11 @@ assenso erasure list --site SITE [--status pending|done] [--json]
                 r.via,
                 r.status,
                 iso(r.completedAt),
-                r.result ? Object.entries(r.result).map(([k, v]) => `${k}=${v}`).join(' ') : '-',
+                r.result
+                  ? Object.entries(r.result)
+                      .map(([k, v]) => `${k}=${v}`)
+                      .join(' ')
+                  : '-',
               ]),
             ]),
           );

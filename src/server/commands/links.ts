@@ -40,10 +40,15 @@ assenso links rotate-key [--retire-previous]
       strict: true,
     });
     if (positionals[0] === 'rotate-key') {
-      if (ctx.env[LINK_KEYS_ENV]) throw new UsageError(`${LINK_KEYS_ENV} is set: rotate the keys where it is defined`);
+      if (ctx.env[LINK_KEYS_ENV])
+        throw new UsageError(`${LINK_KEYS_ENV} is set: rotate the keys where it is defined`);
       const config = await loadConfig({ configPath: values.config, env: ctx.env, cwd: ctx.cwd });
       const dataDir = resolve(ctx.cwd, config.dataDir);
-      const next = rotateLinkKeys(await readLinkKeys(dataDir), Date.now(), values['retire-previous'] ?? false);
+      const next = rotateLinkKeys(
+        await readLinkKeys(dataDir),
+        Date.now(),
+        values['retire-previous'] ?? false,
+      );
       await writeLinkKeys(dataDir, next);
       const added = next.at(-1)!;
       ctx.stdout(

@@ -59,7 +59,8 @@ export const command: Command = {
               siteId: values.site,
               subjectId: e.subjectId,
             });
-          if (format === 'ndjson') ctx.stdout(`${JSON.stringify({ ...e, expiresAt: new Date(e.expiresAt).toISOString() })}\n`);
+          if (format === 'ndjson')
+            ctx.stdout(`${JSON.stringify({ ...e, expiresAt: new Date(e.expiresAt).toISOString() })}\n`);
           else
             ctx.stdout(
               `${[

@@ -4,8 +4,17 @@ import type { Db, Queryable, QueryResult } from './db.ts';
 // int8 (sequence numbers, counts) as JS numbers: our values stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 
-/** PostgreSQL driver: a connection pool, opened lazily on the first query. */
+/** The `options` parameter of a postgres:// URL, if any. */
+function urlOptions(connectionString: string): string {
+  try {
+    return new URL(connectionString).searchParams.get('options') ?? '';
+  } catch {
+    return '';
+  }
+}
+
 /**
+ * PostgreSQL driver: a connection pool, opened lazily on the first query.
  * `schema` puts every table of this instance in its own PostgreSQL schema (tests run side by side that way).
  */
 export function createPostgresDb(
@@ -18,7 +27,14 @@ export function createPostgresDb(
       connectionString,
       max: options.max ?? 10,
       // A 2xx means committed: keep synchronous_commit on even where the server's default turned it off.
-      options: `-c synchronous_commit=on${options.schema ? ` -c search_path=${options.schema}` : ''}`,
+      // Options given in the URL (`?options=-c search_path=…`) are kept; ours come last and win.
+      options: [
+        urlOptions(connectionString),
+        '-c synchronous_commit=on',
+        options.schema ? `-c search_path=${options.schema}` : '',
+      ]
+        .filter(Boolean)
+        .join(' '),
     });
     return pool;
   };
