@@ -1,0 +1,210 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createConsent } from '../../src/core/consent.ts';
+import { createIdentity, IdentityError, linkedFlag, wasLinked } from '../../src/core/identity.ts';
+import type { ConsentStateResponse } from '../../src/protocol/api.ts';
+import type { Receipt } from '../../src/protocol/receipt.ts';
+import { destroyAll, siteConfig, T0, track } from './helpers.ts';
+
+afterEach(destroyAll);
+
+const endpoint = 'https://consent.test';
+const SUBJECT = `s_${'a'.repeat(43)}`;
+type Seen = { method: string; path: string; body: Record<string, unknown> | null };
+
+/**
+ * The receipt server's identity API as the widget sees it: answers by path, from what the test sets.
+ * Receipts are acknowledged (so nothing stays pending) unless `receiptsDown`.
+ */
+function fakeServer(siteId: string) {
+  const seen: Seen[] = [];
+  const state = {
+    subjectId: SUBJECT as string | null,
+    decision: null as ConsentStateResponse['decision'],
+    receiptsDown: false,
+    identify: { status: 200, problem: null as unknown },
+  };
+  const json = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const consent = (deviceId: string): ConsentStateResponse => ({
+    siteId,
+    deviceId,
+    subjectId: state.subjectId,
+    decision: state.decision,
+  });
+  const f = (async (url: string, init: RequestInit = {}) => {
+    const u = new URL(url);
+    const body = init.body ? (JSON.parse(init.body as string) as Record<string, unknown>) : null;
+    seen.push({ method: init.method ?? 'GET', path: u.pathname, body });
+    const device = (body?.deviceId as string) ?? u.searchParams.get('device') ?? '';
+    switch (u.pathname) {
+      case '/v1/receipts': {
+        if (state.receiptsDown) throw new TypeError('Failed to fetch');
+        const receipts = (body?.receipts ?? []) as Receipt[];
+        return json(200, {
+          results: receipts.map((r, index) => ({
+            index,
+            receiptId: r.receiptId,
+            status: 201,
+            outcome: 'stored',
+            signed: {
+              receipt: r,
+              receivedAt: T0,
+              leafHash: 'ab',
+              signature: { alg: 'Ed25519', kid: 'k', sig: 's' },
+            },
+          })),
+        });
+      }
+      case '/v1/identify':
+        if (state.identify.status !== 200) return json(state.identify.status, state.identify.problem);
+        return json(200, { subjectId: SUBJECT, consent: consent(device) });
+      case '/v1/consent':
+        return json(200, consent(device));
+      case '/v1/forget':
+        return json(200, { unlinked: true });
+      default:
+        return json(404, { type: 'https://assenso.dev/problems/not-found', title: 'Not found', status: 404 });
+    }
+  }) as unknown as typeof fetch;
+  return { fetch: f, seen, state };
+}
+
+function setup() {
+  const cfg = siteConfig({ endpoint, revision: '2026-11' });
+  const server = fakeServer(cfg.siteId);
+  const c = track(createConsent(cfg, { gpc: false, fetch: server.fetch }));
+  const flags = new Map<string, string>();
+  const storage = {
+    getItem: (k: string) => flags.get(k) ?? null,
+    setItem: (k: string, v: string) => void flags.set(k, v),
+    removeItem: (k: string) => void flags.delete(k),
+  };
+  const identity = createIdentity(c, {
+    fetch: server.fetch,
+    flags: storage,
+    href: () => 'https://shop.test/account?x=1',
+  });
+  return { cfg, c, server, identity, storage };
+}
+
+const phoneDecision = (over: Partial<NonNullable<ConsentStateResponse['decision']>> = {}) => ({
+  revision: '2026-11',
+  method: 'accept-all',
+  receiptId: '0190d6a0-0000-7000-8000-000000000001',
+  decidedAt: T0,
+  receivedAt: T0 + 5,
+  expiresAt: Date.now() + 86_400_000 * 100,
+  categories: { necessary: true, analytics: true, marketing: false },
+  services: { ga: true },
+  updatedAt: { necessary: T0 + 5, analytics: T0 + 5, marketing: T0 + 5 },
+  ...over,
+});
+
+describe('identity in the widget', () => {
+  it('identify sends the device id and token, marks the browser linked and applies the person’s consent without a banner', async () => {
+    const { c, server, identity, storage, cfg } = setup();
+    await c.start();
+    expect(c.getState().view).toBe('banner');
+    server.state.decision = phoneDecision();
+    const res = await identity.identify('header.payload.sig');
+    expect(res.subjectId).toBe(SUBJECT);
+    const sent = server.seen.find((s) => s.path === '/v1/identify');
+    expect(sent?.body).toEqual({
+      siteId: cfg.siteId,
+      deviceId: await c.deviceId(),
+      token: 'header.payload.sig',
+    });
+    expect(wasLinked(cfg.siteId, storage)).toBe(true);
+    const state = c.getState();
+    expect(state.view).toBe('none');
+    expect(state.prompt).toBeNull();
+    expect(state.decision).toMatchObject({ method: 'sync', receiptId: phoneDecision().receiptId });
+    expect(c.has('analytics')).toBe(true);
+    expect(c.has('ga')).toBe(true);
+    expect(c.has('marketing')).toBe(false);
+    // Nothing new was sent as a receipt: the server already holds this decision.
+    expect(server.seen.filter((s) => s.path === '/v1/receipts')).toHaveLength(0);
+  });
+
+  it('sync applies a newer decision made on another device, and a later local decision chains to it', async () => {
+    const { c, server, identity } = setup();
+    await c.start();
+    await c.acceptAll();
+    await c.flush();
+    server.state.decision = phoneDecision({
+      categories: { necessary: true, analytics: false, marketing: false },
+    });
+    expect(await identity.sync()).toBe(true);
+    expect(c.has('analytics')).toBe(false);
+    expect(await identity.sync()).toBe(false); // same receipt: nothing to do
+    await c.save({ categories: { marketing: true } });
+    const log = await c.receipts();
+    const last = [...log.acknowledged.map((s) => s.receipt), ...log.pending].at(-1);
+    expect(last?.previousReceiptId).toBe(phoneDecision().receiptId);
+  });
+
+  it('keeps a local decision the server has not received yet (it is newer)', async () => {
+    const { c, server, identity } = setup();
+    await c.start();
+    server.state.receiptsDown = true;
+    await c.rejectAll();
+    server.state.decision = phoneDecision();
+    expect(await identity.sync()).toBe(false);
+    expect(c.has('analytics')).toBe(false);
+    expect(c.getState().decision?.method).toBe('reject-all');
+  });
+
+  it('does not apply an answer to another policy revision', async () => {
+    const { c, server, identity } = setup();
+    await c.start();
+    server.state.decision = phoneDecision({ revision: '2025-01' });
+    expect(await identity.sync()).toBe(false);
+    expect(c.getState().view).toBe('banner');
+  });
+
+  it('a refused token rejects with the problem, and the browser stays unlinked', async () => {
+    const { c, server, identity, storage, cfg } = setup();
+    await c.start();
+    const problem = {
+      type: 'https://assenso.dev/problems/token-bad-signature',
+      title: 'Token signature invalid',
+      status: 401,
+    };
+    server.state.identify = { status: 401, problem };
+    const err = await identity.identify('forged.token.x').catch((e) => e);
+    expect(err).toBeInstanceOf(IdentityError);
+    expect(err.status).toBe(401);
+    expect(err.problem.type).toBe(problem.type);
+    expect(wasLinked(cfg.siteId, storage)).toBe(false);
+    expect(c.getState().decision).toBeNull();
+  });
+
+  it('forget unlinks here and there; a server that no longer knows the link clears the flag', async () => {
+    const { c, identity, storage, cfg, server } = setup();
+    await c.start();
+    await identity.identify('a.b.c');
+    expect(storage.getItem(linkedFlag(cfg.siteId))).toBe('1');
+    expect(await identity.forget()).toEqual({ unlinked: true });
+    expect(wasLinked(cfg.siteId, storage)).toBe(false);
+    await identity.identify('a.b.c');
+    server.state.subjectId = null;
+    await identity.sync();
+    expect(wasLinked(cfg.siteId, storage)).toBe(false);
+  });
+
+  it('builds the pairing URL on the current page', () => {
+    const { identity } = setup();
+    expect(identity.pairingUrl('ABCD-EFGH')).toBe('https://shop.test/account?x=1#assenso-pair=ABCD-EFGH');
+  });
+
+  it('the device id is stored once and kept by later decisions', async () => {
+    const { c } = setup();
+    await c.start();
+    const id = await c.deviceId();
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(await c.deviceId()).toBe(id);
+    const d = await c.acceptAll();
+    expect(d.deviceId).toBe(id);
+    await vi.waitFor(async () => expect((await c.receipts()).pending).toHaveLength(0));
+  });
+});
