@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, defineConfig, type InlineConfig, type Plugin } from 'vite';
+import { pagesBuild } from './src/server/pages/build.ts';
 
 /**
  * `vite build` writes the widget to dist/:
@@ -62,6 +64,7 @@ function scriptTagBuild(): Plugin {
           lib: {
             entry: {
               'chunks/prefs': src('ui/PreferenceCenter.tsx'),
+              'chunks/identity': src('core/identity.ts'),
               'i18n/de': src('ui/i18n/de.ts'),
               'i18n/fr': src('ui/i18n/fr.ts'),
               'i18n/es': src('ui/i18n/es.ts'),
@@ -72,6 +75,8 @@ function scriptTagBuild(): Plugin {
           rolldownOptions: { output: { chunkFileNames: 'chunks/[name].js' } },
         },
       });
+      // The hosted preference page's hydration script (real Preact; src/server/pages/build.ts).
+      await build(pagesBuild(root, dist));
       const versioned = `${dist}/${version}`;
       rmSync(versioned, { recursive: true, force: true });
       mkdirSync(versioned, { recursive: true });
@@ -84,8 +89,41 @@ function scriptTagBuild(): Plugin {
         `${dist}/sri.json`,
         `${JSON.stringify({ version, file: `${version}/assenso.js`, integrity }, null, 2)}\n`,
       );
+      declarations();
     },
   };
+}
+
+/**
+ * dist/types: declarations of the ES module entry. The sources import with `.ts` extensions; the emitted
+ * declarations are rewritten to `.js`, which every TypeScript resolution mode maps to the `.d.ts` beside it.
+ */
+function declarations(): void {
+  const out = `${dist}/types`;
+  const tsc = spawnSync(
+    `${root}node_modules/.bin/tsc`,
+    [
+      ...[src('index.ts'), src('ui/env.d.ts')],
+      ...['--declaration', '--emitDeclarationOnly', '--outDir', out, '--rootDir', src('')],
+      ...['--allowImportingTsExtensions', '--jsx', 'react-jsx', '--jsxImportSource', 'preact'],
+      ...['--module', 'esnext', '--moduleResolution', 'bundler', '--target', 'es2022'],
+      ...['--lib', 'es2023,dom,dom.iterable', '--strict', '--skipLibCheck', '--types', 'node'],
+    ],
+    { stdio: 'inherit' },
+  );
+  if (tsc.status !== 0) throw new Error('declarations: tsc failed (see above)');
+  const rewrite = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) rewrite(path);
+      else if (path.endsWith('.d.ts'))
+        writeFileSync(
+          path,
+          readFileSync(path, 'utf8').replace(/(['"]\.{1,2}\/[^'"]+?)\.tsx?(['"])/g, '$1.js$2'),
+        );
+    }
+  };
+  rewrite(out);
 }
 
 export default defineConfig({
