@@ -166,24 +166,18 @@ export function verifyInclusion(
 ): boolean {
   if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size)) || index < 0 || index >= size)
     return false;
-  let fn = index;
-  let sn = size - 1;
   let r = leaf;
-  for (const p of proof) {
-    if (sn === 0) return false;
-    if (isOdd(fn) || fn === sn) {
+  const sn = walkProof(
+    index,
+    size - 1,
+    proof,
+    (p) => {
       r = nodeHash(p, r);
-      if (!isOdd(fn))
-        while (!isOdd(fn) && fn !== 0) {
-          fn = half(fn);
-          sn = half(sn);
-        }
-    } else {
+    },
+    (p) => {
       r = nodeHash(r, p);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
+    },
+  );
   return sn === 0 && equalHashes(r, root);
 }
 
@@ -210,23 +204,48 @@ export function verifyConsistency(
   }
   let fr = path[0]!;
   let sr = path[0]!;
-  for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (isOdd(fn) || fn === sn) {
+  const end = walkProof(
+    fn,
+    sn,
+    path.slice(1),
+    (c) => {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (!isOdd(fn))
-        while (!isOdd(fn) && fn !== 0) {
-          fn = half(fn);
-          sn = half(sn);
-        }
-    } else {
+    },
+    (c) => {
       sr = nodeHash(sr, c);
+    },
+  );
+  return end === 0 && equalHashes(fr, oldRoot) && equalHashes(sr, newRoot);
+}
+
+/**
+ * The walk both RFC 9162 verifications share (§2.1.3.2 step 5, §2.1.4.2 step 6): for each proof hash, `left`
+ * when it is the left sibling of the running hash, else `right`. Returns the final `sn` (0 when the proof had
+ * the right length), or −1 when the proof is too long.
+ */
+function walkProof(
+  fn: number,
+  sn: number,
+  path: readonly Hash[],
+  left: (c: Hash) => void,
+  right: (c: Hash) => void,
+): number {
+  for (const c of path) {
+    if (sn === 0) return -1;
+    if (isOdd(fn) || fn === sn) {
+      left(c);
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
+      }
+    } else {
+      right(c);
     }
     fn = half(fn);
     sn = half(sn);
   }
-  return equalHashes(fr, oldRoot) && equalHashes(sr, newRoot) && sn === 0;
+  return sn;
 }
 
 /** Constant-time comparison is not needed (hashes are public); this is plain byte equality. */
