@@ -241,10 +241,17 @@ export function createConsentWith(
       }
   };
 
-  /** Serialised: each decision chains to the previous receipt. Resolves once the receipt is queued. */
-  const make = (choice: Pick<SaveInput, 'categories' | 'services'>, method: Method): Promise<Decision> => {
+  /** Runs `fn` after every earlier decision, reset and start-up step (their order is the receipts' chain). */
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     start();
-    const run = queue.then(async () => {
+    const run = queue.then(fn);
+    queue = run.catch(() => {});
+    return run;
+  };
+
+  /** Serialised: each decision chains to the previous receipt. Resolves once the receipt is queued. */
+  const make = (choice: Pick<SaveInput, 'categories' | 'services'>, method: Method): Promise<Decision> =>
+    serial(async () => {
       const p = parts!;
       const now = clock.now();
       const dev = await device();
@@ -265,9 +272,6 @@ export function createConsentWith(
       void outbox?.flush();
       return d;
     });
-    queue = run.catch(() => {});
-    return run;
-  };
 
   const all = (v: boolean) => {
     const out: Choices = {};
@@ -304,18 +308,14 @@ export function createConsentWith(
       setState({ view: state.prompt ? 'banner' : 'none' });
     },
     on: events.on,
-    async reset() {
-      start();
-      const run = queue.then(async () => {
+    reset: () =>
+      serial(async () => {
         const p = parts!;
         await p.storage.state.del('decision');
         p.mirror.clear();
         apply(null, 'local');
         p.tabs.post({ type: 'reset' });
-      });
-      queue = run.catch(() => {});
-      return run;
-    },
+      }),
     async receipts() {
       await start();
       return (await box()).log();
@@ -324,19 +324,14 @@ export function createConsentWith(
       await start();
       return (await box()).flush(true);
     },
-    deviceId() {
-      start();
-      const run = queue.then(async () => {
+    deviceId: () =>
+      serial(async () => {
         const dev = await device();
         await parts!.storage.state.set('device', dev);
         return dev.id;
-      });
-      queue = run.catch(() => {});
-      return run;
-    },
-    adopt(d) {
-      start();
-      const run = queue.then(async () => {
+      }),
+    adopt: (d) =>
+      serial(async () => {
         const p = parts!;
         const dev = await device();
         await p.storage.state.set('decision', d);
@@ -344,10 +339,7 @@ export function createConsentWith(
         p.mirror.write(d, clock.now());
         apply(d, 'sync');
         p.tabs.post({ type: 'decision', decision: d });
-      });
-      queue = run.catch(() => {});
-      return run;
-    },
+      }),
     destroy() {
       parts?.gating.disconnect();
       parts?.tabs.close();
