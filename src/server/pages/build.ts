@@ -19,6 +19,8 @@ export function pagesBuild(root: string, dist: string): InlineConfig {
       emptyOutDir: false,
       target: 'es2020',
       minify: true,
+      // Lib mode keeps ES output readable by default; this file is served as is, so it is minified here.
+      rolldownOptions: { output: { minify: true } },
       lib: {
         entry: `${root}src/server/pages/client.tsx`,
         formats: ['es'],
