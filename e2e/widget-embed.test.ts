@@ -1,0 +1,188 @@
+// The script-tag entry: where the configuration comes from, what a bad one does, window.assenso, the
+// pre-load queue, data-assenso-open, and the events the page can listen to.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Demo, launchChromium, type PageWatch, startDemo, watchPage } from './harness.ts';
+import { banner, consent, realErrors } from './widget-helpers.ts';
+
+const UNREACHABLE = 'http://127.0.0.1:9';
+const shell = (head: string, body = '') =>
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title>${head}</head><body><main><h1>t</h1>${body}</main></body></html>`;
+
+const pages = {
+  '/attributes.html': shell(
+    '<script src="/assenso.js" data-config="/config.json" data-language="de" data-layout="modal" data-theme="dark" async></script>',
+  ),
+  '/broken-json.html': shell(
+    '<script type="application/json" data-assenso-config>{ "siteId": "demo", </script><script src="/assenso.js"></script>',
+    '<p id="after">page script ran</p><script>document.getElementById("after").dataset.ok = "1"</script>',
+  ),
+  '/bad-key.html': shell(
+    `<script type="application/json" data-assenso-config>${JSON.stringify({
+      siteId: 'demo',
+      layout: 'sideways',
+      categories: [
+        { id: 'necessary', required: true, title: 'Necessary', description: 'Needed.' },
+        { id: 'analytics', title: 'Analytics', description: 'Counting.' },
+      ],
+    })}</script><script src="/assenso.js"></script>`,
+  ),
+  '/queue.html': shell(
+    `<script src="/queue.js"></script><script src="/assenso.js" data-config="/config.json" async></script>`,
+    '<div id="later"></div>',
+  ),
+  '/queue.js': {
+    type: 'text/javascript',
+    body: `window.assenso = window.assenso || [];
+window.seen = [];
+window.dataLayer = [];
+assenso.push(['on', 'change', (e) => window.seen.push('on:' + e.decision.method)]);
+assenso.push((api) => window.seen.push('fn:' + typeof api.get));
+window.addEventListener('assenso:change', (e) => window.seen.push('event:' + e.detail.granted.categories.analytics));`,
+  },
+};
+
+let browser: Browser;
+let demo: Demo;
+let context: BrowserContext;
+let watch: PageWatch;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  demo = await startDemo({ server: UNREACHABLE, pages });
+});
+afterAll(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+afterEach(async () => {
+  await context?.close();
+});
+
+async function open(path: string): Promise<Page> {
+  context = await browser.newContext();
+  const page = await context.newPage();
+  watch = await watchPage(page);
+  await page.goto(`${demo.url}${path}`);
+  return page;
+}
+
+describe('configuration', () => {
+  it('data attributes of the script tag override the config URL (language, layout, theme)', async () => {
+    const page = await open('/attributes.html');
+    const b = banner(page, 'Wir respektieren Ihre Privatsphäre');
+    await b.waitFor();
+    expect(await b.getAttribute('aria-modal')).toBe('true');
+    expect(
+      await page.evaluate(
+        () => document.querySelector('assenso-consent')?.shadowRoot?.firstElementChild?.className,
+      ),
+    ).toBe('r dark');
+    expect(realErrors(watch)).toEqual([]);
+  });
+
+  it('invalid inline JSON: one warning naming it, the page keeps working', async () => {
+    const page = await open('/broken-json.html');
+    await page.waitForFunction(() => (document.getElementById('after') as HTMLElement).dataset.ok === '1');
+    await expect.poll(() => watch.warnings.filter((w) => w.includes('data-assenso-config')).length).toBe(1);
+    expect(watch.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
+
+  it('a bad key: one warning naming the key and the fix, the default is used', async () => {
+    const page = await open('/bad-key.html');
+    const b = banner(page, 'We respect your privacy');
+    await b.waitFor();
+    expect(watch.warnings.filter((w) => w.includes('config.layout'))).toHaveLength(1);
+    expect(await b.getAttribute('class')).toBe('bn box');
+    expect(realErrors(watch)).toEqual([]);
+  });
+});
+
+describe('window.assenso', () => {
+  it('get, has, set, on/unsubscribe, acceptAll, rejectAll, receipts, reset, open', async () => {
+    const page = await open('/en/index.html');
+    const result = await page.evaluate(async () => {
+      type Api = {
+        get(): { pending: boolean; categories: Record<string, boolean> };
+        has(id: string): boolean;
+        set(c: unknown): Promise<{ method: string } | null>;
+        on(t: string, fn: (e: unknown) => void): () => void;
+        acceptAll(): Promise<{ method: string }>;
+        rejectAll(): Promise<{ method: string }>;
+        receipts(): Promise<{ pending: unknown[]; acknowledged: unknown[] }>;
+        reset(): Promise<unknown>;
+        open(): void;
+      };
+      const api = (window as unknown as { assenso: Api }).assenso;
+      const log: unknown[] = [];
+      log.push(api.get().pending, api.has('analytics'));
+      const changes: string[] = [];
+      const off = api.on('change', () => changes.push('change'));
+      log.push(
+        (await api.set({ categories: { analytics: true } }))?.method,
+        api.has('analytics'),
+        api.has('marketing'),
+      );
+      log.push(api.has('demo-analytics'));
+      off();
+      log.push((await api.rejectAll()).method, api.has('analytics'), changes.length);
+      log.push((await api.acceptAll()).method, api.has('demotube'));
+      // Nothing throws into the page, whatever it passes (null keeps every choice: one more receipt).
+      log.push((await api.set(null as never))?.method);
+      const receipts = await api.receipts();
+      log.push(receipts.pending.length + receipts.acknowledged.length);
+      await api.reset();
+      log.push(api.get().pending);
+      return log;
+    });
+    expect(result).toEqual([
+      true,
+      false,
+      'api',
+      true,
+      false,
+      true,
+      'reject-all',
+      false,
+      1,
+      'accept-all',
+      true,
+      'api',
+      4,
+      true,
+    ]);
+    await banner(page, 'We respect your privacy').waitFor();
+    await page.evaluate(() => (window as unknown as { assenso: { open(): void } }).assenso.open());
+    await banner(page, 'Cookie preferences').waitFor();
+    expect(watch.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
+
+  it('replays calls queued before load; fires assenso:change and a dataLayer event; data-assenso-open on later elements', async () => {
+    const page = await open('/queue.html');
+    await page.waitForFunction(() => (window as unknown as { seen: string[] }).seen.includes('fn:function'));
+    await page.getByRole('button', { name: 'Accept all' }).click();
+    await page.waitForFunction(() => (window as unknown as { seen: string[] }).seen.length >= 3);
+    expect(await page.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual([
+      'fn:function',
+      'on:accept-all',
+      'event:true',
+    ]);
+    const pushed = await page.evaluate(
+      () => (window as unknown as { dataLayer: { event?: string }[] }).dataLayer,
+    );
+    expect(pushed.some((e) => e.event === 'assenso_consent')).toBe(true);
+    expect((await consent(page)).decision?.method).toBe('accept-all');
+
+    await page.evaluate(() => {
+      const a = document.createElement('a');
+      a.href = '#settings';
+      a.textContent = 'Cookie settings (added later)';
+      a.setAttribute('data-assenso-open', '');
+      document.getElementById('later')?.append(a);
+    });
+    await page.getByRole('link', { name: 'Cookie settings (added later)' }).click();
+    await banner(page, 'Cookie preferences').waitFor();
+    expect(new URL(page.url()).hash).toBe('');
+    expect(realErrors(watch)).toEqual([]);
+  });
+});
