@@ -62,7 +62,7 @@ describe.each(databases)('export on $name', (d) => {
       await insertReceipt(db, keyring, 'blog', T0);
       await startSequencer({ db, keyring, intervalMs: 0 }).runOnce();
       stored.push(await insertReceipt(db, keyring, 'shop', T0 + 5 * 60_000));
-    });
+    }, 120_000);
     afterEach(async () => {
       await db.drop();
     });

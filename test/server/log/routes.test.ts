@@ -48,7 +48,7 @@ describe.each(databases)('log routes on $name', (d) => {
       });
       const sequencer = startSequencer({ db, keyring, now, intervalMs: 0 });
       sequence = () => sequencer.runOnce();
-    });
+    }, 120_000);
     afterEach(async () => {
       await db.drop();
     });

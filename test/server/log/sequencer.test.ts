@@ -34,7 +34,7 @@ describe.each(databases)('sequencer on $name', (d) => {
     const now = () => clock;
     beforeEach(async () => {
       db = await d.create();
-    });
+    }, 120_000);
     afterEach(async () => {
       await db.drop();
     });

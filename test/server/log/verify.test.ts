@@ -36,7 +36,7 @@ describe.each(databases)('verify on $name', (d) => {
       await insertReceipts(db, keyring, 'blog', 3);
       await sequence();
       receipts.push(await insertReceipt(db, keyring, SITE, 1_760_000_003_000));
-    });
+    }, 120_000);
     afterEach(async () => {
       await db.drop();
     });
