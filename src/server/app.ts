@@ -55,7 +55,6 @@ export function createApp(input: AppDeps): Hono<AppEnv> {
     }),
   );
   app.use('/v1/*', cors(config, { methods: ['GET', 'POST', 'DELETE', 'OPTIONS'] }));
-  app.use('/assenso*', cors(config, { methods: ['GET', 'HEAD', 'OPTIONS'], headers: [] }));
   if (config.rateLimit !== false) {
     const repo = createRateLimitRepo(deps.db);
     const { windowSeconds, receipts, reads } = config.rateLimit;

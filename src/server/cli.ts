@@ -3,8 +3,8 @@
  * `assenso <command> [options]`. Commands are files in `commands/`, loaded only when run (so `assenso verify`
  * does not load the HTTP server). Add yours with one line in `COMMANDS`.
  */
-import { readFileSync } from 'node:fs';
 import type { CliContext, Command } from './commands/command.ts';
+import { packageVersion } from './version.ts';
 
 type Registry = Record<string, { summary: string; load: () => Promise<{ command: Command }> }>;
 
@@ -18,6 +18,10 @@ export const COMMANDS: Registry = {
   export: {
     summary: 'Export receipts with proofs (NDJSON or CSV) for an auditor',
     load: () => import('./commands/export.ts'),
+  },
+  'signing-keys': {
+    summary: 'List, rotate or retire the receipt signing keys',
+    load: () => import('./commands/signing-keys.ts'),
   },
   'admin-keys': {
     summary: 'Create, list, revoke admin API keys',
@@ -52,13 +56,6 @@ const EXPECTED_ERRORS = new Set([
   'LinkKeyConfigError',
 ]);
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
@@ -84,7 +81,7 @@ export async function runCli(
     return name ? 0 : 2;
   }
   if (name === '--version' || name === '-v') {
-    ctx.stdout(`${version()}\n`);
+    ctx.stdout(`${packageVersion()}\n`);
     return 0;
   }
   const entry = COMMANDS[name];

@@ -23,6 +23,7 @@ import { createMetrics } from './metrics.ts';
 import { startEmail } from './email/server.ts';
 import { startProtection } from './protection/server.ts';
 import { readWidgetFile } from './routes/widget.ts';
+import { packageVersion } from './version.ts';
 
 export interface StartOptions {
   config: ServerConfig;
@@ -128,14 +129,18 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }
 }
 
-/** Logs the script tag with its SRI hash (docs/server.md), or that the widget is not built. */
+/**
+ * Logs the script tag of the versioned widget with its SRI hash (docs/server.md), or that the widget is not
+ * built. The versioned path is immutable, so the hash stays valid as long as the page uses that path.
+ */
 async function announceWidget(dir: string, base: string, logger: Logger): Promise<void> {
-  const file = existsSync(dir) ? await readWidgetFile(dir, 'assenso.js') : undefined;
+  const path = `${packageVersion()}/assenso.js`;
+  const file = existsSync(dir) ? await readWidgetFile(dir, path) : undefined;
   if (!file) {
     logger.warn({ widgetDir: dir }, 'widget not built: /assenso.js answers 404 until `npm run build`');
     return;
   }
-  const src = new URL(`/assenso.js?v=${file.version}`, base).toString();
+  const src = new URL(`/${path}`, base).toString();
   logger.info(
     { src, integrity: file.integrity },
     `widget: <script src="${src}" integrity="${file.integrity}" crossorigin="anonymous" defer></script>`,

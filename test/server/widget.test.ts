@@ -16,11 +16,16 @@ describe('the widget served at /assenso.js', () => {
   const script = 'window.assenso = 1;\n';
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'assenso-dist-'));
-    await writeFile(join(dir, 'assenso.js'), script);
-    await writeFile(join(dir, 'assenso-preferences-Ab12_x.js'), 'export const p = 1;\n');
-    await mkdir(join(dir, 'assets'));
-    await writeFile(join(dir, 'assets', 'chunk-9f8e.js'), 'export const c = 1;\n');
+    // The layout `vite build` writes: current files, and the same under a versioned path.
+    for (const base of [dir, join(dir, '1.2.3')]) {
+      await mkdir(join(base, 'chunks'), { recursive: true });
+      await mkdir(join(base, 'i18n'), { recursive: true });
+      await writeFile(join(base, 'assenso.js'), script);
+      await writeFile(join(base, 'chunks', 'prefs.js'), 'export const p = 1;\n');
+      await writeFile(join(base, 'i18n', 'de.js'), 'export const de = {};\n');
+    }
     await writeFile(join(dir, 'secret.json'), '{}');
+    await writeFile(join(dir, 'chunks', 'notes.txt'), 'private');
     db = createPgliteDb();
   });
   afterAll(async () => {
@@ -43,34 +48,39 @@ describe('the widget served at /assenso.js', () => {
     expect(file?.integrity).toBe(`sha384-${createHash('sha384').update(script).digest('base64')}`);
   });
 
-  it('caches for a year when the URL pins the version, and answers 304 to a matching ETag', async () => {
+  it('caches the versioned path for a year, and answers 304 to a matching ETag', async () => {
     const { app } = buildApp(db, { widgetDir: dir });
-    const file = await readWidgetFile(dir, 'assenso.js');
-    const pinned = await app.request(`/assenso.js?v=${file?.version}`);
-    expect(pinned.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-    const stale = await app.request('/assenso.js?v=000000000000');
-    expect(stale.headers.get('cache-control')).toContain('must-revalidate');
-    const again = await app.request('/assenso.js', {
-      headers: { 'if-none-match': pinned.headers.get('etag') ?? '' },
-    });
+    for (const path of ['/1.2.3/assenso.js', '/1.2.3/chunks/prefs.js', '/1.2.3/i18n/de.js']) {
+      const res = await app.request(path, { headers: { origin: SHOP_ORIGIN } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(res.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
+    }
+    const first = await app.request('/1.2.3/assenso.js');
+    const etag = first.headers.get('etag') ?? '';
+    const again = await app.request('/1.2.3/assenso.js', { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe('');
   });
 
-  it('serves lazily loaded chunks (hashed names) as immutable', async () => {
+  it('serves the current chunks, revalidated, with CORS for import() from a configured page', async () => {
     const { app } = buildApp(db, { widgetDir: dir });
-    for (const path of ['/assenso-preferences-Ab12_x.js', '/assets/chunk-9f8e.js']) {
-      const res = await app.request(path);
+    for (const path of ['/chunks/prefs.js', '/i18n/de.js']) {
+      const res = await app.request(path, { headers: { origin: SHOP_ORIGIN } });
       expect(res.status).toBe(200);
-      expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(res.headers.get('cache-control')).toBe('public, max-age=3600, must-revalidate');
+      expect(res.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
     }
   });
 
   it.each([
-    '/assets/..%2fsecret.json',
-    '/assets/..%2f..%2fetc%2fpasswd',
-    '/assets/secret.json',
+    '/chunks/..%2fsecret.json',
+    '/chunks/..%2f..%2fetc%2fpasswd',
+    '/chunks/notes.txt',
     '/secret.json',
+    '/9.9.9/assenso.js',
+    '/..%2f/assenso.js',
+    '/1.2.3/secret.json',
   ])('serves nothing else: %s is 404', async (path) => {
     const { app } = buildApp(db, { widgetDir: dir });
     const res = await app.request(path);

@@ -1,11 +1,15 @@
 /**
  * @module
- * Serves the built widget so a site can self-host everything: `/assenso.js` and its lazily loaded chunks
- * (`/assenso-*.js`, `/assets/*`) from the build directory, with an ETag and long-lived caching.
+ * Serves the built widget so a site can self-host everything (the layout `vite build` writes to dist/):
  *
- * `/assenso.js` keeps one URL across versions, so it is cached for a long time only when the URL pins the
- * version (`/assenso.js?v=<hash>` as printed at start, next to its SRI hash); without `v` it is revalidated
- * hourly, so that an upgrade never leaves browsers holding a cached file that the page's new SRI hash rejects.
+ *   /assenso.js, /chunks/*.js, /i18n/*.js      the current build; revalidated hourly (ETag), because the
+ *                                              names stay the same across versions
+ *   /<version>/assenso.js, /<version>/…        the same files under a versioned path: immutable, cached a
+ *                                              year; the script tag with its SRI hash (printed at start,
+ *                                              docs/server.md) points here
+ *
+ * Chunks are loaded with `import()`, which is a CORS request when the page is on another origin: these
+ * answers carry the CORS headers of the configured origins, and `Cross-Origin-Resource-Policy: cross-origin`.
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -13,18 +17,19 @@ import { join, resolve, sep } from 'node:path';
 import { type Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../deps.ts';
 import { HttpProblem } from '../errors.ts';
+import { cors } from '../http/cors.ts';
 
 export interface WidgetFile {
   body: Uint8Array;
   etag: string;
   /** Subresource Integrity value: `sha384-<base64>`. */
   integrity: string;
-  /** First 12 hex digits of the SHA-384: the `v` that pins this version. */
-  version: string;
 }
 
 const YEAR = 31_536_000;
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*\.(?:js|mjs|css|map)$/;
+/** A build version path segment, like `0.1.0` or `1.2.0-beta.1`. */
+const VERSION = /^\d+\.\d+\.\d+(?:-[A-Za-z0-9.-]+)?$/;
 
 /** Reads and hashes one file of the build; undefined when it does not exist. */
 export async function readWidgetFile(dir: string, name: string): Promise<WidgetFile | undefined> {
@@ -41,7 +46,6 @@ export async function readWidgetFile(dir: string, name: string): Promise<WidgetF
     body,
     etag: `"${digest.toString('base64url').slice(0, 27)}"`,
     integrity: `sha384-${digest.toString('base64')}`,
-    version: digest.toString('hex').slice(0, 12),
   };
 }
 
@@ -71,7 +75,7 @@ export function widgetRoutes(deps: AppDeps): Hono<AppEnv> {
     return file;
   }
 
-  async function serve(c: Context<AppEnv>, name: string, immutable: boolean) {
+  async function serve(c: Context<AppEnv>, name: string, versioned: boolean) {
     const file = await load(name);
     if (!file)
       throw new HttpProblem(
@@ -79,10 +83,9 @@ export function widgetRoutes(deps: AppDeps): Hono<AppEnv> {
         'not-found',
         name === 'assenso.js' ? 'The widget is not built: run `npm run build`' : `No file ${name}`,
       );
-    const pinned = immutable || c.req.query('v') === file.version;
     c.header(
       'Cache-Control',
-      pinned ? `public, max-age=${YEAR}, immutable` : 'public, max-age=3600, must-revalidate',
+      versioned ? `public, max-age=${YEAR}, immutable` : 'public, max-age=3600, must-revalidate',
     );
     c.header('ETag', file.etag);
     c.header('Cross-Origin-Resource-Policy', 'cross-origin');
@@ -93,9 +96,20 @@ export function widgetRoutes(deps: AppDeps): Hono<AppEnv> {
     return c.body(file.body as Uint8Array<ArrayBuffer>);
   }
 
-  app.get('/assenso.js', (c) => serve(c, 'assenso.js', false));
-  // Chunks carry a content hash in their name (Vite's default), so they never change under one URL.
-  app.get('/:file{assenso-[A-Za-z0-9_.-]+}', (c) => serve(c, c.req.param('file'), true));
-  app.get('/assets/:file', (c) => serve(c, `assets/${c.req.param('file')}`, true));
+  const corsHeaders = cors(deps.config, { methods: ['GET', 'HEAD', 'OPTIONS'], headers: [] });
+  app.get('/assenso.js', corsHeaders, (c) => serve(c, 'assenso.js', false));
+  app.get('/:dir{chunks|i18n}/:file', corsHeaders, (c) =>
+    serve(c, `${c.req.param('dir')}/${c.req.param('file')}`, false),
+  );
+  app.get('/:version/assenso.js', corsHeaders, (c) => {
+    const version = c.req.param('version');
+    if (!VERSION.test(version)) throw new HttpProblem(404, 'not-found', `No resource at ${c.req.path}`);
+    return serve(c, `${version}/assenso.js`, true);
+  });
+  app.get('/:version/:dir{chunks|i18n}/:file', corsHeaders, (c) => {
+    const { version, dir, file } = c.req.param();
+    if (!VERSION.test(version)) throw new HttpProblem(404, 'not-found', `No resource at ${c.req.path}`);
+    return serve(c, `${version}/${dir}/${file}`, true);
+  });
   return app;
 }
