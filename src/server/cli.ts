@@ -3,8 +3,8 @@
  * `assenso <command> [options]`. Commands are files in `commands/`, loaded only when run (so `assenso verify`
  * does not load the HTTP server). Add yours with one line in `COMMANDS`.
  */
+import { readFileSync } from 'node:fs';
 import type { CliContext, Command } from './commands/command.ts';
-import { packageVersion } from './version.ts';
 
 type Registry = Record<string, { summary: string; load: () => Promise<{ command: Command }> }>;
 
@@ -56,6 +56,13 @@ const EXPECTED_ERRORS = new Set([
   'LinkKeyConfigError',
 ]);
 
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
@@ -81,7 +88,7 @@ export async function runCli(
     return name ? 0 : 2;
   }
   if (name === '--version' || name === '-v') {
-    ctx.stdout(`${packageVersion()}\n`);
+    ctx.stdout(`${version()}\n`);
     return 0;
   }
   const entry = COMMANDS[name];
