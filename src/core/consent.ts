@@ -181,6 +181,11 @@ export function createConsentWith(
         void outbox?.flush(true);
       });
       on('pagehide', () => outbox?.beacon());
+      // A tab left open past the expiry asks again when the visitor comes back to it.
+      on('visibilitychange', () => {
+        const d = state.decision;
+        if (d && !state.prompt && d.expiresAt <= clock.now()) apply(d, 'storage');
+      });
       ready = (async () => {
         // IndexedDB is the record; the cookie may be newer (another subdomain, the server) or gone (Safari ITP).
         const stored = readDecision(await p.storage.state.get('decision'));

@@ -125,6 +125,20 @@ describe('stale decisions', () => {
     expect(c.has('analytics')).toBe(false);
   });
 
+  it('a tab left open past the expiry asks again when it becomes visible', async () => {
+    const clock = manualClock();
+    const a = make(siteConfig(), clock);
+    await a.acceptAll();
+    clock.advance(183 * DAY);
+    expect(a.getState().prompt).toBeNull();
+    document.dispatchEvent(new Event('visibilitychange', { bubbles: true })); // as the browser fires it
+    expect(a.getState()).toMatchObject({
+      view: 'banner',
+      prompt: { reason: 'expired', categories: ['analytics', 'marketing'] },
+    });
+    expect(a.has('analytics')).toBe(false);
+  });
+
   it('when only some categories expired, only those are asked again and the others stay granted', async () => {
     const cfg = siteConfig();
     cfg.categories[1]!.lifetimeDays = 30;
