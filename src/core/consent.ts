@@ -73,7 +73,7 @@ export function createConsentWith(
   const off: (() => void)[] = [];
   let mod: Promise<Delivery> | undefined;
   let outbox: Outbox | undefined;
-  /** Receipts, outbox and revocation clean-up: loaded after start-up, off the path to the banner. */
+  /** Receipts and the outbox: loaded after start-up, off the path to the banner. */
   const lazy = () => {
     mod ??= loadDelivery().catch((e) => {
       mod = undefined; // a failed chunk load (offline) is retried next time

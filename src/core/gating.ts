@@ -80,7 +80,9 @@ export function createGating(o: GatingOptions) {
     const src = old.getAttribute('data-src') ?? old.getAttribute('src');
     const p = ttPolicy(win);
     try {
-      const loaded = src ? new Promise((r) => (s.onload = s.onerror = r)) : undefined;
+      // Like the parser: wait for an external script before the next one, unless it is marked async.
+      const loaded =
+        src && !old.hasAttribute('async') ? new Promise((r) => (s.onload = s.onerror = r)) : undefined;
       if (src) s.src = (p ? p.createScriptURL(src) : src) as string;
       else s.text = (p ? p.createScript(old.text) : old.text) as string;
       old.replaceWith(s);

@@ -53,6 +53,15 @@ describe('script gating', () => {
     expect(document.querySelectorAll('script[type="text/plain"][data-assenso]')).toHaveLength(0);
   });
 
+  it('does not hold later scripts behind an async one', async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    gated('analytics', '', { 'data-src': blobUrl(push('async')), async: '' });
+    gated('analytics', push('after'));
+    await c.acceptAll();
+    expect(order()).toEqual(['after']);
+    await vi.waitFor(() => expect(order()).toEqual(['after', 'async']));
+  });
+
   it('runs a returning visitor’s scripts at start', async () => {
     const cfg = siteConfig();
     await track(createConsent(cfg, { gpc: false })).acceptAll();
