@@ -108,7 +108,8 @@ async function fileIn(dir, urlPath) {
  * Creates the server (not listening yet). Paths resolve in `demo/` first, then `/dist/<file>` and bare
  * `/<file>` in `dist/` (so `/assenso.js` works as it does on the receipt server).
  * @param {{ endpoint?: string, csp?: boolean, pages?: Record<string, string | {body: string, type?: string}>,
- *   headers?: Record<string, string>, demoDir?: string, distDir?: string }} [options]
+ *   headers?: Record<string, string>, demoDir?: string, distDir?: string,
+ *   handle?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<boolean> }} [options]
  */
 export function createDemoServer(options = {}) {
   const demoDir = resolve(options.demoDir ?? DEMO_DIR);
@@ -145,6 +146,8 @@ export function createDemoServer(options = {}) {
         res.writeHead(204).end();
         return;
       }
+      // A backend for the demo's dynamic parts (demo/backend.mjs: the sign-in that makes identity tokens).
+      if (options.handle && (await options.handle(req, res))) return;
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
         return;

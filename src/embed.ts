@@ -11,6 +11,7 @@
  * Everything is wrapped: nothing thrown here reaches the host page, one console warning says what failed.
  */
 import { createConsent } from './core/consent.ts';
+import { attachIdentity } from './core/identity-attach.ts';
 import type { ConsentDeps } from './core/types.ts';
 import { attachUi, widgetLanguage } from './ui/attach.ts';
 import { BUILT_IN } from './ui/i18n/catalog.ts';
@@ -77,9 +78,16 @@ function main(script: HTMLScriptElement | null): void {
     };
     const controller = createConsent(config, deps);
     lang = widgetLanguage(controller);
+    // identify()/forget()/identity(): the identity chunk loads only when used (docs/identity.md).
     const api = createWindowApi(controller);
     (window as { assenso?: unknown }).assenso = api;
     controller.start();
+    Object.assign(
+      api,
+      attachIdentity(controller, () => load('chunks/identity.js'), {
+        token: script?.getAttribute('data-identity'),
+      }),
+    );
     attachUi(controller, { loaders, nonce, deps });
     // "Cookie settings" links anywhere in the page, now or later.
     document.addEventListener('click', (event) => {
