@@ -104,6 +104,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       now,
       origin: (siteId) => logOrigin(siteId, opts.config.publicUrl),
       onError: (err) => logger.error({ err }, 'sequencer run failed'),
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
 
     let closing: Promise<void> | undefined;

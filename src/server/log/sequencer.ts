@@ -15,6 +15,7 @@ import {
 } from './checkpoints-repo.ts';
 import { logOrigin, signCheckpoint } from './checkpoint.ts';
 import { createFrontier, type StoredNode } from './frontier.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Keyring } from './keys.ts';
 import { assignLeafIndexes, pendingLeaves, sitesWithPendingLeaves } from './leaves-repo.ts';
 import { frontierNodes, leafHash } from './merkle.ts';
@@ -41,6 +42,11 @@ export interface SequencerOptions {
   origin?: (siteId: string) => string;
   /** Where a failed timed run is reported (a run that throws is retried on the next tick). */
   onError?: (err: unknown) => void;
+  /**
+   * Prometheus registry: `assenso_log_runs_total{outcome}` (ok, skipped: another instance holds the lock,
+   * failed), `assenso_log_leaves_total{site}`, `assenso_log_checkpoints_total{site}`.
+   */
+  metrics?: Metrics;
 }
 
 export interface SiteRun {
@@ -80,9 +86,32 @@ export function startSequencer(options: SequencerOptions): Sequencer {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
+  const metrics = options.metrics && {
+    runs: options.metrics.counter(
+      'assenso_log_runs_total',
+      'Sequencer runs, by outcome (ok, skipped, failed).',
+    ),
+    leaves: options.metrics.counter('assenso_log_leaves_total', 'Receipts appended to the log, by site.'),
+    checkpoints: options.metrics.counter('assenso_log_checkpoints_total', 'Checkpoints published, by site.'),
+  };
+  const counted = async (): Promise<RunResult> => {
+    try {
+      const result = await run();
+      metrics?.runs.inc({ outcome: result.locked ? 'ok' : 'skipped' });
+      for (const site of result.sites) {
+        if (site.appended > 0) metrics?.leaves.inc({ site: site.siteId }, site.appended);
+        if (site.checkpoint) metrics?.checkpoints.inc({ site: site.siteId });
+      }
+      return result;
+    } catch (err) {
+      metrics?.runs.inc({ outcome: 'failed' });
+      throw err;
+    }
+  };
+
   // Runs never overlap inside one process: a manual runOnce waits for the timed one and vice versa.
   const runOnce = (): Promise<RunResult> => {
-    const next = chain.then(run);
+    const next = chain.then(counted);
     chain = next.catch(() => {});
     return next;
   };

@@ -6,6 +6,7 @@ import { verifyCheckpointNote } from '../../../src/server/log/checkpoint.ts';
 import { createMemoryKeyring } from '../../../src/server/log/keys.ts';
 import { createFrontier } from '../../../src/server/log/frontier.ts';
 import { SEQUENCER_LOCK, startSequencer } from '../../../src/server/log/sequencer.ts';
+import { createMetrics } from '../../../src/server/metrics.ts';
 import { databases, POSTGRES_URL } from '../../helpers/databases.ts';
 import { insertReceipt, insertReceipts } from './fixtures.ts';
 import { leafHash } from '../../../src/server/log/merkle.ts';
@@ -134,6 +135,18 @@ describe.each(databases)('sequencer on $name', (d) => {
       const after = await latestCheckpoint(db, SITE);
       expect(after).toMatchObject({ treeSize: 3, rootHash: before!.rootHash, createdAt: clock });
       expect(after!.note).not.toBe(before!.note);
+    });
+
+    it('counts runs, appended leaves and checkpoints for /metrics', async () => {
+      const metrics = createMetrics();
+      await insertReceipts(db, keyring, SITE, 3);
+      const sequencer = startSequencer({ db, keyring, now, intervalMs: 0, metrics });
+      await sequencer.runOnce();
+      await sequencer.runOnce();
+      const text = metrics.render();
+      expect(text).toMatch(/assenso_log_runs_total\{outcome="ok"\} 2/);
+      expect(text).toMatch(/assenso_log_leaves_total\{site="shop"\} 3/);
+      expect(text).toMatch(/assenso_log_checkpoints_total\{site="shop"\} 1/);
     });
 
     it('runs on its own timer until stopped', async () => {
