@@ -30,6 +30,9 @@ const isObj = (v: unknown): v is Record<string, Any> => !!v && typeof v === 'obj
 const isStr = (v: unknown): v is string => typeof v === 'string' && v !== '';
 const isLoc = (v: unknown): v is Localized => isStr(v) || (isObj(v) && Object.values(v).every(isStr));
 const isStrList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
+const isBool = (v: unknown) => typeof v === 'boolean';
+/** BCP 47, as the receipt schema requires. */
+const isLang = (v: unknown) => isStr(v) && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(v);
 
 /**
  * Validates the host configuration. Every bad key gets ONE console warning naming it and the fix, and is
@@ -118,18 +121,11 @@ export function resolveConfig(input: unknown, warn: Warn = (m) => console.warn(m
       opt<Localized>(key, isLoc, cat.id, 'must be a string or { lang: string }; using the id', cat, p + key);
     categories.push({
       id: cat.id,
-      required: opt(
-        'required',
-        (v) => typeof v === 'boolean',
-        false,
-        'must be true or false',
-        cat,
-        `${p}required`,
-      ),
+      required: opt('required', isBool, false, 'must be true or false', cat, `${p}required`),
       title: loc('title'),
       description: loc('description'),
       lifetimeDays: days(cat, p, lifetimeDays),
-      gpc: opt('gpc', (v) => typeof v === 'boolean', false, 'must be true or false', cat, `${p}gpc`),
+      gpc: opt('gpc', isBool, false, 'must be true or false', cat, `${p}gpc`),
       services,
     });
   }
@@ -204,18 +200,18 @@ export function resolveConfig(input: unknown, warn: Warn = (m) => console.warn(m
     revision: String(
       opt<string | number>(
         'revision',
-        (v) => isStr(v) || typeof v === 'number',
+        (v) => (isStr(v) || typeof v === 'number') && `${v}`.length <= 64,
         '1',
-        'must be a string like "2026-05"; using "1"',
+        'must be a string of 1 to 64 characters like "2026-05"; using "1"',
       ),
     ),
     lifetimeDays,
-    language: opt<string | null>('language', isStr, null, 'must be a language tag like "it"'),
+    language: opt<string | null>('language', isLang, null, 'must be a language tag like "it" or "pt-BR"'),
     languages: opt(
       'languages',
-      isStrList,
+      (v) => Array.isArray(v) && v.length > 0 && v.every(isLang),
       ['it', 'en', 'de', 'fr', 'es'],
-      'must be an array of language tags',
+      'must be a non-empty array of language tags like "it"',
     ),
     privacyPolicyUrl: opt<Localized | null>(
       'privacyPolicyUrl',
@@ -235,6 +231,6 @@ export function resolveConfig(input: unknown, warn: Warn = (m) => console.warn(m
     themeTokens: opt('themeTokens', isObj, {}, 'must be { "--assenso-…": value }'),
     cookie,
     consentMode,
-    gpc: opt('gpc', (v) => typeof v === 'boolean', true, 'must be true or false'),
+    gpc: opt('gpc', isBool, true, 'must be true or false'),
   };
 }

@@ -41,6 +41,8 @@ describe('config validation', () => {
       siteId: 'Bad Site!',
       lifetimeDays: 500,
       layout: 'popup',
+      revision: 'x'.repeat(65),
+      language: 'it_IT',
       endpoint: 'javascript:alert(1)',
       consentMode: { mapping: { ad_storage: ['marketing'], bogus: ['x'] }, waitForUpdate: -1 },
       categories: [
@@ -69,6 +71,8 @@ describe('config validation', () => {
         'config.consentMode.mapping.bogus: must be a Consent Mode type (ad_storage, ad_user_data, ad_personalization, analytics_storage, functionality_storage, personalization_storage, security_storage) → category ids',
         'config.consentMode.waitForUpdate: must be milliseconds ≥ 0; using 500',
         'config.endpoint: must be an http(s) URL or a path; receipts stay on the device',
+        'config.revision: must be a string of 1 to 64 characters like "2026-05"; using "1"',
+        'config.language: must be a language tag like "it" or "pt-BR"',
         'config.layout: must be one of bar, box, modal; using box',
       ].map((m) => `[assenso] ${m}`),
     );
