@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createDemoBackend, identitySite } from '../demo/backend.mjs';
 import { createDemoServer, DIST_DIR, ROOT } from './demo-server.mjs';
 
 const PORT = Number(process.env.PORT ?? 8787);
@@ -70,7 +71,8 @@ const serverUrl = shown(PORT);
 
 let server;
 if (existsSync(SERVER_BIN)) {
-  const sites = [{ id: 'demo', name: 'Assenso demo shop', origins: demoOrigins }];
+  // The demo site with its identity secret: /account.html signs in through demo/backend.mjs.
+  const sites = [identitySite(demoOrigins)];
   server = spawn(process.execPath, [SERVER_BIN, 'serve', '--port', String(PORT), '--host', HOST], {
     cwd: ROOT,
     stdio: 'inherit',
@@ -87,7 +89,10 @@ if (existsSync(SERVER_BIN)) {
   console.warn('[assenso] bin/assenso.js not found: serving the demo without a receipt server.');
 }
 
-const demo = createDemoServer(server ? { endpoint: serverUrl } : {});
+const backend = await createDemoBackend();
+const demo = createDemoServer(
+  server ? { endpoint: serverUrl, handle: backend.handle } : { handle: backend.handle },
+);
 try {
   await demo.listen(DEMO_PORT, HOST);
 } catch (err) {
