@@ -64,10 +64,10 @@ async function firstVisit(browser, url, rate, mode) {
     if (mode === 'timing') {
       await page.goto(url, { waitUntil: 'load' });
       await page.waitForFunction("performance.getEntriesByName('first-contentful-paint').length > 0", null, {
-        timeout: 10_000,
+        timeout: 15_000 * rate,
       });
       if (!url.endsWith('/none.html'))
-        await page.waitForFunction('window.__bannerAt !== undefined', null, { timeout: 10_000 });
+        await page.waitForFunction('window.__bannerAt !== undefined', null, { timeout: 15_000 * rate });
       return await page.evaluate(() => {
         const w = /** @type {any} */ (window);
         const fcp = performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null;
@@ -99,14 +99,14 @@ async function returningVisit(browser, base, variant, rate) {
     const url = `${base}/bench/${variant}.html`;
     await page.goto(url, { waitUntil: 'load' });
     if (variant === 'gated') {
-      await page.waitForFunction('window.__bannerAt !== undefined', null, { timeout: 10_000 });
+      await page.waitForFunction('window.__bannerAt !== undefined', null, { timeout: 15_000 * rate });
       await page.evaluate('window.assenso.acceptAll()');
-      await page.waitForFunction('window.__ranAt !== undefined', null, { timeout: 10_000 });
+      await page.waitForFunction('window.__ranAt !== undefined', null, { timeout: 15_000 * rate });
       await page.waitForTimeout(200); // the decision reaches the cookie mirror and IndexedDB
     }
     if (rate > 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate });
     await page.goto(`${url}?nodetect`, { waitUntil: 'load' });
-    await page.waitForFunction('window.__ranAt !== undefined', null, { timeout: 10_000 });
+    await page.waitForFunction('window.__ranAt !== undefined', null, { timeout: 15_000 * rate });
     await page.waitForTimeout(300);
     return await page.evaluate(() => {
       const w = /** @type {any} */ (window);

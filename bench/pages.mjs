@@ -25,7 +25,7 @@ const DETECTOR = `<script>
   };
   const tick = (now) => {
     if (visible(document)) { window.__bannerAt = performance.now(); return; }
-    if (now - t0 < 5000) requestAnimationFrame(tick);
+    if (now - t0 < 60000) requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
 })();

@@ -55,7 +55,7 @@ function browserCondition(rate, c) {
     `| Banner visible within ${target}× the hand-written banner | ${ratio(c.bannerRatio)} | ${ok(c.bannerRatio <= target)} |`,
     `| No long task (first visit, returning visit) | ${c.widget.longTasks} + ${r.longTasks} | ${ok(c.widget.longTasks + r.longTasks === 0)} |`,
     `| Zero layout shift | CLS ${Math.max(c.widget.maxCls, r.maxCls).toFixed(4)} | ${ok(c.widget.maxCls === 0 && r.maxCls === 0)} |`,
-    `| Returning visitor's gated script within 2 ms of an ungated page | ${ms(r.gatedMs)} vs ${ms(r.ungatedMs)}: +${ms(r.delayMs)} | ${ok(r.delayMs <= 2)} |`,
+    `| Returning visitor's gated script within 2 ms of an ungated page | ${ms(r.gatedMs)} vs ${ms(r.ungatedMs)}: ${r.delayMs >= 0 ? '+' : ''}${ms(r.delayMs)} | ${ok(r.delayMs <= 2)} |`,
     `| Returning visitor sees no banner | shown in ${r.bannerShownOnReturn} of the samples | ${ok(r.bannerShownOnReturn === 0)} |`,
     '',
     `The widget's own main-thread time (Assenso page − baseline page): ${ms(c.widgetMainThreadMs)}; the hand-written` +
@@ -140,6 +140,14 @@ export function renderReport(r) {
       ' Baselines are measured in the same run as the figures they are compared with; absolute numbers depend on' +
       ' the machine and its load, ratios much less.',
     '',
+    ...(Math.max(m.loadBefore ?? 0, m.loadAfter ?? 0) > (m.cores ?? 1)
+      ? [
+          `> **Warning:** this run shared the machine with other work (load average up to ${Math.max(m.loadBefore, m.loadAfter).toFixed(1)}` +
+            ` on ${m.cores} cores). Byte counts are exact; timings, rates and their verdicts are not representative` +
+            ' of the software: rerun `npm run bench` on an idle machine.',
+          '',
+        ]
+      : []),
     ...sizeSection(r.size),
     '',
     ...browserSection(r.browser),
