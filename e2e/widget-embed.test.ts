@@ -3,7 +3,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Demo, launchChromium, type PageWatch, startDemo, watchPage } from './harness.ts';
-import { banner, consent, realErrors } from './widget-helpers.ts';
+import { banner, consent, realErrors, poll } from './widget-helpers.ts';
 
 const UNREACHABLE = 'http://127.0.0.1:9';
 const shell = (head: string, body = '') =>
@@ -84,7 +84,7 @@ describe('configuration', () => {
   it('invalid inline JSON: one warning naming it, the page keeps working', async () => {
     const page = await open('/broken-json.html');
     await page.waitForFunction(() => (document.getElementById('after') as HTMLElement).dataset.ok === '1');
-    await expect.poll(() => watch.warnings.filter((w) => w.includes('data-assenso-config')).length).toBe(1);
+    await poll(() => watch.warnings.filter((w) => w.includes('data-assenso-config')).length).toBe(1);
     expect(watch.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 

@@ -3,7 +3,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Demo, launchChromium, type PageWatch, startDemo, watchPage } from './harness.ts';
-import { banner, consent, cookieNames, HOME_EN, homeWith, realErrors } from './widget-helpers.ts';
+import { banner, consent, cookieNames, HOME_EN, homeWith, realErrors, poll } from './widget-helpers.ts';
 
 let browser: Browser;
 let demo: Demo;
@@ -75,7 +75,7 @@ describe('first visit', () => {
   it('Reject all: nothing gated runs, before or after a reload', async () => {
     const page = await open('/en/index.html');
     await page.getByRole('button', { name: 'Reject all' }).click();
-    await expect.poll(async () => (await consent(page)).decision?.method).toBe('reject-all');
+    await poll(async () => (await consent(page)).decision?.method).toBe('reject-all');
     await page.reload();
     await page.waitForLoadState('load');
     expect(await analyticsRuns(page)).toBe('0');
@@ -107,9 +107,9 @@ describe('changing one’s mind', () => {
     const page = await open('/en/index.html');
     await page.getByRole('button', { name: 'Accept all' }).click();
     await page.waitForFunction(() => localStorage.getItem('_demo_analytics_ls'));
-    await expect
-      .poll(() => cookieNames(context))
-      .toEqual(expect.arrayContaining(['_demo_analytics', '_demo_video']));
+    await poll(() => cookieNames(context)).toEqual(
+      expect.arrayContaining(['_demo_analytics', '_demo_video']),
+    );
 
     await page.goto(`${demo.url}/en/privacy.html`);
     await page.getByRole('link', { name: 'Cookie settings' }).first().click();
@@ -117,7 +117,7 @@ describe('changing one’s mind', () => {
     await prefs.waitFor();
     expect(await prefs.getByRole('switch', { name: 'Analytics' }).getAttribute('aria-checked')).toBe('true');
     await prefs.getByRole('button', { name: 'Reject all' }).click();
-    await expect.poll(() => cookieNames(context)).not.toContain('_demo_analytics');
+    await poll(() => cookieNames(context)).not.toContain('_demo_analytics');
     expect(await cookieNames(context)).not.toContain('_demo_video');
     expect(await page.evaluate(() => localStorage.getItem('_demo_analytics_ls'))).toBeNull();
     expect(page.url()).toBe(`${demo.url}/en/privacy.html`);
@@ -127,15 +127,13 @@ describe('changing one’s mind', () => {
     const page = await open('/en/state.html');
     const other = await context.newPage();
     await other.goto(`${demo.url}/en/index.html`);
-    await expect
-      .poll(async () => JSON.parse((await page.locator('#state').textContent()) ?? '{}').pending)
-      .toBe(true);
+    await poll(async () => JSON.parse((await page.locator('#state').textContent()) ?? '{}').pending).toBe(
+      true,
+    );
     await other.getByRole('button', { name: 'Accept all' }).click();
-    await expect
-      .poll(
-        async () => JSON.parse((await page.locator('#state').textContent()) ?? '{}').categories?.analytics,
-      )
-      .toBe(true);
+    await poll(
+      async () => JSON.parse((await page.locator('#state').textContent()) ?? '{}').categories?.analytics,
+    ).toBe(true);
     await expect(banner(page, 'We respect your privacy').count()).resolves.toBe(0);
     // …and a reset in the first tab brings the banner back in the second one.
     await page.evaluate(() => (window as unknown as { assenso: { reset(): Promise<void> } }).assenso.reset());
@@ -184,7 +182,7 @@ describe('asked again', () => {
     await page.clock.install({ time: start });
     await page.reload();
     await page.getByRole('button', { name: 'Accept all' }).click();
-    await expect.poll(async () => (await consent(page)).decision?.method).toBe('accept-all');
+    await poll(async () => (await consent(page)).decision?.method).toBe('accept-all');
     await page.clock.setSystemTime(start.getTime() + 100 * DAY);
     await page.reload();
     expect((await consent(page)).pending).toBe(false);

@@ -14,7 +14,7 @@ import {
   startDemo,
   watchPage,
 } from './harness.ts';
-import { banner, consent, HOME_EN, homeWith, realErrors } from './widget-helpers.ts';
+import { banner, consent, HOME_EN, homeWith, realErrors, poll } from './widget-helpers.ts';
 
 const UNREACHABLE = 'http://127.0.0.1:9';
 const EVIL = '<img src=x onerror="window.__pwned=1">';
@@ -148,7 +148,7 @@ describe('strict CSP (nonce + strict-dynamic, Trusted Types, no unsafe-inline st
     const reject = page.getByRole('button', { name: 'Reject all' });
     expect(await reject.evaluate((el) => getComputedStyle(el).minHeight)).toBe('44px');
     await reject.click();
-    await expect.poll(async () => (await consent(page)).decision?.method).toBe('reject-all');
+    await poll(async () => (await consent(page)).decision?.method).toBe('reject-all');
     expect(strict.cspReports).toEqual([]);
   });
 
@@ -156,10 +156,11 @@ describe('strict CSP (nonce + strict-dynamic, Trusted Types, no unsafe-inline st
     const page = await open(`${strict.url}/de.html`);
     await banner(page, 'Wir respektieren Ihre Privatsphäre').waitFor();
     await page.getByRole('button', { name: 'Alle akzeptieren' }).click();
+    await poll(async () => (await consent(page)).decision?.method).toBe('accept-all');
     await page.goto(`${strict.url}/en/state.html`);
-    await expect
-      .poll(async () => JSON.parse((await page.locator('#state').textContent()) ?? '{}').method)
-      .toBe('accept-all');
+    await poll(async () => JSON.parse((await page.locator('#state').textContent()) ?? '{}').method).toBe(
+      'accept-all',
+    );
     expect(strict.cspReports).toEqual([]);
   });
 });

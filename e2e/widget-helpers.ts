@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { ROOT, type PageWatch } from './harness.ts';
 
 export const HOME_IT = readFileSync(join(ROOT, 'demo', 'index.html'), 'utf8');
@@ -49,4 +50,9 @@ declare global {
   interface Window {
     assenso?: unknown;
   }
+}
+
+/** expect.poll with a timeout that suits a loaded two-core machine (the default is 1 s). */
+export function poll<T>(fn: () => T | Promise<T>) {
+  return expect.poll(fn, { timeout: 15_000, interval: 100 });
 }

@@ -66,7 +66,7 @@ function main(script: HTMLScriptElement | null): void {
         : (LANGUAGES as readonly string[]).includes(lang)
           ? load(`i18n/${lang}.js`).then((x) => x[lang])
           : Promise.resolve(undefined),
-    preferences: () => load('chunks/prefs.js').then((x) => x.PreferenceCenter),
+    preferences: () => load('chunks/prefs.js'),
   };
   const queued = (window as { assenso?: unknown }).assenso;
 

@@ -3,6 +3,9 @@ import { format, type Messages } from './i18n/messages.ts';
 import { Switch } from './Switch.tsx';
 import { safeUrl } from './url.ts';
 
+/** The preference center's own rules, adopted by the mount layer when it first opens. */
+export { default as css } from './prefs.css?inline';
+
 /** The switches as the visitor has set them so far (not yet saved). */
 export interface Draft {
   categories: Record<string, boolean>;

@@ -2,6 +2,12 @@ import { BUILT_IN } from './i18n/catalog.ts';
 import type { Messages } from './i18n/messages.ts';
 import type { PreferenceCenter } from './PreferenceCenter.tsx';
 
+/** The preference center chunk: the component and its stylesheet. */
+export interface PreferencesModule {
+  PreferenceCenter: typeof PreferenceCenter;
+  css: string;
+}
+
 /**
  * The on-demand parts as module imports: what bundlers split into chunks (the ES module entry) and what the
  * tests use. The script-tag build loads the same parts by URL instead (see embed.ts), because an IIFE cannot
@@ -10,7 +16,7 @@ import type { PreferenceCenter } from './PreferenceCenter.tsx';
 export interface Loaders {
   /** A language's catalog, or undefined when there is no built-in one. */
   catalog(lang: string): Promise<Messages | undefined>;
-  preferences(): Promise<typeof PreferenceCenter>;
+  preferences(): Promise<PreferencesModule>;
 }
 
 export const moduleLoaders: Loaders = {
@@ -26,5 +32,5 @@ export const moduleLoaders: Loaders = {
         return Promise.resolve(BUILT_IN[lang]);
     }
   },
-  preferences: () => import('./PreferenceCenter.tsx').then((x) => x.PreferenceCenter),
+  preferences: () => import('./PreferenceCenter.tsx'),
 };

@@ -6,15 +6,16 @@ import { createFocusTrap } from './focus.ts';
 import { format, list, type Messages } from './i18n/messages.ts';
 import { localize, noticeCategories, noticeSnapshot, withSiteTexts } from './notice.ts';
 import type { Draft, PreferenceCenter } from './PreferenceCenter.tsx';
-import { adoptStyles } from './styles.ts';
+import type { Loaders } from './lazy.ts';
+import { addStyles, adoptStyles } from './styles.ts';
 
 export interface MountOptions {
   /** The language to speak (the embed picks it: config, `<html lang>`, browser). */
   language: string;
   /** Its catalog (built in for it/en, a lazy chunk for the others). */
   messages: Messages;
-  /** Fetches the preference center (a lazy chunk in the script-tag build). */
-  preferences: () => Promise<typeof PreferenceCenter>;
+  /** Fetches the preference center and its styles (a lazy chunk in the script-tag build). */
+  preferences: Loaders['preferences'];
   /** The page's nonce, for the `<style>` fallback when constructable stylesheets are missing. */
   nonce?: string;
   /** Receives the notice builder, so that receipts hash exactly what this UI shows. */
@@ -115,8 +116,9 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
           update();
         }, noop);
         if (!Prefs)
-          options.preferences().then((component) => {
-            Prefs = component;
+          options.preferences().then((chunk) => {
+            addStyles(root, chunk.css, options.nonce);
+            Prefs = chunk.PreferenceCenter;
             update();
           }, noop);
       }

@@ -1,7 +1,8 @@
 import { render as preactRender } from '@testing-library/preact';
 import type { ComponentChildren } from 'preact';
 import { render as domRender } from '../../src/ui/dom/render.ts';
-import { adoptStyles } from '../../src/ui/styles.ts';
+import { css as prefsCss } from '../../src/ui/PreferenceCenter.tsx';
+import { addStyles, adoptStyles } from '../../src/ui/styles.ts';
 
 /**
  * The components run under two renderers: real Preact (what the server-rendered pages and bundlers use)
@@ -26,6 +27,7 @@ function shell(theme = 'light') {
   const host = document.createElement('assenso-consent');
   const root = host.attachShadow({ mode: 'open' });
   adoptStyles(root, {});
+  addStyles(root, prefsCss);
   const box = document.createElement('div');
   box.className = `r ${theme}`;
   root.append(box);
