@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BUILT_IN, importCatalog } from '../../src/ui/i18n/catalog.ts';
+import { BUILT_IN } from '../../src/ui/i18n/catalog.ts';
+import { moduleLoaders } from '../../src/ui/lazy.ts';
 import { languageCandidates, pickLanguage } from '../../src/ui/i18n/language.ts';
 import { format, LANGUAGES, list } from '../../src/ui/i18n/messages.ts';
 import { safeUrl } from '../../src/ui/url.ts';
@@ -29,7 +30,7 @@ describe('language choice', () => {
   it('every catalog is complete and non-empty; it/en are built in, others load on demand', async () => {
     const keys = Object.keys(BUILT_IN.en!).sort();
     for (const lang of LANGUAGES) {
-      const m = await importCatalog(lang);
+      const m = await moduleLoaders.catalog(lang);
       expect(Object.keys(m!).sort(), lang).toEqual(keys);
       for (const [k, v] of Object.entries(m!)) expect(v.trim(), `${lang}.${k}`).not.toBe('');
     }
