@@ -27,6 +27,8 @@
  *   with a temporary data directory (PGlite) or a fresh PostgreSQL database (dropped by `stop()`), and site
  *   `demo` allowing the given origins. `kill()` stops it abruptly (SIGKILL) and `restart()` starts it again
  *   on the same port and data: what the "endpoint down while deciding" tests need.
+ * - `watchPage(page)` (before `goto`) collects console errors and warnings, uncaught errors, HTTP errors with
+ *   their URLs and CSP violations, to assert that a flow left the page clean.
  * - `axe(page)` runs axe-core (read from node_modules) in the page and returns its violations. On pages
  *   under the strict CSP, open them in a context with `bypassCSP: true` to audit.
  */
