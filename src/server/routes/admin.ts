@@ -21,6 +21,7 @@ import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../deps.ts';
 import { HttpProblem } from '../errors.ts';
 import { type AdminEnv, adminActor, assertSiteAccess, requireRole } from '../protection/admin-auth.ts';
+import { maskContact } from '../protection/contact-store.ts';
 import { contactKeyCounts } from '../protection/key-rotation.ts';
 import type { Protection } from '../protection/protection.ts';
 import { listRetentionRuns } from '../protection/retention.ts';
@@ -79,8 +80,13 @@ export function adminRoutes(deps: AppDeps & { protection: Protection }): Hono<En
       subjectId,
       detail: { masked },
     });
-    const doc = await protection.exportSubject(siteId, subjectId, masked ? 'masked' : 'plain');
-    return c.json({ siteId, subjectId, masked, contacts: doc.contacts });
+    const stored = protection.contacts ? await protection.contacts.listForSubject(siteId, subjectId) : [];
+    const contacts = stored.map(({ kind, value, keyId: _kid, ...rest }) => ({
+      kind,
+      value: value !== null && masked ? maskContact(kind, value) : value,
+      ...rest,
+    }));
+    return c.json({ siteId, subjectId, masked, contacts });
   });
 
   app.get('/v1/admin/subjects/:subject/receipts', role('admin', 'operator', 'auditor'), async (c) => {
