@@ -5,6 +5,9 @@
  * import { createApp, loadConfig, startServer } from 'assenso/server';
  * const server = await startServer({ config: await loadConfig({ env: process.env }), env: process.env, port: 0, host: '127.0.0.1' });
  */
+// The protocol pieces a custom endpoint needs (docs/protocol.md, "Writing your own endpoint").
+export { canonicalJson } from '../protocol/canonical.ts';
+export { parseReceipt } from '../protocol/receipt.ts';
 export { createApp } from './app.ts';
 export { runCli } from './cli.ts';
 export type { LoadConfigOptions, RateLimitConfig, ServerConfig, SiteConfig } from './config.ts';
