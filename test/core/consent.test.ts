@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createConsent, DECISION_FORMAT, encodeDecision, resolveConfig } from '../../src/core/index.ts';
 import { createStorage } from '../../src/core/storage.ts';
-import { DAY, destroyAll, manualClock, siteConfig, T0, track } from './helpers.ts';
+import { DAY, destroyAll, manualClock, siteConfig, T0, track, setCookie } from './helpers.ts';
 
 afterEach(destroyAll);
 
@@ -187,7 +187,7 @@ describe('stored data that cannot be trusted is no decision', () => {
   ];
   it.each(cases)('cookie holding %s', async (_, value) => {
     const cfg = siteConfig();
-    document.cookie = `${cfg.cookie!.name}=${value(cfg)}; path=/`;
+    setCookie(`${cfg.cookie!.name}=${value(cfg)}; path=/`);
     const a = make(cfg);
     await a.start();
     expect(a.getState().decision).toBeNull();
@@ -214,7 +214,7 @@ describe('cookie mirror and IndexedDB reconcile', () => {
   it('restores the cookie from IndexedDB when the cookie is gone (e.g. purged by the browser)', async () => {
     const cfg = siteConfig();
     const d = await make(cfg).acceptAll();
-    document.cookie = `${cfg.cookie!.name}=; max-age=0; path=/`;
+    setCookie(`${cfg.cookie!.name}=; max-age=0; path=/`);
     const b = make(cfg);
     const changes = vi.fn();
     b.on('change', changes);
@@ -236,7 +236,7 @@ describe('cookie mirror and IndexedDB reconcile', () => {
       decidedAt: T0 + 5000,
       categories: { necessary: true, analytics: false, marketing: false },
     };
-    document.cookie = `${cfg.cookie!.name}=${encodeDecision(newer, resolveConfig(cfg))}; path=/`;
+    setCookie(`${cfg.cookie!.name}=${encodeDecision(newer, resolveConfig(cfg))}; path=/`);
     const b = make(cfg, clock);
     await b.start();
     expect(b.getState().decision?.receiptId).toBe(newer.receiptId);

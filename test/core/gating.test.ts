@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createConsent, resolveConfig } from '../../src/core/index.ts';
 import { clearServiceData } from '../../src/core/clear.ts';
 import { createGating } from '../../src/core/gating.ts';
-import { cookieNames, destroyAll, siteConfig, track, uid } from './helpers.ts';
+import { cookieNames, destroyAll, siteConfig, track, uid, setCookie } from './helpers.ts';
 
 type Log = { __order?: string[] };
 const w = window as unknown as Log;
@@ -237,11 +237,11 @@ describe('revocation clears cookies and storage', () => {
     const names: string[] = [];
     for (const [i, p] of paths().entries()) {
       names.push(`_ga_${id}${i}`);
-      document.cookie = `_ga_${id}${i}=1; path=${p}`;
+      setCookie(`_ga_${id}${i}=1; path=${p}`);
     }
-    document.cookie = `_ga_${id}d=1; path=/; domain=${location.hostname}`;
-    document.cookie = `_gax${id}=1; path=/`; // a prefix match too
-    document.cookie = `keep_${id}=1; path=/`;
+    setCookie(`_ga_${id}d=1; path=/; domain=${location.hostname}`);
+    setCookie(`_gax${id}=1; path=/`); // a prefix match too
+    setCookie(`keep_${id}=1; path=/`);
     localStorage.setItem(`ga_${id}`, '1');
     sessionStorage.setItem(`ga_${id}`, '1');
     localStorage.setItem(`keep_${id}`, '1');
@@ -258,13 +258,13 @@ describe('revocation clears cookies and storage', () => {
     expect(localStorage.getItem(`ga_${id}`)).toBeNull();
     expect(sessionStorage.getItem(`ga_${id}`)).toBeNull();
     expect(localStorage.getItem(`keep_${id}`)).toBe('1');
-    document.cookie = `keep_${id}=; max-age=0; path=/`;
+    setCookie(`keep_${id}=; max-age=0; path=/`);
     localStorage.removeItem(`keep_${id}`);
   });
 
   it('clears exact names and a declared path and domain', () => {
     const id = uid();
-    document.cookie = `exact${id}=1; path=/`;
+    setCookie(`exact${id}=1; path=/`);
     const cfg = resolveConfig({
       siteId: 'x',
       categories: [

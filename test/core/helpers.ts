@@ -49,7 +49,11 @@ export function manualClock(start = T0) {
     pending: () => [...timers.values()].map((t) => t.at - now),
     advance(ms: number) {
       now += ms;
-      for (const [k, t] of [...timers]) if (t.at <= now) timers.delete(k), t.fn();
+      for (const [k, t] of [...timers])
+        if (t.at <= now) {
+          timers.delete(k);
+          t.fn();
+        }
     },
   } satisfies Clock & Record<string, unknown>;
   return clock;
@@ -57,9 +61,18 @@ export function manualClock(start = T0) {
 
 const live: ConsentController[] = [];
 /** Remembers a controller so that `destroyAll()` (afterEach) stops its observers and channel. */
-export const track = <C extends ConsentController>(c: C) => (live.push(c), c);
+export const track = <C extends ConsentController>(c: C) => {
+  live.push(c);
+  return c;
+};
 export const destroyAll = () => {
   for (const c of live.splice(0)) c.destroy();
+};
+
+/** Sets a cookie the way a third-party script would (the widget never writes other cookies). */
+export const setCookie = (c: string) => {
+  // biome-ignore lint/suspicious/noDocumentCookie: tests write cookies as third-party scripts do
+  document.cookie = c;
 };
 
 export const cookieNames = () =>
