@@ -31,6 +31,18 @@ const pages = {
     `<script src="/queue.js"></script><script src="/assenso.js" data-config="/config.json" async></script>`,
     '<div id="later"></div>',
   ),
+  '/module.html': shell(
+    `<script type="module">
+import { attachUi, createConsent, createWindowApi, moduleLoaders } from '/assenso.mjs';
+const consent = createConsent({ siteId: 'esm', categories: [
+  { id: 'necessary', required: true, title: 'Necessary', description: 'Needed.' },
+  { id: 'analytics', title: 'Analytics', description: 'Counting.' },
+] });
+consent.start();
+attachUi(consent, { loaders: moduleLoaders, language: 'fr' });
+window.esm = createWindowApi(consent);
+</script>`,
+  ),
   '/queue.js': {
     type: 'text/javascript',
     body: `window.assenso = window.assenso || [];
@@ -94,6 +106,20 @@ describe('configuration', () => {
     await b.waitFor();
     expect(watch.warnings.filter((w) => w.includes('config.layout'))).toHaveLength(1);
     expect(await b.getAttribute('class')).toBe('bn box');
+    expect(realErrors(watch)).toEqual([]);
+  });
+});
+
+describe('the ES module entry (dist/assenso.mjs)', () => {
+  it('works from a module script: banner, lazily split French catalog and preference center, decision', async () => {
+    const page = await open('/module.html');
+    await banner(page, 'Nous respectons votre vie privée').waitFor();
+    await page.getByRole('button', { name: 'Personnaliser' }).click();
+    await page.getByRole('switch', { name: 'Analytics' }).click();
+    await page.getByRole('button', { name: 'Enregistrer mes choix' }).click();
+    await poll(() =>
+      page.evaluate(() => (window as unknown as { esm: { has(id: string): boolean } }).esm.has('analytics')),
+    ).toBe(true);
     expect(realErrors(watch)).toEqual([]);
   });
 });
