@@ -105,10 +105,13 @@ export async function deleteLink(
   return rows[0];
 }
 
-/** Records that a linked device was seen (consent fetched, devices listed). */
+/**
+ * Records that a linked device was seen (consent fetched, devices listed). At most once a minute per device:
+ * a read path should not become a write per request.
+ */
 export async function touchLink(q: Queryable, siteId: string, deviceId: string, now: number): Promise<void> {
   await q.query(
-    'UPDATE identity_links SET last_seen = $3 WHERE site_id = $1 AND device_id = $2 AND last_seen < $3',
+    'UPDATE identity_links SET last_seen = $3 WHERE site_id = $1 AND device_id = $2 AND last_seen < $3 - 60000',
     [siteId, deviceId, now],
   );
 }
