@@ -1,6 +1,7 @@
 export { newDeviceId, newReceiptId, systemClock } from './clock.ts';
 export { DEFAULT_CONSENT_MODE, DEFAULT_LIFETIME_DAYS, MAX_LIFETIME_DAYS, resolveConfig } from './config.ts';
-export { createConsent } from './consent.ts';
+export type { Delivery } from './consent.ts';
+export { createConsent, createConsentWith } from './consent.ts';
 export { createCookieMirror, decodeDecision, encodeDecision } from './cookie-mirror.ts';
 export { decide, evaluate, readDecision } from './decision.ts';
 export { clearServiceData } from './clear.ts';
