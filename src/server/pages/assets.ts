@@ -31,7 +31,10 @@ const short = (text: string) => createHash('sha256').update(text).digest('hex').
 
 /** Loads the assets once, at start (small files, read synchronously). `distDir`: where vite wrote `pages/preferences.js` (default `<package>/dist/`). */
 export function loadPageAssets(distDir?: string): PageAssets {
-  const widgetCss = readOptional(new URL('../../ui/styles.css', import.meta.url)) ?? '';
+  // The widget's stylesheets: the banner's (tokens, buttons) and the preference center's (rows, switches).
+  const widgetCss = ['styles.css', 'prefs.css']
+    .map((f) => readOptional(new URL(`../../ui/${f}`, import.meta.url)) ?? '')
+    .join('\n');
   const pageCss = readOptional(new URL('./page.css', import.meta.url)) ?? '';
   // :host only applies inside the widget's shadow root; on a page it would match nothing, so it is dropped.
   const css = `${widgetCss.replace(/:host\s*\{[^}]*\}/, '')}\n${pageCss}`;

@@ -56,6 +56,8 @@ export function renderDocument(opts: DocumentOptions): string {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
         <meta name="robots" content="noindex, nofollow" />
+        {/* No favicon request: nothing to fetch but the page's own files. */}
+        <link rel="icon" href="data:," />
         <title>{opts.title}</title>
         <link rel="stylesheet" href={opts.styles} />
       </head>

@@ -53,7 +53,10 @@ export async function formSession(
   const session = await pageSession(c, kit);
   const lang = requestLanguage(c, session?.language, 'en');
   if (!session) return sessionEnded(c, kit, lang);
-  const origin = c.req.header('origin');
+  // Under `Referrer-Policy: no-referrer` Chromium sends `Origin: null` with form posts: only a real origin
+  // is compared (the CSRF token is the check that counts).
+  const sent = c.req.header('origin');
+  const origin = sent === 'null' ? undefined : sent;
   const form = (await c.req.parseBody({ all: true }).catch(() => ({}))) as Record<string, string | string[]>;
   const csrf = typeof form.csrf === 'string' ? form.csrf : c.req.header('x-csrf-token');
   if (csrf !== session.csrf || (origin && origin !== new URL(c.req.url).origin && origin !== kit.baseUrl(c)))
