@@ -61,7 +61,8 @@ without a proof.
       },
       strict: true,
     });
-    if (!values.site) throw new UsageError('--site is required');
+    const site = values.site;
+    if (!site) throw new UsageError('--site is required');
     if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(values.site))
       throw new UsageError(`invalid site id: ${values.site}`);
     if (values.format !== 'ndjson' && values.format !== 'csv')
@@ -91,21 +92,26 @@ without a proof.
           new Promise<void>((ok, fail) => file.write(chunk, (err) => (err ? fail(err) : ok())))
       : (chunk: string) => ctx.stdout(chunk);
     try {
-      const summary = await exportReceipts({
-        db: opened.db,
-        keyring,
-        siteId: values.site,
-        format: values.format as ExportFormat,
-        write,
-        ...(from !== undefined ? { from } : {}),
-        ...(to !== undefined ? { to } : {}),
-        kantara: values.kantara
-          ? {
-              ...(controllers ? { controllers } : {}),
-              ...(values.jurisdiction ? { jurisdiction: values.jurisdiction } : {}),
-              ...(values['policy-url'] ? { policyUrl: values['policy-url'] } : {}),
-            }
-          : false,
+      // One snapshot for the whole export: the checkpoint, the sequenced and the waiting receipts agree even
+      // while the server keeps sequencing.
+      const summary = await opened.db.transaction(async (tx) => {
+        await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+        return exportReceipts({
+          db: tx,
+          keyring,
+          siteId: site,
+          format: values.format as ExportFormat,
+          write,
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+          kantara: values.kantara
+            ? {
+                ...(controllers ? { controllers } : {}),
+                ...(values.jurisdiction ? { jurisdiction: values.jurisdiction } : {}),
+                ...(values['policy-url'] ? { policyUrl: values['policy-url'] } : {}),
+              }
+            : false,
+        });
       });
       const head = summary.checkpoint;
       ctx.stderr(

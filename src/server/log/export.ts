@@ -9,7 +9,11 @@ import type { Queryable } from '../db/db.ts';
 import { type CheckpointRow, latestCheckpoint } from './checkpoints-repo.ts';
 import { type KantaraOptions, kantaraReceipt } from './kantara.ts';
 import type { Keyring } from './keys.ts';
-import { type LeafRow, leavesReceivedBetween } from './leaves-repo.ts';
+import {
+  type LeafRow,
+  sequencedLeavesReceivedBetween,
+  unsequencedLeavesReceivedBetween,
+} from './leaves-repo.ts';
 import { createNodeReader, proveLeaf } from './proofs.ts';
 import { checkpointJson, hashHex, signedReceiptJson } from './wire.ts';
 
@@ -112,29 +116,39 @@ export async function exportReceipts(options: ExportOptions): Promise<ExportSumm
       })}\n`,
     );
 
+  const emit = async (leaf: LeafRow) => {
+    const line = await exportLine(leaf);
+    summary.receipts++;
+    if (line.inclusionProof) summary.proven++;
+    const key = keys.find((k) => k.kid === leaf.kid);
+    const kantara = options.kantara
+      ? kantaraReceipt(line.signed, { ...options.kantara, ...(key ? { publicKey: key.publicKey } : {}) })
+      : undefined;
+    await write(
+      format === 'csv'
+        ? csvRow(leaf, line, kantara)
+        : `${JSON.stringify({ type: 'receipt', ...line, ...(kantara ? { kantara } : {}) })}\n`,
+    );
+  };
+  // Log order: the sequenced receipts by leaf index, then those still waiting for one.
+  let afterIndex = -1;
+  for (
+    let page = await sequencedLeavesReceivedBetween(db, siteId, range, afterIndex, pageSize);
+    page.length > 0;
+  ) {
+    for (const leaf of page) await emit(leaf);
+    afterIndex = page.at(-1)!.leafIndex!;
+    page = await sequencedLeavesReceivedBetween(db, siteId, range, afterIndex, pageSize);
+  }
   let after: { receivedAt: number; receiptId: string } | undefined;
-  for (let page = await leavesReceivedBetween(db, siteId, range, after, pageSize); page.length > 0; ) {
-    for (const leaf of page) {
-      const line = await exportLine(leaf);
-      summary.receipts++;
-      if (line.inclusionProof) summary.proven++;
-      const kantara = options.kantara
-        ? kantaraReceipt(line.signed, {
-            ...options.kantara,
-            ...(keys.find((k) => k.kid === leaf.kid)
-              ? { publicKey: keys.find((k) => k.kid === leaf.kid)!.publicKey }
-              : {}),
-          })
-        : undefined;
-      await write(
-        format === 'csv'
-          ? csvRow(leaf, line, kantara)
-          : `${JSON.stringify({ type: 'receipt', ...line, ...(kantara ? { kantara } : {}) })}\n`,
-      );
-    }
+  for (
+    let page = await unsequencedLeavesReceivedBetween(db, siteId, range, after, pageSize);
+    page.length > 0;
+  ) {
+    for (const leaf of page) await emit(leaf);
     const last = page.at(-1)!;
     after = { receivedAt: last.receivedAt, receiptId: last.receiptId };
-    page = await leavesReceivedBetween(db, siteId, range, after, pageSize);
+    page = await unsequencedLeavesReceivedBetween(db, siteId, range, after, pageSize);
   }
   return summary;
 

@@ -131,8 +131,28 @@ export async function unsequencedLeavesAfter(
   return res.rows.map(toLeaf);
 }
 
-/** Receipts of a site received in `[from, to)` (epoch ms), in log order, after a key (keyset pagination). */
-export async function leavesReceivedBetween(
+/**
+ * Sequenced receipts of a site received in `[from, to)` (epoch ms) with leaf index > `after`, in log order.
+ * Walks the (site_id, leaf_index) index, so paging through a whole site reads each row once.
+ */
+export async function sequencedLeavesReceivedBetween(
+  q: Queryable,
+  siteId: string,
+  range: { from: number; to: number },
+  after: number,
+  limit: number,
+): Promise<LeafRow[]> {
+  const res = await q.query<RawLeaf>(
+    `SELECT ${COLUMNS} FROM receipts
+     WHERE site_id = $1 AND leaf_index > $2 AND received_at >= $3 AND received_at < $4
+     ORDER BY leaf_index LIMIT $5`,
+    [siteId, after, range.from, range.to, limit],
+  );
+  return res.rows.map(toLeaf);
+}
+
+/** Receipts of a site not sequenced yet and received in `[from, to)`, in the order they will be sequenced. */
+export async function unsequencedLeavesReceivedBetween(
   q: Queryable,
   siteId: string,
   range: { from: number; to: number },
@@ -141,7 +161,8 @@ export async function leavesReceivedBetween(
 ): Promise<LeafRow[]> {
   const res = await q.query<RawLeaf>(
     `SELECT ${COLUMNS} FROM receipts
-     WHERE site_id = $1 AND received_at >= $2 AND received_at < $3 AND (received_at, receipt_id) > ($4, $5::uuid)
+     WHERE site_id = $1 AND leaf_index IS NULL AND received_at >= $2 AND received_at < $3
+       AND (received_at, receipt_id) > ($4, $5::uuid)
      ORDER BY received_at, receipt_id LIMIT $6`,
     [
       siteId,
