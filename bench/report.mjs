@@ -127,8 +127,20 @@ function ingestSection(i) {
   return lines;
 }
 
-/** The whole report. */
-export function renderReport(r) {
+/** The sections this report writes; any other `## ` section of the file belongs to another benchmark. */
+const OWN_SECTIONS = ['Widget bytes', 'In Chromium', 'Receipt-server ingest'];
+
+/** The sections of an existing docs/benchmarks.md written by other benchmarks (e.g. bench/identify.mjs). */
+export function foreignSections(markdown) {
+  return markdown
+    .split(/^(?=## )/m)
+    .slice(1)
+    .filter((sec) => !OWN_SECTIONS.some((own) => sec.startsWith(`## ${own}`)))
+    .map((sec) => sec.trimEnd());
+}
+
+/** The whole report; `keep` are other benchmarks' sections, appended unchanged. */
+export function renderReport(r, keep = []) {
   const m = r.machine ?? {};
   return `${[
     '# Benchmarks',
@@ -153,5 +165,6 @@ export function renderReport(r) {
     ...browserSection(r.browser),
     '',
     ...ingestSection(r.ingest),
+    ...keep.flatMap((sec) => ['', sec]),
   ].join('\n')}\n`;
 }

@@ -11,7 +11,7 @@ import { ensureChromium } from '../scripts/chromium.mjs';
 import { benchBrowser } from './browser.mjs';
 import { benchIngest } from './ingest.mjs';
 import { HANDWRITTEN_BYTES } from './pages.mjs';
-import { renderReport } from './report.mjs';
+import { foreignSections, renderReport } from './report.mjs';
 import { DIST, listFiles, measure, measureBudgets, ROOT } from './sizes.mjs';
 
 const JSON_OUT = join(ROOT, 'docs', 'benchmarks.json');
@@ -64,7 +64,8 @@ if (parts.includes('ingest')) {
 
 results.machine.loadAfter = loadavg()[0];
 writeFileSync(JSON_OUT, `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(MD_OUT, renderReport(results));
+const others = existsSync(MD_OUT) ? foreignSections(readFileSync(MD_OUT, 'utf8')) : [];
+writeFileSync(MD_OUT, renderReport(results, others));
 // The project's one formatter owns every file's layout, generated ones too (`biome check .` runs in npm test).
 execFileSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', JSON_OUT, MD_OUT], {
   stdio: 'ignore',
