@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import type { AppDeps } from '../deps.ts';
 import { loadPageAssets } from '../pages/assets.ts';
 import { erasureAdminRoutes, erasurePageRoutes } from '../routes/erasure.ts';
-import { linksRoutes } from '../routes/links.ts';
+import { deviceLinkRoutes, linksRoutes } from '../routes/links.ts';
 import { preferencesAdminRoutes, preferencesPageRoutes } from '../routes/preferences.ts';
 import { renewalsRoutes } from '../routes/renewals.ts';
 import { unsubscribeRoutes } from '../routes/unsubscribe.ts';
@@ -37,6 +37,7 @@ export function emailRoutes(deps: AppDeps): Hono {
   app.route('/', erasurePageRoutes({ kit, assets }));
   app.route('/', preferencesPageRoutes({ kit, assets }));
   app.route('/', unsubscribeRoutes({ kit, assets }));
+  app.route('/', deviceLinkRoutes({ kit }));
   const adminKeys = deps.protection?.adminKeys;
   if (adminKeys) {
     for (const routes of [

@@ -239,6 +239,39 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
       ).toBe(1);
     });
 
+    it('links a device from a preference link opened on the site, and refuses other tokens', async () => {
+      const links = await mintLinks(t, { userId: 'u-device' });
+      const token = new URL(links.preferencesUrl).pathname.slice(3);
+      const unsub = new URL(links.unsubscribeUrl).pathname.slice(3);
+      const post = (body: Record<string, unknown>, origin = 'https://shop.example') =>
+        t.app.request('/v1/email-link/device', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Origin: origin },
+          body: JSON.stringify(body),
+        });
+      const device = 'b'.repeat(32);
+      const wrongAction = await post({ site: 'shop', deviceId: device, token: unsub });
+      expect(wrongAction.status).toBe(403);
+      expect(await wrongAction.json()).toMatchObject({
+        type: 'https://assenso.dev/problems/token-wrong-action',
+      });
+      const wrongSite = await post({ site: 'blog', deviceId: device, token }, 'https://blog.example');
+      expect(await wrongSite.json()).toMatchObject({ type: 'https://assenso.dev/problems/token-wrong-site' });
+      expect((await post({ site: 'shop', deviceId: device, token }, 'https://evil.example')).status).toBe(
+        403,
+      );
+      expect(await count(db, 'SELECT 1 FROM identity_links WHERE device_id = $1', [device])).toBe(0);
+
+      const ok = await post({ site: 'shop', deviceId: device, token });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ linked: true, moved: false });
+      const link = await db.query<{ subject_id: string }>(
+        'SELECT subject_id FROM identity_links WHERE device_id = $1',
+        [device],
+      );
+      expect(link.rows[0]?.subject_id).toBe(links.subjectId);
+    });
+
     it('an unsubscribe link limited to purposes denies only those', async () => {
       const links = await mintLinks(t, { userId: 'u-scoped', purposes: ['offers'] });
       const res = await t.app.request(new URL(links.unsubscribeUrl).pathname, {
