@@ -111,7 +111,7 @@ export async function deleteLink(
  */
 export async function touchLink(q: Queryable, siteId: string, deviceId: string, now: number): Promise<void> {
   await q.query(
-    'UPDATE identity_links SET last_seen = $3 WHERE site_id = $1 AND device_id = $2 AND last_seen < $3 - 60000',
+    'UPDATE identity_links SET last_seen = $3 WHERE site_id = $1 AND device_id = $2 AND last_seen < $3::bigint - 60000',
     [siteId, deviceId, now],
   );
 }
