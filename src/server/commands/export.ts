@@ -63,8 +63,7 @@ without a proof.
     });
     const site = values.site;
     if (!site) throw new UsageError('--site is required');
-    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(values.site))
-      throw new UsageError(`invalid site id: ${values.site}`);
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(site)) throw new UsageError(`invalid site id: ${site}`);
     if (values.format !== 'ndjson' && values.format !== 'csv')
       throw new UsageError(`--format: expected ndjson or csv, got "${values.format}"`);
     const from = values.from === undefined ? undefined : parseTime(values.from, '--from');
@@ -78,9 +77,8 @@ without a proof.
       const parsed = JSON.parse(await readFile(resolve(ctx.cwd, values.controller), 'utf8')) as unknown;
       controllers = (Array.isArray(parsed) ? parsed : [parsed]) as KantaraController[];
     } else {
-      const site = config.sites.find((s) => s.id === values.site);
-      if (site?.name)
-        controllers = [{ piiController: site.name, contact: '', address: '', email: '', phone: '' }];
+      const name = config.sites.find((s) => s.id === site)?.name;
+      if (name) controllers = [{ piiController: name, contact: '', address: '', email: '', phone: '' }];
     }
     const target = databaseTarget(values.database, ctx, config.dataDir);
     const keyring = await loadVerificationKeyring({ dataDir: target.dataDir, env: target.env });
@@ -115,7 +113,7 @@ without a proof.
       });
       const head = summary.checkpoint;
       ctx.stderr(
-        `exported ${summary.receipts} receipts of ${values.site} (${summary.proven} with inclusion proofs${head ? ` against the checkpoint of size ${head.treeSize}` : ''})\n`,
+        `exported ${summary.receipts} receipts of ${site} (${summary.proven} with inclusion proofs${head ? ` against the checkpoint of size ${head.treeSize}` : ''})\n`,
       );
       return 0;
     } finally {
