@@ -32,7 +32,12 @@ function vitest(name, args) {
 }
 
 const steps = [
-  { name: 'lint (biome check .)', cmd: bin('biome'), args: ['check', '.'] },
+  {
+    name: 'lint (biome check .)',
+    cmd: bin('biome'),
+    args: ['check', '.'],
+    hint: 'fix with `npx biome check --write <file>`: Biome lints code and formats Markdown and JSON too',
+  },
   { name: 'types (tsc --noEmit -p .)', cmd: bin('tsc'), args: ['--noEmit', '-p', '.'] },
   { name: 'build (vite build)', cmd: bin('vite'), args: ['build'] },
   vitest('unit + integration (vitest run)', ['--exclude', 'test/bench/**']),
@@ -68,7 +73,7 @@ for (const [i, step] of steps.entries()) {
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   if (r.status !== 0) {
     const why = r.error ? r.error.message : r.signal ? `signal ${r.signal}` : `exit code ${r.status}`;
-    failure = { label, why, code: r.status || 1 };
+    failure = { label, why, code: r.status || 1, hint: step.hint };
     break;
   }
   console.log(`${label}: ok (${secs} s)`);
@@ -78,6 +83,7 @@ rmSync(reports, { recursive: true, force: true });
 const summary = `${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`;
 if (failure) {
   console.error(`\n${failure.label}: FAILED (${failure.why}); later steps not run.`);
+  if (failure.hint) console.error(`  ${failure.hint}`);
   console.error(`tests: ${summary}`);
   process.exit(failure.code);
 }
