@@ -9,6 +9,9 @@
 //                               and browser project (core, ui in Chromium)
 //   6. size budgets             test/bench against dist/ and bench/budgets.json
 //   7. e2e                      vitest run --config e2e/vitest.config.ts (the demo, the widget, the server)
+//
+// `--keep-going` runs every step even after a failure and lists all failed steps at the end (still exiting
+// non-zero): for a full picture of a broken tree. CI uses the default, fail-fast.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,8 +65,9 @@ function count(report) {
   }
 }
 
+const keepGoing = process.argv.includes('--keep-going');
 const started = Date.now();
-let failure;
+const failures = [];
 for (const [i, step] of steps.entries()) {
   const label = `[assenso test] ${i + 1}/${steps.length} ${step.name}`;
   console.log(`\n${label}`);
@@ -73,19 +77,24 @@ for (const [i, step] of steps.entries()) {
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   if (r.status !== 0) {
     const why = r.error ? r.error.message : r.signal ? `signal ${r.signal}` : `exit code ${r.status}`;
-    failure = { label, why, code: r.status || 1, hint: step.hint };
-    break;
+    failures.push({ label, why, code: r.status || 1, hint: step.hint });
+    if (!keepGoing) break;
+    console.error(`${label}: FAILED (${why}); --keep-going: next step`);
+    continue;
   }
   console.log(`${label}: ok (${secs} s)`);
 }
 rmSync(reports, { recursive: true, force: true });
 
 const summary = `${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`;
-if (failure) {
-  console.error(`\n${failure.label}: FAILED (${failure.why}); later steps not run.`);
-  if (failure.hint) console.error(`  ${failure.hint}`);
+if (failures.length) {
+  console.error('');
+  for (const f of failures) {
+    console.error(`${f.label}: FAILED (${f.why})${keepGoing ? '' : '; later steps not run.'}`);
+    if (f.hint) console.error(`  ${f.hint}`);
+  }
   console.error(`tests: ${summary}`);
-  process.exit(failure.code);
+  process.exit(failures[0].code);
 }
 console.log(
   `\n[assenso test] all ${steps.length} steps passed in ${((Date.now() - started) / 1000).toFixed(0)} s`,
