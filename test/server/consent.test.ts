@@ -4,7 +4,15 @@ import type { BatchResponse, ConsentStateResponse } from '../../src/protocol/api
 import { PROBLEM_TYPES } from '../../src/protocol/problem.ts';
 import type { Db } from '../../src/server/db/db.ts';
 import { databases } from '../helpers/databases.ts';
-import { buildApp, makeReceipt, postReceipts, SHOP, SHOP_ORIGIN, testConfig } from './helpers.ts';
+import {
+  buildApp,
+  DB_START_TIMEOUT,
+  makeReceipt,
+  postReceipts,
+  SHOP,
+  SHOP_ORIGIN,
+  testConfig,
+} from './helpers.ts';
 
 type App = ReturnType<typeof buildApp>['app'];
 
@@ -27,9 +35,10 @@ async function post(app: App, ...receipts: ReturnType<typeof makeReceipt>[]) {
 describe.each(databases)('device consent on $name', (d) => {
   describe.skipIf(!d.available)('state', () => {
     let db: Db & { drop(): Promise<void> };
+    // PGlite starts in seconds, or in minutes on a loaded machine: give creating and migrating it time.
     beforeAll(async () => {
       db = await d.create();
-    });
+    }, DB_START_TIMEOUT);
     afterAll(async () => {
       await db?.drop();
     });

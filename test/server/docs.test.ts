@@ -4,7 +4,7 @@ import type { Db } from '../../src/server/db/db.ts';
 import { generatedDocs, OPENAPI_FILE, receiptJsonSchema } from '../../scripts/docs-schema.ts';
 import { databases } from '../helpers/databases.ts';
 import { checkSchema } from './json-schema.ts';
-import { buildApp, makeReceipt, postReceipts } from './helpers.ts';
+import { buildApp, DB_START_TIMEOUT, makeReceipt, postReceipts } from './helpers.ts';
 
 describe('generated documentation', () => {
   it.each(generatedDocs().map((d) => [d.file.pathname.split('/').pop(), d] as const))(
@@ -27,9 +27,10 @@ describe.each(databases)('the server answers as docs/openapi.json says, on $name
     const openapi = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')) as Record<string, unknown>;
     const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
     let db: Db & { drop(): Promise<void> };
+    // PGlite starts in seconds, or in minutes on a loaded machine: give creating and migrating it time.
     beforeAll(async () => {
       db = await d.create();
-    });
+    }, DB_START_TIMEOUT);
     afterAll(async () => {
       await db?.drop();
     });

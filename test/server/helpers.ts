@@ -9,6 +9,9 @@ import type { AppDeps } from '../../src/server/deps.ts';
 import { createMemoryKeyring } from '../../src/server/log/keys.ts';
 import { createMetrics } from '../../src/server/metrics.ts';
 
+/** Timeout for a hook that creates a database: PGlite's start takes a minute or more on a loaded machine. */
+export const DB_START_TIMEOUT = 240_000;
+
 export const SHOP = 'shop';
 export const SHOP_ORIGIN = 'https://shop.example';
 export const BLOG = 'blog';

@@ -4,14 +4,23 @@ import { PROBLEM_TYPES } from '../../src/protocol/problem.ts';
 import type { Db } from '../../src/server/db/db.ts';
 import { verifyWithPublicKey } from '../../src/server/log/keys.ts';
 import { databases } from '../helpers/databases.ts';
-import { BLOG_ORIGIN, buildApp, makeReceipt, postReceipts, SHOP_ORIGIN, testConfig } from './helpers.ts';
+import {
+  BLOG_ORIGIN,
+  buildApp,
+  DB_START_TIMEOUT,
+  makeReceipt,
+  postReceipts,
+  SHOP_ORIGIN,
+  testConfig,
+} from './helpers.ts';
 
 describe.each(databases)('HTTP surface on $name', (d) => {
   describe.skipIf(!d.available)('app', () => {
     let db: Db & { drop(): Promise<void> };
+    // PGlite starts in seconds, or in minutes on a loaded machine: give creating and migrating it time.
     beforeAll(async () => {
       db = await d.create();
-    });
+    }, DB_START_TIMEOUT);
     afterAll(async () => {
       await db?.drop();
     });

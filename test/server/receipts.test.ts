@@ -8,6 +8,7 @@ import {
   BLOG,
   BLOG_ORIGIN,
   buildApp,
+  DB_START_TIMEOUT,
   countReceipts,
   idsOf,
   makeReceipt,
@@ -19,9 +20,10 @@ describe.each(databases)('POST /v1/receipts on $name', (d) => {
   describe.skipIf(!d.available)('ingest', () => {
     let db: Db & { drop(): Promise<void> };
     // One database per driver for the file (PGlite takes seconds to start); every test makes its own receipts.
+    // PGlite starts in seconds, or in minutes on a loaded machine: give creating and migrating it time.
     beforeAll(async () => {
       db = await d.create();
-    });
+    }, DB_START_TIMEOUT);
     afterAll(async () => {
       await db?.drop();
     });

@@ -9,6 +9,7 @@ import type { Receipt } from '../../protocol/receipt.ts';
 import type { ReceiptRow } from '../db/receipts-repo.ts';
 import type { Keyring } from '../log/keys.ts';
 import { leafHash } from '../log/merkle.ts';
+import { signedReceiptJson } from '../log/wire.ts';
 
 /** Builds the row to commit for a validated receipt received at `receivedAt`, signed with the current key. */
 export function buildReceiptRow(receipt: Receipt, receivedAt: number, keyring: Keyring): ReceiptRow {
@@ -31,18 +32,8 @@ export function buildReceiptRow(receipt: Receipt, receivedAt: number, keyring: K
   };
 }
 
-/** The signed receipt handed back to the device, from a committed row. */
-export function signedReceiptOf(row: ReceiptRow): SignedReceipt {
-  const { receipt, receivedAt } = JSON.parse(row.entry) as { receipt: Receipt; receivedAt: number };
-  const signed: SignedReceipt = {
-    receipt,
-    receivedAt,
-    leafHash: row.leafHash,
-    signature: { alg: 'Ed25519', kid: row.kid, sig: row.sig },
-  };
-  if (row.leafIndex !== null) signed.leafIndex = row.leafIndex;
-  return signed;
-}
+/** The signed receipt handed back to the device, from a committed row: the log's wire form. */
+export const signedReceiptOf = (row: ReceiptRow): SignedReceipt => signedReceiptJson(row);
 
 /** The receipt part of a stored entry, canonical: what "the same body" means for idempotency. */
 export function storedReceiptCanonical(row: ReceiptRow): string {
