@@ -3,8 +3,8 @@
  * `assenso <command> [options]`. Commands are files in `commands/`, loaded only when run (so `assenso verify`
  * does not load the HTTP server). Add yours with one line in `COMMANDS`.
  */
-import { readFileSync } from 'node:fs';
 import type { CliContext, Command } from './commands/command.ts';
+import { packageVersion } from './version.ts';
 
 type Registry = Record<string, { summary: string; load: () => Promise<{ command: Command }> }>;
 
@@ -56,13 +56,6 @@ const EXPECTED_ERRORS = new Set([
   'LinkKeyConfigError',
 ]);
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
@@ -88,7 +81,7 @@ export async function runCli(
     return name ? 0 : 2;
   }
   if (name === '--version' || name === '-v') {
-    ctx.stdout(`${version()}\n`);
+    ctx.stdout(`${packageVersion()}\n`);
     return 0;
   }
   const entry = COMMANDS[name];
