@@ -10,7 +10,7 @@
  * no UI code executed), mounts the UI only when something must be shown, and exposes `window.assenso`.
  * Everything is wrapped: nothing thrown here reaches the host page, one console warning says what failed.
  */
-import { createConsent } from './core/consent.ts';
+import { createConsentWith } from './core/consent.ts';
 import { attachIdentity } from './core/identity-attach.ts';
 import type { ConsentDeps } from './core/types.ts';
 import { attachUi, widgetLanguage } from './ui/attach.ts';
@@ -76,7 +76,8 @@ function main(script: HTMLScriptElement | null): void {
       nonce,
       text: (key, vars) => format(PLACEHOLDER[lang]?.[key === 'placeholder.text' ? 0 : 1] ?? '', vars),
     };
-    const controller = createConsent(config, deps);
+    // Receipts, outbox and transport come from chunks/delivery.js after start-up, off the path to the banner.
+    const controller = createConsentWith(() => load('chunks/delivery.js'), config, deps);
     lang = widgetLanguage(controller);
     // identify()/forget()/identity(): the identity chunk loads only when used (docs/identity.md).
     const api = createWindowApi(controller);
