@@ -52,7 +52,7 @@ export async function formSession(
 ): Promise<{ session: PageSession; form: Record<string, string | string[]> } | Response> {
   const session = await pageSession(c, kit);
   const lang = requestLanguage(c, session?.language, 'en');
-  if (!session) return sessionEnded(c, kit, lang);
+  if (!session) return sessionEnded(c, lang);
   // Under `Referrer-Policy: no-referrer` Chromium sends `Origin: null` with form posts: only a real origin
   // is compared (the CSRF token is the check that counts).
   const sent = c.req.header('origin');
@@ -64,7 +64,7 @@ export async function formSession(
   return { session, form };
 }
 
-function sessionEnded(c: Context, kit: EmailKit, lang: PageLanguage, assets?: PageAssets): Response {
+function sessionEnded(c: Context, lang: PageLanguage, assets?: PageAssets): Response {
   if (wantsJson(c) || !assets) {
     setPageHeaders(c);
     return c.json(
@@ -124,7 +124,7 @@ export function preferencesPageRoutes(deps: PageRouteDeps): Hono {
 
   app.get('/p', async (c) => {
     const session = await pageSession(c, kit);
-    if (!session) return sessionEnded(c, kit, requestLanguage(c, null, 'en'), assets);
+    if (!session) return sessionEnded(c, requestLanguage(c, null, 'en'), assets);
     const lang = requestLanguage(c, session.language, kit.site(session.siteId).emailLinks.language);
     const done = c.req.query('done');
     const notice = NOTICES.includes(done as Notice) ? (done as Notice) : null;
@@ -187,7 +187,7 @@ export function preferencesPageRoutes(deps: PageRouteDeps): Hono {
 
   app.get('/p/history.json', async (c) => {
     const session = await pageSession(c, kit);
-    if (!session) return sessionEnded(c, kit, requestLanguage(c, null, 'en'), assets);
+    if (!session) return sessionEnded(c, requestLanguage(c, null, 'en'), assets);
     const receipts = await kit.preferences.history(session.siteId, session.subjectId);
     setPageHeaders(c);
     c.header('Content-Disposition', 'attachment; filename="consent-history.json"');
