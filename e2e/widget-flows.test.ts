@@ -125,6 +125,7 @@ describe('changing one’s mind', () => {
 
   it('a decision in one tab reaches the other without a reload (the state page updates live)', async () => {
     const page = await open('/en/state.html');
+    expect((await consent(page)).pending).toBe(true);
     const other = await context.newPage();
     await other.goto(`${demo.url}/en/index.html`);
     await poll(async () => JSON.parse((await page.locator('#state').textContent()) ?? '{}').pending).toBe(

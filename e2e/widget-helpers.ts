@@ -54,5 +54,5 @@ declare global {
 
 /** expect.poll with a timeout that suits a loaded two-core machine (the default is 1 s). */
 export function poll<T>(fn: () => T | Promise<T>) {
-  return expect.poll(fn, { timeout: 15_000, interval: 100 });
+  return expect.poll(fn, { timeout: 30_000, interval: 100 });
 }
