@@ -29,13 +29,13 @@ let closeDemo: () => Promise<void>;
 beforeAll(async () => {
   const port = await freePort();
   demoUrl = `http://127.0.0.1:${port}`;
-  server = await startReceiptServer({ sites: [identitySite([demoUrl])] });
+  server = await startReceiptServer({ sites: [identitySite([demoUrl])], timeoutMs: 240_000 });
   const backend = await createDemoBackend();
   const demo = createDemoServer({ endpoint: server.url, handle: backend.handle });
   await demo.listen(port, '127.0.0.1');
   closeDemo = () => demo.close();
   browser = await launchChromium();
-}, 240_000);
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -44,6 +44,9 @@ afterAll(async () => {
 });
 
 async function signIn(page: Page, user: string) {
+  page.on('console', (m) => {
+    if (m.type() === 'warning' || m.type() === 'error') step(`page ${m.type()}: ${m.text()}`);
+  });
   await page.goto(`${demoUrl}/account.html`);
   await page.getByLabel('Name').fill(user);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -147,6 +150,49 @@ describe('a forged token', () => {
       expect((await consent(page)).decision?.method).toBe('reject-all');
     } finally {
       await context.close();
+    }
+  });
+});
+
+describe('pairing without an account', () => {
+  it('a code shown on one browser links the other; the devices list and consent are shared', {
+    timeout: 120_000,
+  }, async () => {
+    const pcContext = await browser.newContext();
+    const phoneContext = await browser.newContext({ ...devices['Pixel 7'] });
+    try {
+      const pc = await pcContext.newPage();
+      await pc.goto(`${demoUrl}/account.html`);
+      await pc.getByRole('button', { name: 'Show a pairing code' }).click();
+      const shown = await waitFor(async () => (await pc.textContent('#code'))?.trim(), 'a pairing code');
+      const code = (shown ?? '').split(' ')[0] as string;
+      expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+
+      const mobile = await phoneContext.newPage();
+      await mobile.goto(`${demoUrl}/account.html`);
+      // A first visit: answer the banner (it covers the bottom of a phone screen), and deliver the answer.
+      await consent(mobile);
+      await mobile.evaluate(() => assenso.rejectAll());
+      await delivered(mobile);
+      await mobile.getByLabel('Code from your other device').fill(code.toLowerCase());
+      await mobile.getByRole('button', { name: 'Link this browser', exact: true }).click();
+      await mobile.waitForSelector('html[data-linked="yes"]');
+      await mobile.getByRole('button', { name: 'Show linked devices' }).click();
+      await waitFor(async () => (await mobile.locator('#devices li').count()) === 2, 'two linked devices');
+      expect(await mobile.locator('#devices li', { hasText: 'Chrome · Android' }).count()).toBe(1);
+
+      await pc.goto(`${demoUrl}/index.html`);
+      await consent(pc);
+      await pc.evaluate(() => assenso.acceptAll());
+      await delivered(pc);
+      await mobile.goto(`${demoUrl}/index.html`);
+      await waitFor(
+        () => mobile.evaluate(() => assenso.has('analytics')),
+        'the paired desktop’s consent on the phone',
+      );
+    } finally {
+      await pcContext.close();
+      await phoneContext.close();
     }
   });
 });
