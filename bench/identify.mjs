@@ -6,9 +6,9 @@
 //
 // It calls the identity service and the subject-consent read the server itself uses (through tsx), on a fresh
 // PostgreSQL database that it drops at the end. Results are printed and appended to docs/benchmarks.md
-// (section "Identity"), unless --no-write.
+// (its own section "Identity: …", replacing the previous one), unless --no-write.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -166,9 +166,14 @@ try {
   console.log(report);
   const file = join(ROOT, 'docs', 'benchmarks.md');
   if (!args['no-write']) {
-    if (!existsSync(file) || !readFileSync(file, 'utf8').includes('# '))
-      appendFileSync(file, '# Benchmarks\n');
-    appendFileSync(file, report);
+    // This benchmark owns the `## Identity:` section: the previous one is replaced, the others are kept.
+    const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+    const kept = old
+      .split(/^(?=## )/m)
+      .filter((sec) => !sec.startsWith('## Identity:'))
+      .join('')
+      .trimEnd();
+    writeFileSync(file, `${kept}\n${report}`);
   }
 } finally {
   await db.close();
