@@ -45,7 +45,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** `<package>/dist`, from `src/server/main.ts` or a build in `dist/server/main.js` alike. */
+/** `<package>/dist`, from `src/server/main.ts` or the compiled `lib/server/main.js` alike. */
 export function defaultWidgetDir(): string {
   return fileURLToPath(new URL('../../dist/', import.meta.url));
 }
