@@ -75,7 +75,8 @@ const it: PageMessages = {
   unsubscribeAll: 'Disiscrivimi da tutto',
   unsubscribeAllHint: 'Nega ogni finalità su ogni canale.',
   history: 'Scarica la cronologia dei miei consensi',
-  historyHint: 'Un file JSON con le ricevute firmate di ogni tua scelta.',
+  historyHint:
+    'Un file JSON con le ricevute firmate di ogni tua scelta e tutti i dati che conserviamo su di te.',
   erase: 'Chiedi di cancellare i miei dati',
   eraseHint: 'Ti chiederemo una conferma.',
   eraseConfirmTitle: 'Cancellare i tuoi dati?',
@@ -131,7 +132,8 @@ const en: PageMessages = {
   unsubscribeAll: 'Unsubscribe from everything',
   unsubscribeAllHint: 'Denies every purpose on every channel.',
   history: 'Download my consent history',
-  historyHint: 'A JSON file with the signed receipt of each of your choices.',
+  historyHint:
+    'A JSON file with the signed receipt of each of your choices and all the data we hold about you.',
   erase: 'Ask to erase my data',
   eraseHint: 'We will ask you to confirm.',
   eraseConfirmTitle: 'Erase your data?',

@@ -189,9 +189,17 @@ export function preferencesPageRoutes(deps: PageRouteDeps): Hono {
     const session = await pageSession(c, kit);
     if (!session) return sessionEnded(c, requestLanguage(c, null, 'en'), assets);
     const receipts = await kit.preferences.history(session.siteId, session.subjectId);
+    // "Everything you hold about me" (issue 6): the person's own contact data in clear, linked devices and
+    // every other row about them, next to the signed receipts.
+    const held = await kit.deps.protection?.exportForPerson(session.siteId, session.subjectId);
     setPageHeaders(c);
     c.header('Content-Disposition', 'attachment; filename="consent-history.json"');
-    return c.json({ siteId: session.siteId, subjectId: session.subjectId, receipts });
+    return c.json({
+      siteId: session.siteId,
+      subjectId: session.subjectId,
+      receipts,
+      ...(held ? { held } : {}),
+    });
   });
 
   app.get('/p/:token', async (c) => {

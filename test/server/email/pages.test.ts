@@ -51,7 +51,7 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
     });
 
     it('exchanges the token for a session cookie, shows and saves choices without JavaScript', async () => {
-      const links = await mintLinks(t, { userId: 'u-page' });
+      const links = await mintLinks(t, { userId: 'u-page', email: 'page.person@example.org' });
       const token = new URL(links.preferencesUrl).pathname.slice(3);
       const { res, cookie } = await openLink(t, links.preferencesUrl);
       expect(res.status).toBe(303);
@@ -114,8 +114,17 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
 
       const history = await t.app.request('/p/history.json', { headers: { Cookie: cookie } });
       expect(history.headers.get('content-disposition')).toContain('attachment');
-      const body = (await history.json()) as { receipts: { receipt: { method: string } }[] };
+      const body = (await history.json()) as {
+        receipts: { receipt: { method: string } }[];
+        held: { subjectId: string; contacts: { kind: string; value: string }[]; receipts: unknown[] };
+      };
       expect(body.receipts.map((r) => r.receipt.method)).toEqual(['email-link', 'email-link']);
+      // Everything held about the person, their own email in clear (issue 6's per-person export).
+      expect(body.held.subjectId).toBe(links.subjectId);
+      expect(body.held.contacts).toEqual([
+        expect.objectContaining({ kind: 'email', value: 'page.person@example.org' }),
+      ]);
+      expect(body.held.receipts).toHaveLength(2);
 
       // Unsubscribe from everything, from the page.
       const off = await postForm(t, '/p/unsubscribe', cookie, [['csrf', csrf]]);
