@@ -9,7 +9,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DIST = join(ROOT, 'dist');
 export const BUDGETS_FILE = join(ROOT, 'bench', 'budgets.json');
 
-/** @returns {{ id: string, name: string, files: string[], brotli: number }[]} */
+/** @returns {{ id: string, name: string, files: string[], brotli: number, target: number }[]} */
 export function readBudgets() {
   return JSON.parse(readFileSync(BUDGETS_FILE, 'utf8')).budgets;
 }
@@ -70,7 +70,7 @@ export function measure(file) {
 
 /**
  * @typedef {{ file: string, raw: number, gzip: number, brotli: number }} FileSize
- * @typedef {{ id: string, name: string, files: string[], brotli: number, perFile: FileSize[], raw: number,
+ * @typedef {{ id: string, name: string, files: string[], brotli: number, target: number, perFile: FileSize[], raw: number,
  *   gzip: number, brotliBytes: number }} MeasuredBudget
  */
 
