@@ -3,12 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/server/cli.ts';
 import { parseConfig } from '../../../src/server/config.ts';
 import type { Db } from '../../../src/server/db/db.ts';
-import { createPgliteDb } from '../../../src/server/db/pglite.ts';
 import { createPreferencesService } from '../../../src/server/email/preferences-service.ts';
 import { createMemoryKeyring } from '../../../src/server/log/keys.ts';
+import { runCommand, withCommandDb } from '../../helpers/cli.ts';
 import { databases, POSTGRES_URL } from '../../helpers/databases.ts';
 
 const SITES = [
@@ -25,32 +24,9 @@ describe.each(databases)('email commands on $name', (d) => {
     let env: Record<string, string>;
     let pg: (Db & { drop(): Promise<void> }) | undefined;
 
-    async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-      if (pg) return fn(pg);
-      const db = createPgliteDb(join(dir, 'pglite'));
-      try {
-        return await fn(db);
-      } finally {
-        await db.close();
-      }
-    }
+    const withDb = <T>(fn: (db: Db) => Promise<T>) => withCommandDb(dir, pg, fn);
 
-    async function cli(...argv: string[]) {
-      let stdout = '';
-      let stderr = '';
-      const code = await runCli(argv, {
-        env,
-        cwd: dir,
-        stdout: (t) => {
-          stdout += t;
-        },
-        stderr: (t) => {
-          stderr += t;
-        },
-        stopSignal: new Promise(() => {}),
-      });
-      return { code, stdout, stderr };
-    }
+    const cli = (...argv: string[]) => runCommand(argv, { env, cwd: dir });
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'assenso-email-cli-'));

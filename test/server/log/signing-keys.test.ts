@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/server/cli.ts';
+import { runCommand } from '../../helpers/cli.ts';
 import { loadKeyring } from '../../../src/server/log/keys.ts';
 
 describe('assenso signing-keys', () => {
@@ -14,22 +14,8 @@ describe('assenso signing-keys', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function cli(argv: string[], env: Record<string, string> = {}) {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(argv, {
-      env: { ASSENSO_DATA_DIR: dir, ...env },
-      cwd: dir,
-      stdout: (t) => {
-        stdout += t;
-      },
-      stderr: (t) => {
-        stderr += t;
-      },
-      stopSignal: new Promise(() => {}),
-    });
-    return { code, stdout, stderr };
-  }
+  const cli = (argv: string[], env: Record<string, string> = {}) =>
+    runCommand(argv, { env: { ASSENSO_DATA_DIR: dir, ...env }, cwd: dir });
 
   it('lists, rotates and retires keys; the next start signs with the new key and verifies with all', async () => {
     expect((await cli(['signing-keys', 'list'])).stdout).toMatch(/no keys/);

@@ -3,12 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/server/cli.ts';
 import type { Db } from '../../../src/server/db/db.ts';
-import { createPgliteDb } from '../../../src/server/db/pglite.ts';
 import { createAccessLog } from '../../../src/server/protection/access-log.ts';
 import { createContactCrypto, parseContactKeys } from '../../../src/server/protection/contact-crypto.ts';
 import { createContactStore } from '../../../src/server/protection/contact-store.ts';
+import { runCommand, withCommandDb } from '../../helpers/cli.ts';
 import { databases, POSTGRES_URL } from '../../helpers/databases.ts';
 
 const k1 = randomBytes(32).toString('base64');
@@ -24,33 +23,9 @@ describe.each(databases)('protection commands on $name', (d) => {
     let env: Record<string, string>;
     let pg: (Db & { drop(): Promise<void> }) | undefined;
 
-    /** The database the commands use, opened only while no command runs (PGlite holds its directory). */
-    async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-      if (pg) return fn(pg);
-      const db = createPgliteDb(join(dir, 'pglite'));
-      try {
-        return await fn(db);
-      } finally {
-        await db.close();
-      }
-    }
+    const withDb = <T>(fn: (db: Db) => Promise<T>) => withCommandDb(dir, pg, fn);
 
-    async function cli(...argv: string[]) {
-      let stdout = '';
-      let stderr = '';
-      const code = await runCli(argv, {
-        env,
-        cwd: dir,
-        stdout: (t) => {
-          stdout += t;
-        },
-        stderr: (t) => {
-          stderr += t;
-        },
-        stopSignal: new Promise(() => {}),
-      });
-      return { code, stdout, stderr };
-    }
+    const cli = (...argv: string[]) => runCommand(argv, { env, cwd: dir });
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'assenso-cli-'));
