@@ -27,6 +27,15 @@ const OBSERVERS = () => {
   new PerformanceObserver((l) => {
     for (const e of /** @type {any[]} */ (l.getEntries())) if (!e.hadRecentInput) w.__cls += e.value;
   }).observe({ type: 'layout-shift', buffered: true });
+  // Long animation frames (≥ 50 ms) that ran any of the widget's scripts: the long tasks that are ours,
+  // as opposed to the page's own parsing and layout, which the baseline page has too.
+  w.__ours = [];
+  new PerformanceObserver((l) => {
+    for (const e of /** @type {any[]} */ (l.getEntries())) {
+      const ours = e.scripts.filter((x) => /\/(assenso[^/]*\.js|chunks\/|i18n\/)/.test(x.sourceURL));
+      if (ours.length) w.__ours.push(Math.round(e.duration));
+    }
+  }).observe({ type: 'long-animation-frame', buffered: true });
 };
 
 export const median = (xs) => {
@@ -84,7 +93,7 @@ async function firstVisit(browser, url, rate, mode) {
     await page.waitForTimeout(1000);
     const m = await page.evaluate(() => {
       const w = /** @type {any} */ (window);
-      return { longTasks: w.__longTasks, cls: w.__cls };
+      return { longTasks: w.__longTasks, ours: w.__ours, cls: w.__cls };
     });
     return { ...m, ...(await taskMs(cdp)) };
   } finally {
@@ -118,7 +127,13 @@ async function returningVisit(browser, base, variant, rate) {
               /accept/i.test(el.textContent ?? '') &&
               el.getClientRects().length > 0),
         );
-      return { ranAt: w.__ranAt, bannerShown: banner(document), longTasks: w.__longTasks, cls: w.__cls };
+      return {
+        ranAt: w.__ranAt,
+        bannerShown: banner(document),
+        longTasks: w.__longTasks,
+        ours: w.__ours,
+        cls: w.__cls,
+      };
     });
   } finally {
     await context.close();
@@ -136,6 +151,8 @@ const summarise = (timing, cost) => ({
   scriptMs: median(cost.map((s) => s.script)),
   longTasks: cost.reduce((n, s) => n + s.longTasks.length, 0),
   maxLongTaskMs: Math.max(0, ...cost.flatMap((s) => s.longTasks)),
+  widgetLongFrames: cost.reduce((n, s) => n + s.ours.length, 0),
+  maxWidgetFrameMs: Math.max(0, ...cost.flatMap((s) => s.ours)),
   maxCls: Math.max(0, ...cost.map((s) => s.cls)),
 });
 
@@ -172,6 +189,7 @@ export async function benchBrowser(o = {}) {
         ungatedMs: median(returning.ungated.map((s) => s.ranAt)),
         bannerShownOnReturn: returning.gated.filter((s) => s.bannerShown).length,
         longTasks: returning.gated.reduce((n, s) => n + s.longTasks.length, 0),
+        widgetLongFrames: returning.gated.reduce((n, s) => n + s.ours.length, 0),
         maxCls: Math.max(0, ...returning.gated.map((s) => s.cls)),
       };
       c.returning.delayMs = c.returning.gatedMs - c.returning.ungatedMs;

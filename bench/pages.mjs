@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 // The pages the browser benchmark loads. Every variant carries the same content and the same head; they differ
 // only in what the benchmark compares:
 //   none         no consent banner at all (the page's own cost)
@@ -82,8 +84,10 @@ export const BENCH_CONFIG = {
   ],
 };
 
+// As docs/embedding.md documents it: the versioned file, which every server caches as immutable.
+const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 const SNIPPET = `<script type="application/json" data-assenso-config>${JSON.stringify(BENCH_CONFIG)}</script>
-<script src="/assenso.js" async></script>`;
+<script src="/${VERSION}/assenso.js" async></script>`;
 
 const ANALYTICS = 'window.__ranAt = performance.now();';
 

@@ -163,7 +163,14 @@ export function createDemoServer(options = {}) {
         return;
       }
       let { body } = found;
-      const headers = { 'content-type': found.type, 'cache-control': 'no-store', ...options.headers };
+      // The versioned widget files (`/0.1.0/assenso.js`, what the documented snippet loads) are immutable,
+      // cached as the receipt server caches them; everything else is served fresh.
+      const immutable = /^\/(dist\/)?\d+\.\d+\.\d+[^/]*\//.test(url.pathname);
+      const headers = {
+        'content-type': found.type,
+        'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-store',
+        ...options.headers,
+      };
       const isHtml = found.type.startsWith('text/html');
       if (isHtml || found.type.startsWith('application/json')) {
         let text = body.toString('utf8');

@@ -8,6 +8,12 @@ export const systemClock: Clock = {
   clearTimeout: (h) => clearTimeout(h as number),
 };
 
+/** Resolves in a task of its own once the browser is idle (at the latest `ms` later). */
+export const idle = (ms = 1000): Promise<void> =>
+  new Promise((r) =>
+    'requestIdleCallback' in globalThis ? requestIdleCallback(() => r(), { timeout: ms }) : setTimeout(r, 1),
+  );
+
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
 /** A UUID v4. `crypto.randomUUID` exists only in secure contexts; getRandomValues everywhere. */

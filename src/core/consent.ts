@@ -1,4 +1,4 @@
-import { newDeviceId, newReceiptId, systemClock } from './clock.ts';
+import { idle, newDeviceId, newReceiptId, systemClock } from './clock.ts';
 import { resolveConfig } from './config.ts';
 import { createCookieMirror } from './cookie-mirror.ts';
 import { decide, evaluate, readDecision, services } from './decision.ts';
@@ -68,7 +68,9 @@ export function createConsentWith(
     view: 'none',
   };
   let ready: Promise<void> | undefined;
+  let loaded: Promise<void> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
+  let receipts: Promise<void> = Promise.resolve();
   let parts: ReturnType<typeof init> | undefined;
   const off: (() => void)[] = [];
   let mod: Promise<Delivery> | undefined;
@@ -158,6 +160,23 @@ export function createConsentWith(
     };
   }
 
+  /**
+   * IndexedDB is the record; the cookie may be newer (another subdomain, the server) or gone (Safari ITP).
+   * Read once, off the start-up task: when the browser is idle, or at once when a decision needs it.
+   */
+  const load = () =>
+    (loaded ??= (async () => {
+      const p = parts!;
+      const fromCookie = state.decision;
+      const stored = readDecision(await p.storage.state.get('decision'));
+      if (stored?.receiptId !== fromCookie?.receiptId) {
+        if (stored && (!fromCookie || stored.decidedAt > fromCookie.decidedAt)) {
+          p.mirror.write(stored, clock.now());
+          apply(stored, 'storage');
+        } else if (fromCookie) await p.storage.state.set('decision', fromCookie);
+      }
+    })());
+
   function start(): Promise<void> {
     if (ready) return ready;
     try {
@@ -168,8 +187,7 @@ export function createConsentWith(
       // Consent Mode: `default` before any tag can read it, then the stored decision at once.
       p.mode.default();
       state = { ...state, started: true, gpc: { active: active && cfg.gpc, categories: gpc } };
-      const fromCookie = p.mirror.read();
-      apply(fromCookie, 'storage');
+      apply(p.mirror.read(), 'storage');
       p.gating.observe();
       events.emit('ready', state);
       const on = (t: string, fn: () => void) => {
@@ -177,7 +195,7 @@ export function createConsentWith(
         off.push(() => win?.removeEventListener(t, fn));
       };
       on('online', () => {
-        queue = queue.then(() => receipt()).catch(() => {});
+        void receipt().catch(() => {});
         void outbox?.flush(true);
       });
       on('pagehide', () => outbox?.beacon());
@@ -186,23 +204,19 @@ export function createConsentWith(
         const d = state.decision;
         if (d && !state.prompt && d.expiresAt <= clock.now()) apply(d, 'storage');
       });
-      ready = (async () => {
-        // IndexedDB is the record; the cookie may be newer (another subdomain, the server) or gone (Safari ITP).
-        const stored = readDecision(await p.storage.state.get('decision'));
-        if (stored?.receiptId !== fromCookie?.receiptId) {
-          if (stored && (!fromCookie || stored.decidedAt > fromCookie.decidedAt)) {
-            p.mirror.write(stored, clock.now());
-            apply(stored, 'storage');
-          } else if (fromCookie) await p.storage.state.set('decision', fromCookie);
-        }
-        await receipt();
-        void (await box()).flush();
-      })().catch((error) => events.emit('error', { where: 'start', error }));
+      // Nothing else in this task: the banner (or the page) comes first; IndexedDB, the receipts kept for
+      // later and the outbox flush wait for an idle moment (a decision made before then reads IndexedDB itself).
+      ready = idle()
+        .then(load)
+        .then(async () => {
+          await receipt();
+          void (await box()).flush();
+        })
+        .catch((error) => events.emit('error', { where: 'start', error }));
     } catch (error) {
       report('start failed', error);
       ready = Promise.resolve();
     }
-    queue = ready;
     return ready;
   }
 
@@ -216,40 +230,41 @@ export function createConsentWith(
   };
 
   /**
-   * Builds receipts into the outbox, in decision order: first those kept for later, then `j`. When the
-   * module cannot load (offline on a fresh page), `j` is kept for later (IndexedDB) and nothing is lost.
+   * Builds the receipts kept in IndexedDB (`later`) into the outbox, in decision order, one run at a time.
+   * When the module cannot load (offline on a fresh page) they stay there and nothing is lost.
    */
-  const receipt = async (j?: Job) => {
-    const store = parts!.storage.state;
-    let m: Delivery;
-    try {
-      m = await lazy();
-    } catch (error) {
-      if (!j) return;
-      report('receipts module could not load; the receipt will be made later', error);
-      return store.update<Job[]>('later', (l) => [...(l ?? []), j]);
-    }
-    let jobs: Job[] = [];
-    await store.update<Job[]>('later', (l) => {
-      jobs = Array.isArray(l) ? l : [];
-      return [];
-    });
-    if (j) jobs.push(j);
-    const ob = await box();
-    for (const x of jobs)
+  const receipt = (): Promise<void> =>
+    (receipts = receipts.then(async () => {
+      const store = parts!.storage.state;
+      const later = await store.get<Job[]>('later');
+      if (!later?.length && outbox) return;
+      let m: Delivery;
       try {
-        await ob.add(await m.buildReceipt(x.d, cfg.siteId, x.notice ?? m.defaultNotice(cfg), x.last));
+        m = await lazy();
       } catch (error) {
-        // No receipt (e.g. no crypto.subtle outside a secure context): the decision still holds.
-        report('receipt could not be built', error);
-        events.emit('error', { where: 'receipt', error });
+        if (later?.length) report('receipts module could not load; the receipt will be made later', error);
+        return;
       }
-  };
+      let jobs: Job[] = [];
+      await store.update<Job[]>('later', (l) => {
+        jobs = Array.isArray(l) ? l : [];
+        return [];
+      });
+      const ob = await box();
+      for (const x of jobs)
+        try {
+          await ob.add(await m.buildReceipt(x.d, cfg.siteId, x.notice ?? m.defaultNotice(cfg), x.last));
+        } catch (error) {
+          // No receipt (e.g. no crypto.subtle outside a secure context): the decision still holds.
+          report('receipt could not be built', error);
+          events.emit('error', { where: 'receipt', error });
+        }
+    }));
 
   /** Runs `fn` after every earlier decision, reset and start-up step (their order is the receipts' chain). */
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     start();
-    const run = queue.then(fn);
+    const run = queue.then(load).then(fn);
     queue = run.catch(() => {});
     return run;
   };
@@ -268,12 +283,19 @@ export function createConsentWith(
         deviceId: dev.id,
         gpc: state.gpc.active,
       });
-      await receipt({ d, notice: deps.getNotice?.(), last: dev.last });
-      await p.storage.state.set('decision', d);
-      await p.storage.state.set('device', { id: dev.id, last: d.receiptId });
+      // Durable first (the receipt to make, in IndexedDB), then the cookie mirror and the page, so that a
+      // navigation right after the click keeps the decision, and its receipt is made on the next page.
+      const store = p.storage.state;
+      await store.update<Job[]>('later', (l) => [
+        ...(Array.isArray(l) ? l : []),
+        { d, notice: deps.getNotice?.(), last: dev.last },
+      ]);
       p.mirror.write(d, now);
       apply(d, 'local');
       p.tabs.post({ type: 'decision', decision: d });
+      await store.set('decision', d);
+      await store.set('device', { id: dev.id, last: d.receiptId });
+      await receipt();
       void outbox?.flush();
       return d;
     });

@@ -37,8 +37,13 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
       .catalog(lang)
       .catch(() => undefined)
       .then(async (messages) => {
-        if (document.readyState === 'loading')
-          await new Promise((r) => document.addEventListener('DOMContentLoaded', r, { once: true }));
+        // In a task of its own (after the parser, if it is still running), never in the one that started the
+        // core: no long task on a slow phone, and a returning visitor's scripts are already running.
+        await new Promise((r) =>
+          document.readyState === 'loading'
+            ? document.addEventListener('DOMContentLoaded', r, { once: true })
+            : setTimeout(r),
+        );
         return mountUi(controller, {
           language: lang,
           messages: messages ?? BUILT_IN.en!,

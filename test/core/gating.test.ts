@@ -57,8 +57,10 @@ describe('script gating', () => {
     const c = track(createConsent(siteConfig(), { gpc: false }));
     gated('analytics', '', { 'data-src': blobUrl(push('async')), async: '' });
     gated('analytics', push('after'));
+    // At the moment consent is applied, the inline script has run and the async one has not held it back.
+    const atChange = new Promise((r) => c.on('change', () => r([...order()])));
     await c.acceptAll();
-    expect(order()).toEqual(['after']);
+    expect(await atChange).toEqual(['after']);
     await vi.waitFor(() => expect(order()).toEqual(['after', 'async']));
   });
 

@@ -112,6 +112,26 @@ describe('receipts', () => {
     errors.mockRestore();
   });
 
+  it('a page left right after the click keeps the decision, and the next page makes its receipt', async () => {
+    const cfg = siteConfig();
+    // The receipts module never arrives on the first page (the visitor navigates away while it loads).
+    const a = track(createConsentWith(() => new Promise<never>(() => {}), cfg, { gpc: false }));
+    a.start();
+    const applied = new Promise((r) => a.on('change', () => r(document.cookie)));
+    void a.acceptAll();
+    // Applied and mirrored to the cookie without waiting for the receipt.
+    const cookie = await applied;
+    const d = a.getState().decision!;
+    expect(cookie).toContain(`id=${d.receiptId}`);
+    a.destroy();
+    const b = track(createConsent(cfg, { gpc: false }));
+    await b.start();
+    expect(b.getState().decision?.receiptId).toBe(d.receiptId);
+    expect(b.getState().prompt).toBeNull();
+    const pending = (await b.receipts()).pending;
+    expect(pending.map((r) => r.receiptId)).toEqual([d.receiptId]);
+  });
+
   it('hashes the notice the UI supplies', async () => {
     const notice = {
       siteId: 'x',
