@@ -33,6 +33,8 @@ export class IdentityError extends Error {
 }
 
 export interface IdentityApi {
+  /** Whether the site has a receipt server (`endpoint`): every call below needs one. */
+  readonly enabled: boolean;
   /** Links this browser to the person the site's backend vouches for; applies their consent. */
   identify(token: string): Promise<LinkedResponse>;
   /** Unlinks this browser (logout, shared computer), on the server and here. Its own decision stays. */
@@ -111,7 +113,8 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
   /** Applies the person's consent when it is newer than what this device knows (see the module comment). */
   async function apply(state: ConsentStateResponse): Promise<boolean> {
     const r = state.decision;
-    if (!state.subjectId) setLinked(false);
+    // Linked or not, as the server says (a browser that showed a pairing code learns here that it was claimed).
+    setLinked(!!state.subjectId);
     const local = c.getState().decision;
     if (!r || r.revision !== cfg.revision || local?.receiptId === r.receiptId) return false;
     if ((await c.receipts()).pending.length > 0) return false;
@@ -148,6 +151,7 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
   };
 
   return {
+    enabled: !!cfg.endpoint,
     async identify(token) {
       if (typeof token !== 'string' || !token)
         throw new TypeError('identify(token): token must be a JWT string');
@@ -191,7 +195,9 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
       );
     },
     async devices() {
-      return call<DevicesResponse>('GET', `v1/devices?${await query()}`);
+      const res = await call<DevicesResponse>('GET', `v1/devices?${await query()}`);
+      setLinked(res.subjectId != null);
+      return res;
     },
     async unlink(id) {
       await call<void>('DELETE', `v1/devices/${encodeURIComponent(id)}?${await query()}`);

@@ -1,4 +1,5 @@
 import type { NoticeCategory, NoticeService } from '../protocol/notice.ts';
+import { defineDevices, type IdentityLoader } from './devices-section.tsx';
 import { format, type Messages } from './i18n/messages.ts';
 import { Switch } from './Switch.tsx';
 import { safeUrl } from './url.ts';
@@ -27,6 +28,17 @@ export interface PreferenceCenterProps {
   onRejectAll: () => void;
   onClose: () => void;
   onDownload?: () => void;
+  /**
+   * The identity API, for the "Your devices" section (shown when the site has a receipt server). Default:
+   * the script tag's public `assenso.identity()` (docs/identity.md), when the page has it.
+   */
+  identity?: IdentityLoader;
+}
+
+/** The script tag's `window.assenso.identity`, when this page has one. */
+function pageIdentity(): IdentityLoader | undefined {
+  const api = (globalThis as { assenso?: { identity?: unknown } }).assenso;
+  return typeof api?.identity === 'function' ? (api.identity as IdentityLoader) : undefined;
 }
 
 function Link({ url, children }: { url: string | undefined; children: string }) {
@@ -95,6 +107,8 @@ function Service({
  */
 export function PreferenceCenter(props: PreferenceCenterProps) {
   const { m, categories, draft } = props;
+  const identity = props.identity ?? pageIdentity();
+  if (identity) defineDevices();
   return (
     <div class="pc" role="dialog" aria-modal="true" aria-labelledby="assenso-pt">
       <div class="hd">
@@ -142,6 +156,7 @@ export function PreferenceCenter(props: PreferenceCenterProps) {
             {m.downloadReceipt}
           </button>
         )}
+        {identity && <assenso-devices identity={identity} />}
       </div>
       <div class="bs">
         <button type="button" class="b" onClick={props.onRejectAll}>

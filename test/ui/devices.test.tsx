@@ -1,0 +1,340 @@
+import { waitFor, within } from '@testing-library/preact';
+import axe from 'axe-core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { userEvent } from 'vitest/browser';
+import { type IdentityApi, IdentityError } from '../../src/core/identity.ts';
+import type { LinkedDevice } from '../../src/protocol/identity.ts';
+import { Devices, type DevicesProps, type DevicesView } from '../../src/ui/Devices.tsx';
+import { devicesMessages } from '../../src/ui/devices-i18n.ts';
+import { initialDraft } from '../../src/ui/draft.ts';
+import { en } from '../../src/ui/i18n/en.ts';
+import { PreferenceCenter } from '../../src/ui/PreferenceCenter.tsx';
+import { Pairing, timeLeft } from '../../src/ui/Pairing.tsx';
+import { qrPath } from '../../src/ui/qr.ts';
+import { qrModules } from '../../src/ui/qr-encode.ts';
+import { type Rendered, renderers } from './renderers.tsx';
+
+const t = devicesMessages('en');
+const NOW = Date.UTC(2026, 10, 24, 9, 0);
+const DEVICES: LinkedDevice[] = [
+  {
+    id: 'a'.repeat(32),
+    browser: 'Chrome · Linux',
+    firstSeen: NOW - 86_400_000,
+    lastSeen: NOW - 60_000,
+    linkedAt: NOW - 86_400_000,
+    via: 'pairing',
+    current: true,
+  },
+  {
+    id: 'b'.repeat(32),
+    browser: 'Chrome · Android',
+    firstSeen: NOW - 3_600_000,
+    lastSeen: NOW - 120_000,
+    linkedAt: NOW - 3_600_000,
+    via: 'pairing',
+    current: false,
+  },
+];
+const CODE = {
+  code: 'ABCD-EFGH',
+  url: 'https://shop.example/#assenso-pair=ABCD-EFGH',
+  expiresAt: NOW + 299_000,
+};
+
+function view(over: Partial<DevicesView> = {}): DevicesView {
+  return { devices: DEVICES, code: null, now: NOW, status: '', claimError: '', busy: false, ...over };
+}
+function props(over: Partial<DevicesProps> = {}): DevicesProps {
+  return { t, lang: 'en', view: view(), onUnlink: vi.fn(), onShowCode: vi.fn(), onClaim: vi.fn(), ...over };
+}
+
+async function audit(node: Element) {
+  const result = await axe.run(node, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    resultTypes: ['violations'],
+  });
+  return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** The SVG an `<assenso-qr>` draws in its shadow root (the encoder chunk loads first). */
+const drawn = (qr: Element) =>
+  waitFor(() => {
+    const svg = qr.shadowRoot?.querySelector('svg');
+    if (!svg) throw new Error('no QR code yet');
+    return svg;
+  });
+
+describe.each(renderers)('Devices ($name)', (renderer) => {
+  let r: Rendered | undefined;
+  afterEach(() => r?.unmount());
+
+  it('lists the linked browsers with first and last seen, marks this one, and unlinks by button', async () => {
+    const p = props();
+    r = renderer.render(<Devices {...p} />);
+    const q = within(r.box);
+    expect(q.getByRole('region', { name: t.title })).toBeTruthy();
+    const items = q.getAllByRole('listitem');
+    expect(items).toHaveLength(2);
+    expect(items[0]?.textContent).toContain('Chrome · Linux (this device)');
+    expect(items[1]?.textContent).toContain('Chrome · Android');
+    expect(items[1]?.textContent).toMatch(/First seen .*2026.*, last seen .*2026/);
+    const unlink = q.getByRole('button', { name: 'Unlink Chrome · Android' });
+    expect(unlink.textContent).toBe(t.unlink);
+    unlink.focus();
+    await userEvent.keyboard('{Enter}');
+    expect(p.onUnlink).toHaveBeenCalledWith(DEVICES[1]);
+    await userEvent.click(q.getByRole('button', { name: 'Unlink Chrome · Linux (this device)' }));
+    expect(p.onUnlink).toHaveBeenLastCalledWith(DEVICES[0]);
+  });
+
+  it('says when nothing is linked yet, and while loading', () => {
+    r = renderer.render(<Devices {...props({ view: view({ devices: [] }) })} />);
+    expect(within(r.box).getByText(t.alone)).toBeTruthy();
+    expect(within(r.box).queryAllByRole('listitem')).toHaveLength(0);
+    r.rerender(<Devices {...props({ view: view({ devices: null }) })} />);
+    expect(within(r.box).getByText(t.loading)).toBeTruthy();
+  });
+
+  it('the code form is labelled, submits by keyboard, and shows a refusal tied to the input', async () => {
+    const p = props();
+    r = renderer.render(<Devices {...p} />);
+    const q = within(r.box);
+    const input = q.getByLabelText(t.enter) as HTMLInputElement;
+    expect(input.getAttribute('autocomplete')).toBe('one-time-code');
+    await userEvent.click(input);
+    await userEvent.keyboard('abcd efgh{Enter}');
+    expect(p.onClaim).toHaveBeenCalledWith('abcd efgh');
+    expect(input.getAttribute('aria-invalid')).toBe('false');
+    r.rerender(<Devices {...props({ view: view({ claimError: t.badCode, status: t.badCode }) })} />);
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    const described = r.root.getElementById(input.getAttribute('aria-describedby') ?? '');
+    expect(described?.textContent).toBe(t.badCode);
+    expect(q.getByRole('status').textContent).toBe(t.badCode);
+  });
+
+  it('shows a code with its countdown and a QR code with a text alternative', async () => {
+    const p = props({
+      view: view({ code: CODE, status: 'Your code is ABCD-EFGH. It is valid for 5 minutes.' }),
+    });
+    r = renderer.render(<Devices {...p} />);
+    const q = within(r.box);
+    expect(q.getByText('ABCD-EFGH')).toBeTruthy();
+    expect(q.getByText('Valid for 4:59')).toBeTruthy();
+    expect(q.getByRole('status').textContent).toContain('ABCD-EFGH');
+    const qr = q.getByRole('img', { name: /QR code: .* ABCD-EFGH/ });
+    expect(qr.localName).toBe('assenso-qr');
+    const svg = await drawn(qr);
+    expect(svg.namespaceURI).toBe('http://www.w3.org/2000/svg');
+    expect(svg.getAttribute('aria-hidden')).toBe('true');
+    await userEvent.click(q.getByRole('button', { name: t.newCode }));
+    expect(p.onShowCode).toHaveBeenCalledOnce();
+  });
+
+  it('an expired code says so and offers a new one', () => {
+    r = renderer.render(<Devices {...props({ view: view({ code: CODE, now: CODE.expiresAt + 1 }) })} />);
+    const q = within(r.box);
+    expect(q.getByText(t.expired)).toBeTruthy();
+    expect(q.queryByRole('img')).toBeNull();
+    expect(q.queryByText('ABCD-EFGH')).toBeNull();
+  });
+
+  for (const theme of ['light', 'dark']) {
+    it(`axe-core finds nothing, ${theme} theme, code shown and a refusal`, async () => {
+      // On the dialog's background, as in the preference center.
+      r = renderer.render(
+        <div class="pc">
+          <Devices {...props({ view: view({ code: CODE, claimError: t.badCode, status: t.badCode }) })} />
+        </div>,
+        { theme },
+      );
+      await drawn(within(r.box).getByRole('img'));
+      expect(await audit(r.host)).toEqual([]);
+    });
+  }
+});
+
+describe.each(renderers)('Pairing ($name)', (renderer) => {
+  let r: Rendered | undefined;
+  afterEach(() => r?.unmount());
+
+  it('offers a code before one is shown', async () => {
+    const onShowCode = vi.fn();
+    r = renderer.render(<Pairing t={t} code={null} now={NOW} onShowCode={onShowCode} />);
+    const button = within(r.box).getByRole('button', { name: t.showCode });
+    button.focus();
+    await userEvent.keyboard(' ');
+    expect(onShowCode).toHaveBeenCalledOnce();
+  });
+});
+
+describe('QR code', () => {
+  it('timeLeft counts m:ss down to 0:00', () => {
+    expect(timeLeft(300_000)).toBe('5:00');
+    expect(timeLeft(61_001)).toBe('1:02');
+    expect(timeLeft(-5)).toBe('0:00');
+  });
+
+  it('the path covers exactly the dark modules, inside a 4-module quiet zone', () => {
+    const modules = qrModules('https://shop.example/account.html#assenso-pair=ABCD-EFGH');
+    expect(modules.length).toBeGreaterThanOrEqual(25);
+    // Paint the path's rectangles back into a grid and compare.
+    const painted = modules.map((row) => row.map(() => false));
+    for (const [, x, y, w] of qrPath(modules).matchAll(/M(\d+) (\d+)h(\d+)v1H\d+z/g)) {
+      for (let i = 0; i < Number(w); i++) {
+        const row = painted[Number(y) - 4] as boolean[];
+        expect(row[Number(x) - 4 + i]).toBe(false);
+        row[Number(x) - 4 + i] = true;
+      }
+    }
+    expect(painted).toEqual(modules);
+  });
+});
+
+/** An identity API over an in-memory person: what the section asks, answered as the server would. */
+function fakeIdentity(over: Partial<IdentityApi> = {}) {
+  const devices = structuredClone(DEVICES);
+  const calls: string[] = [];
+  const api: IdentityApi = {
+    enabled: true,
+    identify: async () => Promise.reject(new Error('unused')),
+    forget: async () => {
+      calls.push('forget');
+      devices.splice(0);
+      return { unlinked: true };
+    },
+    sync: async () => {
+      calls.push('sync');
+      return false;
+    },
+    pairingCode: async () => {
+      calls.push('pairingCode');
+      return { code: 'WXYZ-2345', expiresAt: Date.now() + 300_000 };
+    },
+    pairingUrl: (code) => `https://shop.example/#assenso-pair=${code}`,
+    claim: async (code) => {
+      calls.push(`claim ${code}`);
+      throw new IdentityError(404, {
+        type: 'https://assenso.dev/problems/pairing-code-invalid',
+        title: 'Unknown code',
+        status: 404,
+      });
+    },
+    devices: async () => {
+      calls.push('devices');
+      return { subjectId: devices.length ? 's_1' : null, devices: structuredClone(devices) };
+    },
+    unlink: async (id) => {
+      calls.push(`unlink ${id}`);
+      devices.splice(
+        devices.findIndex((d) => d.id === id),
+        1,
+      );
+    },
+    ...over,
+  };
+  return { api, calls };
+}
+
+/** The preference center (no categories: the section is what is tested) over an identity API. */
+function prefs(api: IdentityApi) {
+  const noop = () => {};
+  return (
+    <PreferenceCenter
+      m={en}
+      categories={[]}
+      draft={initialDraft([], null)}
+      identity={async () => api}
+      onCategory={noop}
+      onService={noop}
+      onSave={noop}
+      onAcceptAll={noop}
+      onRejectAll={noop}
+      onClose={noop}
+    />
+  );
+}
+
+describe.each(renderers)('<assenso-devices> in the preference center ($name)', (renderer) => {
+  let r: Rendered | undefined;
+  afterEach(() => r?.unmount());
+
+  const open = (api: IdentityApi, theme = 'light') => {
+    r = renderer.render(prefs(api), { theme });
+    const el = r.box.querySelector('assenso-devices') as HTMLElement;
+    return waitFor(() => {
+      const box = el.shadowRoot?.querySelector('div');
+      if (!box?.querySelector('li')) throw new Error('devices not listed yet');
+      return { el, box, q: within(box) };
+    });
+  };
+
+  it('lists, shows a code with its QR code, unlinks another device and this one', async () => {
+    const { api, calls } = fakeIdentity();
+    const { box, q } = await open(api);
+    expect(box.className).toBe('r light');
+    expect(q.getAllByRole('listitem')).toHaveLength(2);
+
+    await userEvent.click(q.getByRole('button', { name: t.showCode }));
+    await waitFor(() => q.getByText('WXYZ-2345'));
+    expect(q.getByRole('status').textContent).toBe(format('WXYZ-2345'));
+    expect(q.getByText(/^Valid for [45]:\d\d$/)).toBeTruthy();
+    await drawn(q.getByRole('img', { name: /WXYZ-2345/ }));
+
+    await userEvent.click(q.getByRole('button', { name: 'Unlink Chrome · Android' }));
+    await waitFor(() => expect(q.getAllByRole('listitem')).toHaveLength(1));
+    expect(calls).toContain(`unlink ${'b'.repeat(32)}`);
+    expect(q.getByRole('status').textContent).toBe('Chrome · Android is no longer linked.');
+
+    await userEvent.click(q.getByRole('button', { name: 'Unlink Chrome · Linux (this device)' }));
+    await waitFor(() => q.getByText(t.alone));
+    expect(calls).toContain('forget');
+    expect(q.getByRole('status').textContent).toBe(t.unlinkedThis);
+    // Focus does not fall back to the page: it is on the section's heading.
+    expect((box.getRootNode() as ShadowRoot).activeElement?.localName).toBe('h3');
+  });
+
+  it('a refused code is shown next to the input; the page gets no error', async () => {
+    const { api, calls } = fakeIdentity();
+    const { q } = await open(api);
+    await userEvent.type(q.getByLabelText(t.enter), 'zzzz-zzzz');
+    await userEvent.click(q.getByRole('button', { name: t.claim }));
+    await waitFor(() => expect(q.getByLabelText(t.enter).getAttribute('aria-invalid')).toBe('true'));
+    expect(calls).toContain('claim zzzz-zzzz');
+    expect(q.getAllByText(t.badCode).length).toBeGreaterThan(0);
+  });
+
+  it('axe-core finds nothing in the dark theme with a code shown', async () => {
+    const { api } = fakeIdentity();
+    const { q } = await open(api, 'dark');
+    await userEvent.click(q.getByRole('button', { name: t.showCode }));
+    await drawn(await waitFor(() => q.getByRole('img')));
+    expect(await audit(r!.host)).toEqual([]);
+  });
+
+  it('renders nothing when the site has no receipt server', async () => {
+    const { api, calls } = fakeIdentity({ enabled: false });
+    r = renderer.render(prefs(api));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(r.box.querySelector('assenso-devices')?.shadowRoot?.textContent).toBe('');
+    expect(calls).toEqual([]);
+  });
+
+  it('speaks Italian on an Italian page', async () => {
+    r?.unmount();
+    const { api } = fakeIdentity();
+    const before = document.documentElement.lang;
+    document.documentElement.lang = 'it';
+    try {
+      const { q } = await open(api);
+      expect(q.getByRole('region', { name: devicesMessages('it').title })).toBeTruthy();
+      expect(q.getByRole('button', { name: 'Scollega Chrome · Android' })).toBeTruthy();
+    } finally {
+      document.documentElement.lang = before;
+    }
+  });
+});
+
+function format(code: string) {
+  return t.codeShown.replace('{code}', code);
+}
