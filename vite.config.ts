@@ -66,7 +66,7 @@ function scriptTagBuild(): Plugin {
           lib: {
             entry: {
               'chunks/prefs': src('ui/PreferenceCenter.tsx'),
-              'chunks/identity': src('core/identity.ts'),
+              'chunks/identity': src('core/identity-chunk.ts'),
               'chunks/delivery': src('core/delivery.ts'),
               'i18n/de': src('ui/i18n/de.ts'),
               'i18n/fr': src('ui/i18n/fr.ts'),

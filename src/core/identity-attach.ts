@@ -7,7 +7,7 @@
 import type { IdentityApi } from './identity.ts';
 import type { ConsentController } from './types.ts';
 
-type IdentityModule = typeof import('./identity.ts');
+type IdentityModule = typeof import('./identity-chunk.ts');
 
 export interface IdentityWindowApi {
   /** Links this browser to the signed-in person (token from the site's backend, see docs/identity.md). */
@@ -47,6 +47,13 @@ export function attachIdentity(
     forget: safely('forget()', (i) => i.forget()),
     identity,
   };
+  // An email preference link (`?assenso=<token>`, email-link.ts): out of the URL and history at once.
+  const url = new URL(location.href);
+  const email = url.searchParams.get('assenso');
+  if (email) {
+    url.searchParams.delete('assenso');
+    history.replaceState(history.state, '', url);
+  }
   if (!controller.config.endpoint) return api;
   const hash = globalThis.location?.hash ?? '';
   const pair = /[#&]assenso-pair=([^&]+)/.exec(hash)?.[1];
@@ -60,7 +67,12 @@ export function attachIdentity(
     // Drop the code from the address bar (and from history) before anything else can read or share it.
     history.replaceState(history.state, '', location.href.replace(/#.*$/, ''));
     void safely('pairing', (i) => i.claim(decodeURIComponent(pair)))();
-  } else if (opts.token) void api.identify(opts.token);
+  } else if (email)
+    void load().then(
+      (m) => m.openEmailLink(controller, email),
+      (e) => warn('email link', e),
+    );
+  else if (opts.token) void api.identify(opts.token);
   else if (linked) void safely('sync', (i) => i.sync())();
   return api;
 }

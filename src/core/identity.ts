@@ -123,7 +123,7 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
     const expiries: Record<string, number> = {};
     for (const cat of cfg.categories) {
       categories[cat.id] = cat.required || r.categories[cat.id] === true;
-      if (!cat.required) expiries[cat.id] = r.expiresAt;
+      if (!cat.required) expiries[cat.id] = r.expiries?.[cat.id] ?? r.expiresAt;
       for (const s of cat.services)
         services[s.id] = cat.required || (r.services[s.id] ?? categories[cat.id]!);
     }

@@ -65,17 +65,25 @@ export interface ConsentStateResponse {
   deviceId: string;
   /** Pseudonymous subject the device is linked to, if any (identity linking). */
   subjectId: string | null;
-  /** The latest known decision, merged per category by server time; null when none. */
+  /**
+   * The latest known decision, merged per category by server time; null when none. A grant whose expiry has
+   * passed reads `false` in `categories`/`services` and is listed in `expired` (docs/protocol.md).
+   */
   decision: {
     revision: string;
     method: string;
     receiptId: string;
     decidedAt: number;
     receivedAt: number;
+    /** The earliest expiry of the choices below (already passed when something has expired). */
     expiresAt: number;
     categories: Record<string, boolean>;
     services: Record<string, boolean>;
     /** Per-category server time of the receipt each choice came from. */
     updatedAt: Record<string, number>;
+    /** When each choice expires, by category or service id (older servers omit it). */
+    expiries?: Record<string, number>;
+    /** Grants that have expired and now count as denied, by category or service id: when they expired. */
+    expired?: Record<string, number>;
   } | null;
 }

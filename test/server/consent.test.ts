@@ -58,10 +58,16 @@ describe.each(databases)('device consent on $name', (d) => {
           receiptId: receipt.receiptId,
           decidedAt: receipt.collectedAt,
           receivedAt: deps.now(),
-          expiresAt: receipt.expiresAt,
+          // The earliest expiry of the choices: analytics' own, a day away.
+          expiresAt: receipt.expiries?.analytics,
           categories: { necessary: true, analytics: true },
           services: { matomo: true },
           updatedAt: { necessary: deps.now(), analytics: deps.now() },
+          expiries: {
+            necessary: receipt.expiresAt,
+            analytics: receipt.expiries?.analytics,
+            matomo: receipt.expiresAt,
+          },
         },
       });
     });

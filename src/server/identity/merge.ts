@@ -29,7 +29,9 @@ export function isNewer(a: SubjectReceipt, b: SubjectReceipt): boolean {
  * Merges receipts (in any order) into the subject's decision; null when there is none.
  * `updatedAt` gives, per category, the server time of the receipt its choice came from. The decision's
  * revision, method and times are those of the newest receipt; `expiresAt` is the earliest expiry among the
- * receipts that still contribute a choice, so the banner returns as soon as any part of the decision expires.
+ * receipts that still contribute a choice, so the banner returns as soon as any part of the decision expires;
+ * `expiries` gives each choice's own. Grants are reported as decided: the expiry rule is applied by the caller
+ * (services/consent-expiry.ts), which knows the time.
  */
 export function mergeSubjectConsent(receipts: readonly SubjectReceipt[]): MergedDecision | null {
   if (receipts.length === 0) return null;
@@ -54,6 +56,10 @@ export function mergeSubjectConsent(receipts: readonly SubjectReceipt[]): Merged
   const newest = sorted[sorted.length - 1] as SubjectReceipt;
   const contributing = new Set([...categoryFrom.values(), ...serviceFrom.values()]);
   const expiresAt = Math.min(...[...contributing].map((r) => r.receipt.expiresAt), newest.receipt.expiresAt);
+  // Each choice lasts as its receipt says: a category its own lifetime, a service the receipt's.
+  const expiries: Record<string, number> = {};
+  for (const [id, r] of categoryFrom) expiries[id] = r.receipt.expiries?.[id] ?? r.receipt.expiresAt;
+  for (const [id, r] of serviceFrom) expiries[id] = r.receipt.expiresAt;
   return {
     revision: newest.receipt.revision,
     method: newest.receipt.method,
@@ -64,6 +70,7 @@ export function mergeSubjectConsent(receipts: readonly SubjectReceipt[]): Merged
     categories: sortKeys(categories),
     services: sortKeys(services),
     updatedAt: sortKeys(updatedAt),
+    expiries: sortKeys(expiries),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * @module
  * `GET /v1/consent?site=&device=`: the latest decision the server knows for a device, merged per category
- * (the device's newest choice wins).
+ * (the device's newest choice wins). A grant past its expiry reads as denied, listed in `expired` with its
+ * time (services/consent-expiry.ts; docs/protocol.md).
  */
 import { Hono } from 'hono';
 import * as v from 'valibot';
@@ -12,6 +13,7 @@ import { deviceChoices, receiptSubject } from '../db/receipts-repo.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
 import { HttpProblem } from '../errors.ts';
 import { subjectConsent } from '../identity/subject-consent.ts';
+import { effectiveDecision } from '../services/consent-expiry.ts';
 import { decisionOf } from '../services/device-choices.ts';
 
 const QuerySchema = v.object({ site: SiteIdSchema, device: DeviceIdSchema });
@@ -33,7 +35,11 @@ export function consentRoutes(deps: AppDeps): Hono<AppEnv> {
       c.header('Cache-Control', 'no-store');
       return c.json(linked satisfies ConsentStateResponse);
     }
-    const decision = decisionOf(await deviceChoices(deps.db, site, device));
+    const rows = await deviceChoices(deps.db, site, device);
+    const expiries: Record<string, number> = {};
+    for (const r of rows) if (r.kind === 'category' || r.kind === 'service') expiries[r.itemId] = r.expiresAt;
+    const latest = decisionOf(rows);
+    const decision = latest && effectiveDecision(latest, expiries, deps.now());
     const subjectId = decision ? await receiptSubject(deps.db, decision.receiptId) : null;
     c.header('Cache-Control', 'no-store');
     return c.json({ siteId: site, deviceId: device, subjectId, decision } satisfies ConsentStateResponse);
