@@ -57,12 +57,6 @@ export function attachIdentity(
   if (!controller.config.endpoint) return api;
   const hash = globalThis.location?.hash ?? '';
   const pair = /[#&]assenso-pair=([^&]+)/.exec(hash)?.[1];
-  let linked = false;
-  try {
-    linked = globalThis.localStorage?.getItem(`assenso:linked:${controller.config.siteId}`) === '1';
-  } catch {
-    // Storage blocked: this browser syncs when the page calls identify().
-  }
   if (pair) {
     // Drop the code from the address bar (and from history) before anything else can read or share it.
     history.replaceState(history.state, '', location.href.replace(/#.*$/, ''));
@@ -73,6 +67,15 @@ export function attachIdentity(
       (e) => warn('email link', e),
     );
   else if (opts.token) void api.identify(opts.token);
-  else if (linked) void safely('sync', (i) => i.sync())();
+  else
+    setTimeout(() => {
+      // In a task of its own: the first use of localStorage blocks the main thread for a moment.
+      try {
+        if (globalThis.localStorage?.getItem(`assenso:linked:${controller.config.siteId}`) === '1')
+          void safely('sync', (i) => i.sync())();
+      } catch {
+        // Storage blocked: this browser syncs when the page calls identify().
+      }
+    });
   return api;
 }
