@@ -56,7 +56,9 @@ export function createApp(input: AppDeps): Hono<AppEnv> {
   );
   app.use('/v1/*', cors(config, { methods: ['GET', 'POST', 'DELETE', 'OPTIONS'] }));
   if (config.rateLimit !== false) {
-    const repo = createRateLimitRepo(deps.db);
+    const repo = createRateLimitRepo(deps.db, {
+      onError: (err) => deps.logger.warn({ err }, 'rate-limit counters not shared: sync failed'),
+    });
     const { windowSeconds, receipts, reads } = config.rateLimit;
     const writes = rateLimit({ repo, now: deps.now, bucket: 'receipts', limit: receipts, windowSeconds });
     const others = rateLimit({ repo, now: deps.now, bucket: 'reads', limit: reads, windowSeconds });

@@ -97,7 +97,7 @@ describe.each(databases)('HTTP surface on $name', (d) => {
       expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     });
 
-    it('limits requests per client with 429 and Retry-After, counted in the database across instances', async () => {
+    it('limits requests per client with 429 and Retry-After; instances share their counts through the database', async () => {
       const config = testConfig({
         rateLimit: { windowSeconds: 60, receipts: 3, reads: 100 },
         trustProxy: true,
@@ -107,10 +107,31 @@ describe.each(databases)('HTTP surface on $name', (d) => {
       const two = buildApp(db, { config });
       const client = `198.51.100.${Math.floor(Math.random() * 250)}`;
       const headers = { 'x-forwarded-for': client };
-      const statuses: number[] = [];
-      for (const app of [one.app, two.app, one.app, two.app])
-        statuses.push((await postReceipts(app, { receipts: [makeReceipt()] }, { headers })).status);
-      expect(statuses).toEqual([200, 200, 200, 429]);
+      const post = async (app: typeof one.app) =>
+        (await postReceipts(app, { receipts: [makeReceipt()] }, { headers })).status;
+      const sharedHits = async () =>
+        Number(
+          (
+            await db.query<{ hits: number }>('SELECT sum(hits) AS hits FROM rate_limits WHERE key = $1', [
+              `receipts:${client}`,
+            ])
+          ).rows[0]?.hits ?? 0,
+        );
+      const untilShared = async (hits: number) => {
+        for (let i = 0; i < 100 && (await sharedHits()) < hits; i++)
+          await new Promise((r) => setTimeout(r, 50));
+        expect(await sharedHits()).toBe(hits);
+      };
+      // One instance counts exactly, in memory.
+      expect([await post(one.app), await post(one.app), await post(one.app), await post(one.app)]).toEqual([
+        200, 200, 200, 429,
+      ]);
+      // Within a second it adds its hits to the shared table. The other instance learns the total when it adds
+      // its own: its first request still passes (the documented overshoot), the next is refused.
+      await untilShared(4);
+      expect(await post(two.app)).toBe(200);
+      await untilShared(5);
+      expect(await post(two.app)).toBe(429);
       const limited = await postReceipts(one.app, { receipts: [makeReceipt()] }, { headers });
       expect(limited.status).toBe(429);
       const retryAfter = Number(limited.headers.get('retry-after'));

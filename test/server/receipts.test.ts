@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchResponse } from '../../src/protocol/api.ts';
 import { canonicalJson } from '../../src/protocol/canonical.ts';
@@ -256,28 +257,99 @@ describe.each(databases)('POST /v1/receipts on $name', (d) => {
       expect(sent).toBeLessThan(128 * 1024);
     });
 
-    it('commits a batch in one transaction: a failure mid-way stores nothing and answers a bare 500', async () => {
-      // The database fails on the derived-state write, after the receipts were inserted in the same transaction.
-      const failing: Db = {
-        driver: db.driver,
-        query: (sql, params) => db.query(sql, params),
-        close: () => db.close(),
-        transaction: (fn) =>
-          db.transaction((tx) =>
-            fn({
-              query: (sql, params) => {
-                if (sql.includes('device_consent')) throw new Error('disk full');
-                return tx.query(sql, params);
-              },
-            }),
-          ),
-      };
-      const { app } = buildApp(failing);
+    it('commits a batch as one: a failure mid-way stores nothing and answers a bare 500', async () => {
+      const { app } = buildApp(db);
       const receipts = [makeReceipt(), makeReceipt(), makeReceipt()];
-      const res = await postReceipts(app, { receipts });
-      expect(res.status).toBe(500);
-      expect(await res.text()).toBe('');
+      // The database fails on the derived-state write, after the receipts were inserted by the same commit.
+      const failing = await failDerivedStateOf(db, [receipts[2]?.deviceId as string]);
+      try {
+        const res = await postReceipts(app, { receipts });
+        expect(res.status).toBe(500);
+        expect(await res.text()).toBe('');
+      } finally {
+        await failing.remove();
+      }
       expect(await countReceipts(db, idsOf(receipts))).toBe(0);
+    });
+
+    it('commits concurrent requests together and keeps every guarantee per request', async () => {
+      const { app } = buildApp(db);
+      const before = makeReceipt();
+      await postReceipts(app, { receipts: [before] });
+      const shared = makeReceipt();
+      const doomed = makeReceipt();
+      const mixed = makeReceipt();
+      const plain = Array.from({ length: 30 }, () => makeReceipt());
+      const batch = Array.from({ length: 20 }, () => makeReceipt());
+      // 40 requests at once: plain ones, a batch of 20, the same new id from three requests, an id stored before
+      // with another body, an invalid receipt beside a valid one, a bad envelope, and one the database fails.
+      const special: [string, unknown][] = [
+        ['shared', { receipts: [shared] }],
+        ['batch', { receipts: batch }],
+        ['conflict', { receipts: [{ ...before, method: 'reject-all' }] }],
+        ['shared', { receipts: [shared] }],
+        ['mixed', { receipts: [{ ...makeReceipt(), language: 42 }, mixed] }],
+        ['doomed', { receipts: [doomed] }],
+        ['envelope', { receipts: 'none' }],
+        ['shared', { receipts: [shared] }],
+      ];
+      const requests: [string, unknown][] = [
+        ...plain.slice(0, 10).map((r): [string, unknown] => ['plain', { receipts: [r] }]),
+        ...special,
+        ...plain.slice(10).map((r): [string, unknown] => ['plain', { receipts: [r] }]),
+      ];
+      const failing = await failDerivedStateOf(db, [doomed.deviceId as string]);
+      let answers: { kind: string; status: number; body: unknown }[];
+      try {
+        answers = await Promise.all(
+          requests.map(async ([kind, body]) => {
+            const res = await postReceipts(app, body);
+            return {
+              kind,
+              status: res.status,
+              body: res.status === 500 ? await res.text() : await res.json(),
+            };
+          }),
+        );
+      } finally {
+        await failing.remove();
+      }
+      const resultsOf = (kind: string) =>
+        answers.filter((a) => a.kind === kind).map((a) => (a.body as BatchResponse).results);
+
+      // The request the database failed, alone: a bare 500, nothing of it stored.
+      expect(answers.filter((a) => a.kind === 'doomed')).toEqual([{ kind: 'doomed', status: 500, body: '' }]);
+      expect(await countReceipts(db, [doomed.receiptId])).toBe(0);
+      // The bad envelope: its problem details.
+      expect(answers.find((a) => a.kind === 'envelope')).toMatchObject({
+        status: 400,
+        body: { type: PROBLEM_TYPES['invalid-request'], status: 400 },
+      });
+      // Every other request: 200, each valid receipt answered 201 and committed.
+      expect(answers.filter((a) => a.status !== 200).map((a) => a.kind)).toEqual(['doomed', 'envelope']);
+      for (const results of resultsOf('plain'))
+        expect(results).toMatchObject([{ status: 201, outcome: 'stored' }]);
+      expect(resultsOf('batch')[0]?.map((r) => r.status)).toEqual(batch.map(() => 201));
+      expect(await countReceipts(db, [...idsOf(plain), ...idsOf(batch), mixed.receiptId])).toBe(51);
+      // The same new id from three requests: one row, one "stored", two duplicates, one signature.
+      const sharedResults = resultsOf('shared').map((results) => results[0]);
+      expect(sharedResults.map((r) => r?.outcome).sort()).toEqual(['duplicate', 'duplicate', 'stored']);
+      const signatures = sharedResults.map((r) =>
+        r?.outcome === 'rejected' ? null : r?.signed.signature.sig,
+      );
+      expect(new Set(signatures).size).toBe(1);
+      expect(await countReceipts(db, [shared.receiptId])).toBe(1);
+      // An id stored before, with another body: 422, the stored one kept.
+      expect(resultsOf('conflict')[0]).toMatchObject([
+        { status: 422, problem: { type: PROBLEM_TYPES['receipt-conflict'] } },
+      ]);
+      // An invalid receipt beside a valid one: 422 for it, 201 for the other.
+      expect(resultsOf('mixed')[0]?.map((r) => r.status)).toEqual([422, 201]);
+      // The derived state of a receipt committed in a group is there, as for one committed alone.
+      const state = await db.query<{ kind: string }>('SELECT kind FROM device_consent WHERE device_id = $1', [
+        batch[7]?.deviceId,
+      ]);
+      expect(state.rows.map((r) => r.kind).sort()).toEqual(['category', 'category', 'receipt', 'service']);
     });
 
     it('answers a duplicate id inside one batch like a retry', async () => {
@@ -305,3 +377,28 @@ describe.each(databases)('POST /v1/receipts on $name', (d) => {
     });
   });
 });
+
+/**
+ * Makes the database itself fail (a trigger raising an error) when the derived state of one of these devices
+ * is written: after its receipts were inserted by the same statement or transaction.
+ */
+async function failDerivedStateOf(db: Db, deviceIds: string[]): Promise<{ remove(): Promise<void> }> {
+  const name = `fail_${randomBytes(6).toString('hex')}`;
+  const list = deviceIds.map((id) => `'${id.replace(/[^0-9a-f]/g, '')}'`).join(', ');
+  await db.query(
+    `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       IF NEW.device_id IN (${list}) THEN RAISE EXCEPTION 'disk full'; END IF;
+       RETURN NEW;
+     END $$`,
+  );
+  await db.query(
+    `CREATE TRIGGER ${name} BEFORE INSERT ON device_consent FOR EACH ROW EXECUTE FUNCTION ${name}()`,
+  );
+  return {
+    async remove() {
+      await db.query(`DROP TRIGGER ${name} ON device_consent`);
+      await db.query(`DROP FUNCTION ${name}()`);
+    },
+  };
+}

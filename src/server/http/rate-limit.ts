@@ -1,6 +1,7 @@
 /**
  * @module
- * Per-client fixed-window rate limit, counted in the database (shared by every instance). Over the limit:
+ * Per-client fixed-window rate limit, counted in memory and shared with other instances through the database
+ * about once a second (db/rate-limit-repo.ts). Over the limit:
  * 429 problem with `Retry-After` = seconds until the window ends.
  */
 import type { MiddlewareHandler } from 'hono';

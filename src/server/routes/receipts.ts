@@ -12,6 +12,7 @@ import { HttpProblem } from '../errors.ts';
 import { requestHost } from '../http/client-ip.ts';
 import { allowedOrigins } from '../http/cors.ts';
 import { readJsonBody } from '../http/json-body.ts';
+import { createGroupCommitter } from '../ingest/group-commit.ts';
 import { createMetrics } from '../metrics.ts';
 import { createFirstPartyCookies } from '../services/first-party-cookie.ts';
 import type { RequestOrigin } from '../services/origin-policy.ts';
@@ -19,7 +20,13 @@ import { createReceiptRecorder } from '../services/record-receipts.ts';
 
 export function receiptsRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const recorder = createReceiptRecorder({ ...deps, hooks: deps.receiptHooks ?? [] });
+  const hooks = deps.receiptHooks ?? [];
+  // Hooks need the transaction of their batch; without any, concurrent requests share one commit.
+  const recorder = createReceiptRecorder({
+    ...deps,
+    hooks,
+    ...(hooks.length === 0 ? { committer: createGroupCommitter(deps) } : {}),
+  });
   const origins = allowedOrigins(deps.config);
   const firstParty = createFirstPartyCookies(deps);
   const counted = (deps.metrics ?? createMetrics()).counter(

@@ -11,9 +11,21 @@ import type { Keyring } from '../log/keys.ts';
 import { leafHash } from '../log/merkle.ts';
 import { signedReceiptJson } from '../log/wire.ts';
 
-/** Builds the row to commit for a validated receipt received at `receivedAt`, signed with the current key. */
-export function buildReceiptRow(receipt: Receipt, receivedAt: number, keyring: Keyring): ReceiptRow {
-  const entry = canonicalJson({ receipt, receivedAt });
+/**
+ * Builds the row to commit for a validated receipt received at `receivedAt`, signed with the current key.
+ * `canonical`, when the caller has it already, is `canonicalJson(receipt)`.
+ */
+export function buildReceiptRow(
+  receipt: Receipt,
+  receivedAt: number,
+  keyring: Keyring,
+  canonical?: string,
+): ReceiptRow {
+  // canonicalJson({ receipt, receivedAt }): "receipt" sorts before "receivedAt" ('p' < 'v').
+  const entry =
+    canonical === undefined
+      ? canonicalJson({ receipt, receivedAt })
+      : `{"receipt":${canonical},"receivedAt":${JSON.stringify(receivedAt)}}`;
   const { kid, sig } = keyring.sign(new TextEncoder().encode(entry));
   return {
     receiptId: receipt.receiptId,

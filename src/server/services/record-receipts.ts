@@ -24,12 +24,32 @@ export type ReceiptHook = (
   stored: readonly { receipt: Receipt; row: ReceiptRow }[],
 ) => Promise<void>;
 
+/** What committing a batch gives back: the stored row of every id, and the ids this batch inserted. */
+export interface CommitResult {
+  rows: Map<string, ReceiptRow>;
+  inserted: Set<string>;
+}
+
+/** A validated receipt and its canonical JSON. */
+export interface ValidReceipt {
+  receipt: Receipt;
+  canonical: string;
+}
+
+/** Commits validated receipts (distinct ids); resolves once they are committed. */
+export type ReceiptCommitter = (receipts: readonly ValidReceipt[]) => Promise<CommitResult>;
+
 export interface RecorderDeps {
   db: Db;
   keyring: Keyring;
   config: ServerConfig;
   now: () => number;
   hooks?: readonly ReceiptHook[];
+  /**
+   * How batches are committed; default one transaction per batch, in which `hooks` run. The HTTP route passes
+   * the group committer (src/server/ingest/group-commit.ts) when there are no hooks.
+   */
+  committer?: ReceiptCommitter;
 }
 
 export interface RecordOptions {
@@ -43,7 +63,7 @@ export interface RecordOptions {
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 3;
 
-type Valid = { index: number; receipt: Receipt; canonical: string };
+type Valid = ValidReceipt & { index: number };
 
 export function createReceiptRecorder(deps: RecorderDeps) {
   const rejected = (index: number, receiptId: string | null, problem: ProblemDetails): ReceiptResult => ({
@@ -55,15 +75,14 @@ export function createReceiptRecorder(deps: RecorderDeps) {
   });
 
   /** Commits the new receipts; returns the stored row for every id (inserted now or before). */
-  async function commit(
-    valid: readonly Valid[],
-  ): Promise<{ rows: Map<string, ReceiptRow>; inserted: Set<string> }> {
+  async function commit(valid: readonly Valid[]): Promise<CommitResult> {
+    if (deps.committer) return deps.committer(valid);
     for (let attempt = 1; ; attempt++) {
       // One clock reading per batch: its receipts share receivedAt and are ordered by id within it.
       const receivedAt = deps.now();
       const candidates = valid.map((v) => ({
         receipt: v.receipt,
-        row: buildReceiptRow(v.receipt, receivedAt, deps.keyring),
+        row: buildReceiptRow(v.receipt, receivedAt, deps.keyring, v.canonical),
       }));
       try {
         return await deps.db.transaction(async (tx) => {
@@ -153,8 +172,9 @@ export function createReceiptRecorder(deps: RecorderDeps) {
     for (const v of valid) {
       const id = v.receipt.receiptId;
       const row = rows.get(id) as ReceiptRow;
-      const isFirst = firstById.get(id) === v;
-      if (storedReceiptCanonical(row) !== v.canonical) {
+      const fresh = firstById.get(id) === v && inserted.has(id);
+      // A row this item inserted was built from it; any other must be checked against it.
+      if (!fresh && storedReceiptCanonical(row) !== v.canonical) {
         results[v.index] = rejected(
           v.index,
           id,
@@ -163,7 +183,6 @@ export function createReceiptRecorder(deps: RecorderDeps) {
         continue;
       }
       const signed: SignedReceipt = signedReceiptOf(row);
-      const fresh = isFirst && inserted.has(id);
       results[v.index] = {
         index: v.index,
         receiptId: id,
