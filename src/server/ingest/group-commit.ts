@@ -104,7 +104,9 @@ export function createGroupCommitter(options: GroupCommitOptions): ReceiptCommit
   async function run(group: Pending[]): Promise<void> {
     try {
       const results = await commit(group.map((p) => p.receipts));
-      group.forEach((p, i) => p.resolve(results[i] as CommitResult));
+      group.forEach((p, i) => {
+        p.resolve(results[i] as CommitResult);
+      });
     } catch (err) {
       if (group.length === 1) return (group[0] as Pending).reject(err);
       // The statement stored nothing: commit each request alone, so only the one at fault fails.
