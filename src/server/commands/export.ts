@@ -30,7 +30,8 @@ export function parseTime(text: string, option: string): number {
 export const command: Command = {
   summary: 'Export a site’s receipts with proofs (NDJSON or CSV) for an auditor',
   usage: `assenso export --site ID [--from TIME] [--to TIME] [--format ndjson|csv] [--kantara] [--output FILE]
-               [--jurisdiction CODE] [--policy-url URL] [--controller FILE] [--database URL|DIR] [--config FILE]
+               [--jurisdiction CODE] [--policy-url URL] [--controller FILE] [--as-of TIME]
+               [--database URL|DIR] [--config FILE]
 
 Writes the site's receipts received in [--from, --to) in log order, each with the server's signature, its leaf
 index and its inclusion proof against the site's latest signed checkpoint (included), so that an auditor can
@@ -42,6 +43,8 @@ without a proof.
   --kantara       add each receipt in the Kantara Consent Receipt v1.1 shape (ISO/IEC TS 27560)
   --jurisdiction  Kantara jurisdiction (default EU); --policy-url: Kantara policyUrl
   --controller    JSON file with the Kantara piiControllers entry (or an array of them)
+  --as-of         the time each receipt's \`effective\` state is computed for (default now): a grant past its
+                  expiry counts as denied (the signed receipt itself is exported unchanged)
   --output        write to FILE instead of standard output`,
   async run(ctx) {
     const { values } = parseArgs({
@@ -56,6 +59,7 @@ without a proof.
         'policy-url': { type: 'string' },
         controller: { type: 'string' },
         output: { type: 'string' },
+        'as-of': { type: 'string' },
         database: { type: 'string' },
         config: { type: 'string' },
       },
@@ -68,6 +72,7 @@ without a proof.
       throw new UsageError(`--format: expected ndjson or csv, got "${values.format}"`);
     const from = values.from === undefined ? undefined : parseTime(values.from, '--from');
     const to = values.to === undefined ? undefined : parseTime(values.to, '--to');
+    const asOf = values['as-of'] === undefined ? undefined : parseTime(values['as-of'], '--as-of');
     if (from !== undefined && to !== undefined && from >= to)
       throw new UsageError('--from must be before --to');
 
@@ -102,6 +107,7 @@ without a proof.
           write,
           ...(from !== undefined ? { from } : {}),
           ...(to !== undefined ? { to } : {}),
+          ...(asOf !== undefined ? { asOf } : {}),
           kantara: values.kantara
             ? {
                 ...(controllers ? { controllers } : {}),

@@ -3,9 +3,14 @@
  * Export for auditors: a site's receipts received in a time range, each with its signature, leaf index and
  * inclusion proof against the site's latest checkpoint, which the export carries too. NDJSON (a header line,
  * then one line per receipt) or CSV (one row per receipt, RFC 4180). Streams page by page.
+ *
+ * Receipts are evidence and go out exactly as signed. Beside each one, `effective` says what it still grants
+ * at the export's time (`asOf`): a grant past its expiry counts as denied and is listed in `expiredAt`
+ * (services/consent-expiry.ts). That is the receipt taken alone; a later receipt may have replaced it.
  */
 import type { ReceiptProofResponse } from '../../protocol/log.ts';
 import type { Queryable } from '../db/db.ts';
+import { type ReceiptEffect, receiptEffect } from '../services/consent-expiry.ts';
 import { type CheckpointRow, latestCheckpoint } from './checkpoints-repo.ts';
 import { type KantaraOptions, kantaraReceipt } from './kantara.ts';
 import type { Keyring } from './keys.ts';
@@ -32,6 +37,8 @@ export interface ExportOptions {
   kantara?: KantaraOptions | false;
   write: (chunk: string) => void | Promise<void>;
   pageSize?: number;
+  /** The time the effective state (expired grants count as denied) is computed for; default now. */
+  asOf?: number;
 }
 
 export interface ExportSummary {
@@ -47,6 +54,8 @@ type Line = Omit<ReceiptProofResponse, 'checkpoint' | 'leafIndex' | 'inclusionPr
   /** Size of the checkpoint the proof is against; null while not proven. */
   treeSize: number | null;
   inclusionProof: string[] | null;
+  /** What the receipt still grants at the export's `asOf` (expired grants denied); not part of the proof. */
+  effective: ReceiptEffect;
 };
 
 const CSV_COLUMNS = [
@@ -71,6 +80,10 @@ const CSV_COLUMNS = [
   'inclusion_proof',
   'entry',
   'checkpoint',
+  // Not part of the proof: the receipt's state at the export's time (expired grants count as denied).
+  'expired',
+  'effective',
+  'expired_at',
 ] as const;
 
 /** A CSV field (RFC 4180). */
@@ -96,6 +109,7 @@ export async function exportReceipts(options: ExportOptions): Promise<ExportSumm
   const { db, siteId, format, write } = options;
   const pageSize = options.pageSize ?? 500;
   const range = { from: options.from ?? 0, to: options.to ?? Number.MAX_SAFE_INTEGER };
+  const asOf = options.asOf ?? Date.now();
   const head = await latestCheckpoint(db, siteId);
   const nodes = createNodeReader(db);
   const keys = options.keyring.publicKeys();
@@ -111,6 +125,7 @@ export async function exportReceipts(options: ExportOptions): Promise<ExportSumm
         siteId,
         from: range.from,
         to: options.to ?? null,
+        asOf,
         checkpoint: head ? checkpointJson(head) : null,
         keys,
       })}\n`,
@@ -122,7 +137,11 @@ export async function exportReceipts(options: ExportOptions): Promise<ExportSumm
     if (line.inclusionProof) summary.proven++;
     const key = keys.find((k) => k.kid === leaf.kid);
     const kantara = options.kantara
-      ? kantaraReceipt(line.signed, { ...options.kantara, ...(key ? { publicKey: key.publicKey } : {}) })
+      ? kantaraReceipt(line.signed, {
+          ...options.kantara,
+          asOf,
+          ...(key ? { publicKey: key.publicKey } : {}),
+        })
       : undefined;
     await write(
       format === 'csv'
@@ -159,14 +178,16 @@ export async function exportReceipts(options: ExportOptions): Promise<ExportSumm
       leafHash: leaf.leafHash,
       signed: signedReceiptJson(leaf),
     };
+    const effective = receiptEffect(base.signed.receipt, asOf);
     if (!head || leaf.leafIndex === null || leaf.leafIndex >= head.treeSize)
-      return { ...base, leafIndex: leaf.leafIndex, treeSize: null, inclusionProof: null };
+      return { ...base, leafIndex: leaf.leafIndex, treeSize: null, inclusionProof: null, effective };
     const { proof } = await proveLeaf(nodes, { ...leaf, leafIndex: leaf.leafIndex }, head);
     return {
       ...base,
       leafIndex: leaf.leafIndex,
       treeSize: head.treeSize,
       inclusionProof: proof.map(hashHex),
+      effective,
     };
   }
 
@@ -194,6 +215,13 @@ export async function exportReceipts(options: ExportOptions): Promise<ExportSumm
       line.inclusionProof?.join(' ') ?? null,
       leaf.entry,
       line.treeSize === null ? null : head?.note,
+      line.effective.expired,
+      {
+        categories: line.effective.categories,
+        services: line.effective.services,
+        preferences: line.effective.preferences,
+      },
+      Object.fromEntries(Object.entries(line.effective.expiredAt).map(([id, at]) => [id, iso(at)])),
     ];
     if (kantara) cells.push(kantara);
     return `${cells.map(csvField).join(',')}\r\n`;

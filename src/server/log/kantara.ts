@@ -7,8 +7,12 @@
  * consented to); the refused ones, the per-service choices, and the signed original (entry, signature, leaf
  * index) travel under `assenso`, so nothing of the proof is lost. `consentTimestamp` is the server's receipt
  * time (the time that counts), in seconds since the epoch as v1.1 prescribes.
+ *
+ * The receipt records what was consented to then; whether that still holds is `assenso.effective` (given
+ * `asOf`): a grant past its expiry counts as denied (services/consent-expiry.ts).
  */
 import type { SignedReceipt } from '../../protocol/api.ts';
+import { type ReceiptEffect, receiptEffect } from '../services/consent-expiry.ts';
 
 export const KANTARA_VERSION = 'KI-CR-v1.1.0';
 
@@ -62,6 +66,8 @@ export interface KantaraReceipt {
     leafIndex?: number;
     leafHash: string;
     signature: SignedReceipt['signature'];
+    /** The receipt's state at `asOf` (expired grants denied), when the export gave a time. */
+    effective?: ReceiptEffect;
   };
 }
 
@@ -74,6 +80,8 @@ export interface KantaraOptions {
   policyUrl?: string;
   /** Base64url raw Ed25519 key that signed the receipt (v1.1 `publicKey`). */
   publicKey?: string;
+  /** Adds `assenso.effective`: what the receipt still grants at this time (epoch ms). */
+  asOf?: number;
 }
 
 const METHOD_TEXT: Record<string, string> = {
@@ -143,5 +151,6 @@ export function kantaraReceipt(signed: SignedReceipt, options: KantaraOptions = 
   };
   if (options.publicKey) out.publicKey = options.publicKey;
   if (signed.leafIndex !== undefined) out.assenso.leafIndex = signed.leafIndex;
+  if (options.asOf !== undefined) out.assenso.effective = receiptEffect(r, options.asOf);
   return out;
 }

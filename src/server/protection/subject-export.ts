@@ -8,10 +8,16 @@
  * `contacts`); columns that are secrets or lookup hashes are left out (they mean nothing to the person and
  * would help an attacker). Receipts come with their signature and leaf index, so the person can check them.
  *
+ * Nothing is rewritten: receipts and rows are as stored. Beside them, the export says what holds at its time
+ * (`generatedAt`): each receipt's `effective` state, and `effective_granted`/`expired` on rows that record a
+ * grant with an expiry (`device_consent`, `email_preferences`): a grant past its expiry counts as denied.
+ *
  * @example
  * const doc = await exportSubject({ db, contacts }, { siteId: 'shop', subjectId, contacts: 'plain' });
  */
 import type { Queryable } from '../db/db.ts';
+import type { Receipt } from '../../protocol/receipt.ts';
+import { type ReceiptEffect, receiptEffect } from '../services/consent-expiry.ts';
 import type { ContactStore } from './contact-store.ts';
 import { maskContact } from './contact-store.ts';
 
@@ -66,6 +72,8 @@ export interface SubjectExport {
     kid: string;
     sig: string;
     entry: unknown;
+    /** What the receipt still grants at `generatedAt` (expired grants denied); the entry stays as signed. */
+    effective: ReceiptEffect;
   }>;
   /** Every other row about the person, by table. */
   records: Record<string, Array<Record<string, unknown>>>;
@@ -80,11 +88,17 @@ interface ColumnRow {
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-function plainRow(row: Record<string, unknown>): Record<string, unknown> {
+function plainRow(row: Record<string, unknown>, now: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) {
     if (SKIPPED_COLUMNS.has(k)) continue;
     out[k] = v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'bigint' ? Number(v) : v;
+  }
+  // A recorded grant with an expiry: what it means now, beside what was recorded.
+  if (typeof row.granted === 'boolean' && row.expires_at != null) {
+    const lapsed = Number(row.expires_at) <= now;
+    out.effective_granted = row.granted && !lapsed;
+    out.expired = row.granted && lapsed;
   }
   return out;
 }
@@ -95,6 +109,7 @@ export async function exportSubject(
 ): Promise<SubjectExport> {
   const { db } = deps;
   const { siteId, subjectId } = opts;
+  const generatedAt = (deps.now ?? Date.now)();
   const { rows: columns } = await db.query<ColumnRow>(
     `SELECT table_name, column_name FROM information_schema.columns
      WHERE table_schema = current_schema() AND column_name IN ('subject_id', 'device_id', 'site_id')`,
@@ -138,18 +153,22 @@ export async function exportSubject(
     } else continue;
     if (table === 'receipts') {
       receipts = rows
-        .map((r) => ({
-          receiptId: String(r.receipt_id),
-          receivedAt: Number(r.received_at),
-          leafIndex: r.leaf_index === null || r.leaf_index === undefined ? null : Number(r.leaf_index),
-          kid: String(r.kid),
-          sig: String(r.sig),
-          entry: JSON.parse(String(r.entry)) as unknown,
-        }))
+        .map((r) => {
+          const entry = JSON.parse(String(r.entry)) as { receipt: Receipt };
+          return {
+            receiptId: String(r.receipt_id),
+            receivedAt: Number(r.received_at),
+            leafIndex: r.leaf_index === null || r.leaf_index === undefined ? null : Number(r.leaf_index),
+            kid: String(r.kid),
+            sig: String(r.sig),
+            entry,
+            effective: receiptEffect(entry.receipt, generatedAt),
+          };
+        })
         .sort((a, b) => a.receivedAt - b.receivedAt || a.receiptId.localeCompare(b.receiptId));
       continue;
     }
-    if (rows.length > 0) records[table] = rows.map(plainRow);
+    if (rows.length > 0) records[table] = rows.map((row) => plainRow(row, generatedAt));
   }
 
   let contacts: SubjectExport['contacts'] = [];
@@ -170,7 +189,7 @@ export async function exportSubject(
 
   return {
     format: SUBJECT_EXPORT_FORMAT,
-    generatedAt: (deps.now ?? Date.now)(),
+    generatedAt,
     siteId,
     subjectId,
     contacts,

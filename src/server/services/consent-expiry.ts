@@ -71,12 +71,14 @@ export interface ReceiptEffect {
  */
 export function receiptEffect(r: Receipt, asOf: number): ReceiptEffect {
   const expiredAt: Record<string, number> = {};
-  const own = (id: string) => r.expiries?.[id] ?? r.expiresAt;
+  // Stored entries are read as they are: a field missing from an old or foreign one grants nothing.
+  const expiresAt = r.expiresAt ?? 0;
+  const own = (id: string) => r.expiries?.[id] ?? expiresAt;
   const out: ReceiptEffect = {
     asOf,
-    expired: r.expiresAt <= asOf,
-    categories: deny(r.categories, own, asOf, expiredAt),
-    services: deny(r.services, () => r.expiresAt, asOf, expiredAt),
+    expired: expiresAt <= asOf,
+    categories: deny(r.categories ?? {}, own, asOf, expiredAt),
+    services: deny(r.services ?? {}, () => expiresAt, asOf, expiredAt),
     expiredAt,
   };
   if (r.preferences) {
