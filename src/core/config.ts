@@ -1,4 +1,5 @@
 import { ITEM_ID_PATTERN, SITE_ID_PATTERN } from '../protocol/ids.ts';
+import type { Fix } from './config-fixes.ts';
 import type {
   CookieSpec,
   GoogleConsentType,
@@ -22,7 +23,8 @@ export const DEFAULT_CONSENT_MODE: Record<GoogleConsentType, string[]> = {
   security_storage: [],
 };
 
-type Warn = (msg: string) => void;
+/** A bad key: its path, the fix (a key of FIXES in config-fixes.ts) and the fix's values. */
+export type Issue = [path: string, fix: Fix, ...values: string[]];
 // biome-ignore lint/suspicious/noExplicitAny: host input is untyped until checked here
 type Any = any;
 
@@ -35,19 +37,21 @@ const isBool = (v: unknown) => typeof v === 'boolean';
 const isLang = (v: unknown) => isStr(v) && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(v);
 
 /**
- * Validates the host configuration. Every bad key gets ONE console warning naming it and the fix, and is
- * replaced by a safe default; never throws (the host page must keep working whatever it passes).
+ * Validates the host configuration. Every bad key is reported ONCE (its path and the fix, which
+ * config-fixes.ts words: `resolveConfig` there prints it) and replaced by a safe default; never throws (the
+ * host page must keep working whatever it passes). The wording lives apart so that the script tag's first
+ * file carries none of it: the widget prints these warnings once its delivery chunk has loaded.
  */
-export function resolveConfig(input: unknown, warn: Warn = (m) => console.warn(m)): ResolvedConfig {
-  const w = (key: string, fix: string) => warn(`[assenso] config.${key}: ${fix}`);
+export function checkConfig(input: unknown, report: (issue: Issue) => void = () => {}): ResolvedConfig {
+  const w = (key: string, fix: Fix, ...values: string[]) => report([key, fix, ...values]);
   const c: Record<string, Any> = isObj(input) ? input : {};
-  if (!isObj(input)) w('(root)', 'must be an object like { siteId, categories }; using an empty config');
-  // Reads an optional key: undefined → default silently; present but invalid → warn and default.
-  const opt = <T>(key: string, ok: (v: unknown) => boolean, def: T, fix: string, at = c, path = key): T => {
+  if (!isObj(input)) w('(root)', 'root');
+  // Reads an optional key: undefined → default silently; present but invalid → report and default.
+  const opt = <T>(key: string, ok: (v: unknown) => boolean, def: T, fix: Fix, at = c, path = key): T => {
     const v = at[key];
     if (v === undefined) return def;
     if (ok(v)) return v as T;
-    w(path, fix);
+    w(path, fix, `${def}`);
     return def;
   };
   const days = (at: Record<string, Any>, path: string, def: number) =>
@@ -55,77 +59,69 @@ export function resolveConfig(input: unknown, warn: Warn = (m) => console.warn(m
       'lifetimeDays',
       (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_LIFETIME_DAYS,
       def,
-      `must be a whole number of days from 1 to ${MAX_LIFETIME_DAYS} (13 months); using ${def}`,
+      'days',
       at,
       `${path}lifetimeDays`,
     );
 
   let siteId = c.siteId;
   if (!(typeof siteId === 'string' && SITE_ID_PATTERN.test(siteId))) {
-    w('siteId', 'must match [a-z0-9][a-z0-9_-]{0,63} (e.g. "my-shop"); using "default"');
+    w('siteId', 'siteId');
     siteId = 'default';
   }
   const lifetimeDays = days(c, '', DEFAULT_LIFETIME_DAYS);
   const seen = new Set<string>();
   const idOk = (id: unknown, path: string) => {
     if (typeof id === 'string' && ITEM_ID_PATTERN.test(id) && !seen.has(id)) return seen.add(id);
-    w(path, `must be a unique id matching [a-z0-9][a-z0-9_-]{0,63}; item ignored`);
+    w(path, 'id');
     return false;
   };
 
   const categories: ResolvedCategory[] = [];
-  const cats = opt<Any[]>('categories', Array.isArray, [], 'must be an array of categories; none used');
-  if (!cats.length) w('categories', 'needs at least one category (e.g. { id: "necessary", required: true })');
+  const cats = opt<Any[]>('categories', Array.isArray, [], 'cats');
+  if (!cats.length) w('categories', 'noCats');
   for (const [i, cat] of cats.entries()) {
     const p = `categories[${i}].`;
     if (!isObj(cat)) {
-      w(`categories[${i}]`, 'must be an object; item ignored');
+      w(`categories[${i}]`, 'item');
       continue;
     }
     if (!idOk(cat.id, `${p}id`)) continue;
     const services: ResolvedService[] = [];
-    for (const [j, s] of opt<Any[]>(
-      'services',
-      Array.isArray,
-      [],
-      'must be an array',
-      cat,
-      `${p}services`,
-    ).entries()) {
+    for (const [j, s] of opt<Any[]>('services', Array.isArray, [], 'array', cat, `${p}services`).entries()) {
       const q = `${p}services[${j}].`;
       if (!isObj(s)) {
-        w(`${p}services[${j}]`, 'must be an object; item ignored');
+        w(`${p}services[${j}]`, 'item');
         continue;
       }
       if (!idOk(s.id, `${q}id`)) continue;
-      const o = <T>(key: string, ok: (v: unknown) => boolean, def?: T, fix = 'has the wrong type; ignored') =>
+      const o = <T>(key: string, ok: (v: unknown) => boolean, def?: T, fix: Fix = 'type') =>
         opt(key, ok, def, fix, s, q + key);
       const cookies = o<Any[]>('cookies', Array.isArray, [])!.filter((k, n) => {
         if (isObj(k) && isStr(k.name)) return true;
-        w(`${q}cookies[${n}].name`, 'must be a cookie name or a prefix like "_ga*"; item ignored');
+        w(`${q}cookies[${n}].name`, 'cookieName');
         return false;
       });
       services.push({
         id: s.id,
-        name: o('name', isStr, s.id, 'must be a non-empty string; using the id')!,
+        name: o('name', isStr, s.id, 'name')!,
         provider: o('provider', isStr),
         purpose: o('purpose', isLoc),
         privacyUrl: o('privacyUrl', isStr),
         cookies: cookies.map((k) => ({ ...k }) as CookieSpec),
-        storageKeys: o('storageKeys', isStrList, [], 'must be an array of key names')!,
-        domains: o('domains', isStrList, [], 'must be an array of host names')!,
+        storageKeys: o('storageKeys', isStrList, [], 'keys')!,
+        domains: o('domains', isStrList, [], 'hosts')!,
         category: cat.id,
       });
     }
-    const loc = (key: string) =>
-      opt<Localized>(key, isLoc, cat.id, 'must be a string or { lang: string }; using the id', cat, p + key);
+    const loc = (key: string) => opt<Localized>(key, isLoc, cat.id, 'loc', cat, p + key);
     categories.push({
       id: cat.id,
-      required: opt('required', isBool, false, 'must be true or false', cat, `${p}required`),
+      required: opt('required', isBool, false, 'bool', cat, `${p}required`),
       title: loc('title'),
       description: loc('description'),
       lifetimeDays: days(cat, p, lifetimeDays),
-      gpc: opt('gpc', isBool, false, 'must be true or false', cat, `${p}gpc`),
+      gpc: opt('gpc', isBool, false, 'bool', cat, `${p}gpc`),
       services,
     });
   }
@@ -135,58 +131,41 @@ export function resolveConfig(input: unknown, warn: Warn = (m) => console.warn(m
   if (cm === true || isObj(cm)) {
     const m = isObj(cm) ? cm : {};
     const mapping = { ...DEFAULT_CONSENT_MODE };
-    for (const [k, v] of Object.entries(
-      opt('mapping', isObj, {}, 'must be an object', m, 'consentMode.mapping'),
-    )) {
+    for (const [k, v] of Object.entries(opt('mapping', isObj, {}, 'object', m, 'consentMode.mapping'))) {
       if (k in mapping && isStrList(v)) mapping[k as GoogleConsentType] = v;
-      else
-        w(
-          `consentMode.mapping.${k}`,
-          `must be a Consent Mode type (${Object.keys(mapping).join(', ')}) → category ids`,
-        );
+      else w(`consentMode.mapping.${k}`, 'cmType', Object.keys(mapping).join(', '));
     }
     const waitForUpdate = opt(
       'waitForUpdate',
       (v) => Number.isInteger(v) && (v as number) >= 0,
       500,
-      'must be milliseconds ≥ 0; using 500',
+      'ms',
       m,
       'consentMode.waitForUpdate',
     );
     consentMode = { mapping, waitForUpdate };
-  } else if (cm !== undefined && cm !== false)
-    w('consentMode', 'must be true, false or { mapping, waitForUpdate }');
+  } else if (cm !== undefined && cm !== false) w('consentMode', 'cm');
 
-  const ck = opt<Record<string, Any>>('cookie', isObj, {}, 'must be { name, domain, path, sameSite }');
+  const ck = opt<Record<string, Any>>('cookie', isObj, {}, 'cookie');
   const cookie = {
-    name: opt(
-      'name',
-      (v) => isStr(v) && /^[\w-]+$/.test(v),
-      'assenso',
-      'must be letters, digits, _ or -',
-      ck,
-      'cookie.name',
-    ),
-    domain: opt<string | null>(
-      'domain',
-      isStr,
-      null,
-      'must be a domain like "example.com"',
-      ck,
-      'cookie.domain',
-    ),
-    path: opt('path', (v) => isStr(v) && v[0] === '/', '/', 'must start with "/"', ck, 'cookie.path'),
+    name: opt('name', (v) => isStr(v) && /^[\w-]+$/.test(v), 'assenso', 'ckName', ck, 'cookie.name'),
+    domain: opt<string | null>('domain', isStr, null, 'domain', ck, 'cookie.domain'),
+    path: opt('path', (v) => isStr(v) && v[0] === '/', '/', 'path', ck, 'cookie.path'),
     sameSite: opt(
       'sameSite',
       (v) => ['Lax', 'Strict', 'None'].includes(v as string),
       'Lax',
-      'must be Lax, Strict or None',
+      'sameSite',
       ck,
       'cookie.sameSite',
     ),
   } as ResolvedConfig['cookie'];
-  const oneOf = <T extends string>(key: string, list: T[], def: T) =>
-    opt<T>(key, (v) => list.includes(v as T), def, `must be one of ${list.join(', ')}; using ${def}`);
+  const oneOf = <T extends string>(key: string, list: T[], def: T) => {
+    const v = c[key];
+    if (v === undefined || list.includes(v)) return (v ?? def) as T;
+    w(key, 'oneOf', list.join(', '), def);
+    return def;
+  };
 
   return {
     siteId,
@@ -195,42 +174,32 @@ export function resolveConfig(input: unknown, warn: Warn = (m) => console.warn(m
         'endpoint',
         (v) => isStr(v) && /^(https?:\/\/|\/)/.test(v),
         null,
-        'must be an http(s) URL or a path; receipts stay on the device',
+        'endpoint',
       )?.replace(/\/+$/, '') ?? null,
     revision: String(
       opt<string | number>(
         'revision',
         (v) => (isStr(v) || typeof v === 'number') && `${v}`.length <= 64,
         '1',
-        'must be a string of 1 to 64 characters like "2026-05"; using "1"',
+        'revision',
       ),
     ),
     lifetimeDays,
-    language: opt<string | null>('language', isLang, null, 'must be a language tag like "it" or "pt-BR"'),
+    language: opt<string | null>('language', isLang, null, 'language'),
     languages: opt(
       'languages',
       (v) => Array.isArray(v) && v.length > 0 && v.every(isLang),
       ['it', 'en', 'de', 'fr', 'es'],
-      'must be a non-empty array of language tags like "it"',
+      'languages',
     ),
-    privacyPolicyUrl: opt<Localized | null>(
-      'privacyPolicyUrl',
-      isLoc,
-      null,
-      'must be a URL or { lang: URL }',
-    ),
+    privacyPolicyUrl: opt<Localized | null>('privacyPolicyUrl', isLoc, null, 'privacy'),
     categories,
-    texts: opt(
-      'texts',
-      (v) => isObj(v) && Object.values(v).every(isObj),
-      {},
-      'must be { lang: { key: text } }',
-    ),
+    texts: opt('texts', (v) => isObj(v) && Object.values(v).every(isObj), {}, 'texts'),
     layout: oneOf('layout', ['bar', 'box', 'modal'], 'box'),
     theme: oneOf('theme', ['light', 'dark', 'auto'], 'auto'),
-    themeTokens: opt('themeTokens', isObj, {}, 'must be { "--assenso-…": value }'),
+    themeTokens: opt('themeTokens', isObj, {}, 'tokens'),
     cookie,
     consentMode,
-    gpc: opt('gpc', isBool, true, 'must be true or false'),
+    gpc: opt('gpc', isBool, true, 'bool'),
   };
 }

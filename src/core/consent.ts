@@ -1,5 +1,5 @@
 import { idle, newDeviceId, newReceiptId, systemClock } from './clock.ts';
-import { resolveConfig } from './config.ts';
+import { checkConfig, type Issue } from './config.ts';
 import { createCookieMirror } from './cookie-mirror.ts';
 import { decide, evaluate, readDecision, services } from './decision.ts';
 import { announce, createEmitter, report } from './events.ts';
@@ -51,7 +51,8 @@ export function createConsentWith(
   input: unknown,
   deps: ConsentDeps = {},
 ): ConsentController {
-  const cfg = resolveConfig(input);
+  const issues: Issue[] = [];
+  const cfg = checkConfig(input, (i) => issues.push(i));
   const clock = deps.clock ?? systemClock;
   const newId = deps.newId ?? newReceiptId;
   const events = createEmitter<EventMap>();
@@ -83,6 +84,16 @@ export function createConsentWith(
     });
     return mod;
   };
+  // Bad keys: one warning each, worded by the delivery chunk (or, if it cannot load, just the key).
+  if (issues.length)
+    lazy().then(
+      (m) => {
+        for (const i of issues) console.warn(m.explain(i));
+      },
+      () => {
+        for (const [path] of issues) console.warn(`[assenso] config.${path} is invalid; a default is used`);
+      },
+    );
   const box = async () => {
     const m = await lazy();
     outbox ??= m.createOutbox({

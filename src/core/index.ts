@@ -1,5 +1,12 @@
 export { newDeviceId, newReceiptId, systemClock } from './clock.ts';
-export { DEFAULT_CONSENT_MODE, DEFAULT_LIFETIME_DAYS, MAX_LIFETIME_DAYS, resolveConfig } from './config.ts';
+export {
+  checkConfig,
+  DEFAULT_CONSENT_MODE,
+  DEFAULT_LIFETIME_DAYS,
+  type Issue,
+  MAX_LIFETIME_DAYS,
+} from './config.ts';
+export { explain, FIXES, type Fix, resolveConfig } from './config-fixes.ts';
 export type { Delivery } from './consent.ts';
 export { createConsent, createConsentWith } from './consent.ts';
 export { createCookieMirror, decodeDecision, encodeDecision } from './cookie-mirror.ts';

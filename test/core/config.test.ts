@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createConsent, resolveConfig } from '../../src/core/index.ts';
+import { createConsent, createConsentWith, resolveConfig } from '../../src/core/index.ts';
 import { siteConfig } from './helpers.ts';
 
 const warnings = (input: unknown) => {
@@ -103,10 +103,29 @@ describe('config validation', () => {
     );
   });
 
+  it('names the bad key even when the wording cannot load (offline)', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const c = createConsentWith(() => Promise.reject(new TypeError('offline')), {
+      ...siteConfig(),
+      layout: 1,
+    });
+    await vi.waitFor(() =>
+      expect(warn).toHaveBeenCalledWith('[assenso] config.layout is invalid; a default is used'),
+    );
+    expect(c.config.layout).toBe('box');
+    warn.mockRestore();
+  });
+
   it('createConsent warns on the console with the [assenso] prefix and still works', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const c = createConsent({ ...siteConfig(), theme: 'neon' }, { gpc: false });
-    expect(warn).toHaveBeenCalledWith('[assenso] config.theme: must be one of light, dark, auto; using auto');
+    // Worded by the delivery chunk, once it has loaded (the script tag's first file has no wording).
+    await vi.waitFor(() =>
+      expect(warn).toHaveBeenCalledWith(
+        '[assenso] config.theme: must be one of light, dark, auto; using auto',
+      ),
+    );
+    expect(warn).toHaveBeenCalledTimes(1);
     await c.acceptAll();
     expect(c.has('analytics')).toBe(true);
     c.destroy();
