@@ -6,6 +6,9 @@ import { safeUrl } from './url.ts';
 
 /** The preference center's own rules, adopted by the mount layer when it first opens. */
 export { default as css } from './prefs.css?inline';
+// The rest of what only the preference center needs, so that the first file does not carry it.
+export { downloadReceipts } from './download.ts';
+export { initialDraft, toggleCategory, toggleService } from './draft.ts';
 
 /** The switches as the visitor has set them so far (not yet saved). */
 export interface Draft {

@@ -1,12 +1,11 @@
 import { BUILT_IN } from './i18n/catalog.ts';
 import type { Messages } from './i18n/messages.ts';
-import type { PreferenceCenter } from './PreferenceCenter.tsx';
 
-/** The preference center chunk: the component and its stylesheet. */
-export interface PreferencesModule {
-  PreferenceCenter: typeof PreferenceCenter;
-  css: string;
-}
+/** The preference center chunk: the component, its stylesheet, its draft logic and the receipt download. */
+export type PreferencesModule = Pick<
+  typeof import('./PreferenceCenter.tsx'),
+  'PreferenceCenter' | 'css' | 'downloadReceipts' | 'initialDraft' | 'toggleCategory' | 'toggleService'
+>;
 
 /**
  * The on-demand parts as module imports: what bundlers split into chunks (the ES module entry) and what the

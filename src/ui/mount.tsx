@@ -1,12 +1,11 @@
 import type { ConsentController, ConsentState, NoticeSnapshot, View } from '../core/types.ts';
 import { Banner } from './Banner.tsx';
 import { render } from './dom/render.ts';
-import { initialDraft, toggleCategory, toggleService } from './draft.ts';
 import { createFocusTrap } from './focus.ts';
 import { format, list, type Messages } from './i18n/messages.ts';
 import { localize, noticeCategories, noticeSnapshot, withSiteTexts } from './notice.ts';
-import type { Draft, PreferenceCenter } from './PreferenceCenter.tsx';
-import type { Loaders } from './lazy.ts';
+import type { Loaders, PreferencesModule } from './lazy.ts';
+import type { Draft } from './PreferenceCenter.tsx';
 import { addStyles, adoptStyles } from './styles.ts';
 
 export interface MountOptions {
@@ -31,7 +30,8 @@ export interface MountedUi {
 /**
  * Puts the widget into the page: a host element first in <body> (early in the tab order) with an open
  * shadow root, styles adopted from a constructable stylesheet, and a render loop driven by the controller's
- * state (`view`: none, banner, preferences). All DOM, focus and download work is here; the components only
+ * state (`view`: none, banner, preferences). All DOM and focus work is here (the download of receipts, with the
+ * draft logic, comes with the preference center chunk); the components only
  * get props and call back. The preference center is a separate chunk, fetched when first opened.
  */
 export function mountUi(controller: ConsentController, options: MountOptions): MountedUi {
@@ -51,8 +51,10 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   root.append(box);
   document.body.prepend(host);
 
-  let Prefs: typeof PreferenceCenter | undefined;
-  let draft: Draft = initialDraft(categories, null);
+  let P: PreferencesModule | undefined;
+  /** The switches, set once the chunk is here; `from`: the choices they start from. */
+  let draft: Draft | undefined;
+  let from: Draft | null = null;
   let canDownload = false;
   let status = '';
   let shown: View = 'none';
@@ -85,22 +87,6 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
     return out;
   };
 
-  const download = async () => {
-    const log = await controller.receipts();
-    const json = JSON.stringify(
-      { siteId: config.siteId, exportedAt: new Date().toISOString(), ...log },
-      null,
-      2,
-    );
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
-    a.download = `consent-receipt-${config.siteId}.json`;
-    root.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
-  };
-
   function update(): void {
     const state = controller.getState();
     let view = state.view;
@@ -109,21 +95,23 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
       if (!opening) {
         // Opening (once per opening): start from the stored (or previous, when asked again) choices.
         opening = true;
-        const from = state.decision ?? state.prompt?.previous ?? null;
-        draft = initialDraft(categories, from && { categories: from.categories, services: from.services });
+        const d = state.decision ?? state.prompt?.previous ?? null;
+        from = d && { categories: d.categories, services: d.services };
+        draft = undefined;
         controller.receipts().then((log) => {
           canDownload = log.acknowledged.length + log.pending.length > 0;
           update();
         }, noop);
-        if (!Prefs)
+        if (!P)
           options.preferences().then((chunk) => {
             addStyles(root, chunk.css, options.nonce);
-            Prefs = chunk.PreferenceCenter;
+            P = chunk;
             update();
           }, noop);
       }
+      if (P) draft ??= P.initialDraft(categories, from);
       // Until the chunk is here, the previous view stays.
-      if (!Prefs) view = shown;
+      else view = shown;
     }
     const modal = view === 'preferences' || (view === 'banner' && config.layout === 'modal');
     box.className = `r ${config.theme}`;
@@ -142,8 +130,8 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
             onClose={() => decide(controller.close())}
           />
         )}
-        {view === 'preferences' && Prefs && (
-          <Prefs
+        {view === 'preferences' && P && draft && (
+          <P.PreferenceCenter
             m={m}
             categories={categories}
             draft={draft}
@@ -151,19 +139,19 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
             canDownload={canDownload}
             onCategory={(id, on) => {
               const c = byId(id);
-              if (c) draft = toggleCategory(draft, c, on);
+              if (c && draft) draft = P!.toggleCategory(draft, c, on);
               update();
             }}
             onService={(categoryId, serviceId, on) => {
               const c = byId(categoryId);
-              if (c) draft = toggleService(draft, c, serviceId, on);
+              if (c && draft) draft = P!.toggleService(draft, c, serviceId, on);
               update();
             }}
             onSave={() => decide(controller.save({ ...draft, method: 'preferences' }))}
             onAcceptAll={() => decide(controller.acceptAll())}
             onRejectAll={() => decide(controller.rejectAll())}
             onClose={() => controller.hide()}
-            onDownload={() => download().catch(noop)}
+            onDownload={() => P!.downloadReceipts(controller, root).catch(noop)}
           />
         )}
         <p class="sr" role="status">
