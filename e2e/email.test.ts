@@ -1,23 +1,29 @@
 // Email links end to end (issue 5): the real server (in process, PGlite in a temporary directory) and the
 // system Chromium: open a minted link, change two purposes on two channels, see the receipts; the same page
-// with JavaScript disabled; one-click unsubscribe with a plain HTTP POST; a link whose token has expired.
+// with JavaScript disabled; one-click unsubscribe with a plain HTTP POST; a link whose token has expired; a
+// link opened on the site itself (`?assenso=<token>` on the demo page): the widget links the device.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConsentStateResponse } from '../src/protocol/api.ts';
 import { parseConfig } from '../src/server/config.ts';
 import { createLinkTokens } from '../src/server/email/tokens.ts';
+import { signIdentity } from '../src/server/identity-token.ts';
+import { DEMO_IDENTITY, identitySite } from '../demo/backend.mjs';
 import { type RunningServer, startServer } from '../src/server/main.ts';
 import { createLogger } from '../src/server/logger.ts';
-import { axe, launchChromium } from './harness.ts';
+import { axe, type Demo, freePort, launchChromium, startDemo, waitFor } from './harness.ts';
 
 const DAY = 86_400_000;
 let browser: Browser;
 let server: RunningServer;
 let dir: string;
 let adminToken: string;
+/** The demo site's origin: its site on the server (`demo`) allows it, for the widget's calls. */
+let demoUrl: string;
 
 const SITE = {
   id: 'shop',
@@ -38,12 +44,14 @@ const SITE = {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'assenso-e2e-email-'));
+  demoUrl = `http://127.0.0.1:${await freePort()}`;
+  const demoSite = { ...identitySite([demoUrl]), channels: SITE.channels, purposes: SITE.purposes };
   const env = {
     ASSENSO_PSEUDONYM_SECRET: randomBytes(32).toString('base64url'),
     ASSENSO_CONTACT_KEYS: JSON.stringify({ current: 'k1', keys: { k1: randomBytes(32).toString('base64') } }),
   };
   server = await startServer({
-    config: parseConfig({ sites: [SITE], dataDir: dir, rateLimit: false }),
+    config: parseConfig({ sites: [SITE, demoSite], dataDir: dir, rateLimit: false }),
     env,
     port: 0,
     host: '127.0.0.1',
@@ -59,11 +67,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function mint(userId: string) {
+async function mint(userId: string, site = 'shop') {
   const res = await fetch(`${server.url}/v1/admin/links`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ site: 'shop', userId, email: `${userId}@example.com` }),
+    body: JSON.stringify({ site, userId, email: `${userId}@example.com` }),
   });
   expect(res.status).toBe(201);
   return (await res.json()) as { subjectId: string; preferencesUrl: string; unsubscribeUrl: string };
@@ -216,6 +224,126 @@ describe('email links in Chromium', () => {
     expect(await page.getByRole('alert').textContent()).toContain('This link has expired');
     expect(await context.cookies()).toEqual([]);
     expect(await receipts(subjectId)).toEqual([]);
+    await context.close();
+  });
+});
+
+type Api = {
+  identify(token: string): Promise<unknown>;
+  set(choices: { categories: Record<string, boolean> }): Promise<unknown>;
+  acceptAll(): Promise<unknown>;
+  receipts(): Promise<{ pending: unknown[] } | null>;
+  get(): { decision: { deviceId: string; method: string } | null };
+};
+declare const assenso: Api;
+
+describe('a preference link opened on the site (?assenso=<token>)', () => {
+  let demo: Demo;
+  beforeAll(async () => {
+    demo = await startDemo({ server: server.url, port: Number(new URL(demoUrl).port) });
+  });
+  afterAll(async () => {
+    await demo?.close();
+  });
+
+  /** The server's answer for the device of the page (its id from the stored decision). */
+  async function serverState(page: Page) {
+    const deviceId = await page.evaluate(() => assenso.get().decision?.deviceId);
+    expect(deviceId).toMatch(/^[0-9a-f]{32}$/);
+    const res = await fetch(`${server.url}/v1/consent?site=demo&device=${deviceId}`);
+    return (await res.json()) as ConsentStateResponse;
+  }
+  const delivered = (page: Page) =>
+    waitFor(
+      () => page.evaluate(async () => ((await assenso.receipts())?.pending.length ?? 1) === 0),
+      'receipts delivered',
+    );
+  const pageWatch = (page: Page) => {
+    const seen = { errors: [] as string[], warnings: [] as string[] };
+    page.on('pageerror', (e) => seen.errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') seen.errors.push(m.text());
+      if (m.type() === 'warning') seen.warnings.push(m.text());
+    });
+    return seen;
+  };
+
+  it('drops the token from the URL, links the device and opens the preference center with the person’s consent', async () => {
+    const userId = 'e2e-onsite';
+    // The person decided on their laptop, signed in there (identity linking).
+    const laptop = await browser.newContext();
+    const lp = await laptop.newPage();
+    await lp.goto(`${demoUrl}/index.html`);
+    await lp.waitForFunction(
+      () => typeof (window as { assenso?: { identify?: unknown } }).assenso?.identify === 'function',
+    );
+    const jwt = signIdentity({
+      secret: DEMO_IDENTITY.secret,
+      kid: DEMO_IDENTITY.kid,
+      siteId: 'demo',
+      userId,
+    });
+    await lp.evaluate((t) => assenso.identify(t), jwt);
+    await lp.evaluate(() => assenso.set({ categories: { analytics: true, marketing: false } }));
+    await delivered(lp);
+
+    // Their phone opens the link from an email on the site itself.
+    const links = await mint(userId, 'demo');
+    const token = new URL(links.preferencesUrl).pathname.split('/').pop()!;
+    const phone = await browser.newContext();
+    const page = await phone.newPage();
+    const seen = pageWatch(page);
+    await page.goto(`${demoUrl}/index.html?assenso=${token}`);
+    expect(page.url()).toBe(`${demoUrl}/index.html`);
+    // about:blank and this page: the token's URL was replaced in place, not followed by a new entry.
+    expect(await page.evaluate(() => history.length)).toBe(2);
+
+    const dialog = page.getByRole('dialog');
+    await expect.poll(() => dialog.isVisible(), { timeout: 30_000 }).toBe(true);
+    const analytics = page.getByRole('switch', { name: 'Statistiche', exact: true });
+    await expect.poll(() => analytics.getAttribute('aria-checked'), { timeout: 30_000 }).toBe('true');
+    expect(
+      await page
+        .getByRole('switch', { name: 'Contenuti esterni e marketing', exact: true })
+        .getAttribute('aria-checked'),
+    ).toBe('false');
+    const state = await serverState(page);
+    expect(state.subjectId).toBe(links.subjectId);
+    expect(state.decision?.categories).toMatchObject({ analytics: true, marketing: false });
+    expect(await page.evaluate(() => localStorage.getItem('assenso:linked:demo'))).toBe('1');
+    expect(await page.evaluate(() => assenso.get().decision?.method)).toBe('sync');
+    expect(seen.errors).toEqual([]);
+    expect(seen.warnings.filter((w) => w.includes('[assenso]'))).toEqual([]);
+    await laptop.close();
+    await phone.close();
+  });
+
+  it('with an expired token: the token is gone too, nothing is linked, one warning, and the widget still works', async () => {
+    const { subjectId } = await mint('e2e-onsite-expired', 'demo');
+    const past = createLinkTokens({ keys: server.deps.linkKeys!, now: () => Date.now() - 61 * DAY });
+    const token = past.issue({ siteId: 'demo', subjectId, action: 'preferences', ttlMs: 60 * DAY });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const seen = pageWatch(page);
+    await page.goto(`${demoUrl}/index.html?lang=it&assenso=${token}`);
+    expect(page.url()).toBe(`${demoUrl}/index.html?lang=it`);
+    await expect.poll(() => page.getByRole('dialog').isVisible(), { timeout: 30_000 }).toBe(true);
+    await expect
+      .poll(() => seen.warnings.filter((w) => w.includes('email link failed')).length, { timeout: 30_000 })
+      .toBe(1);
+    // The preference center works for this device alone.
+    await page.getByRole('switch', { name: 'Statistiche', exact: true }).click();
+    await page.getByRole('button', { name: /Salva/ }).click();
+    await waitFor(
+      () => page.evaluate(() => assenso.get().decision?.method === 'preferences'),
+      'the choice saved',
+    );
+    await delivered(page);
+    const state = await serverState(page);
+    expect(state.subjectId).toBeNull();
+    expect(state.decision?.categories.analytics).toBe(true);
+    expect(await page.evaluate(() => localStorage.getItem('assenso:linked:demo'))).toBeNull();
+    expect(seen.errors.filter((e) => !e.includes('410'))).toEqual([]);
     await context.close();
   });
 });
