@@ -2,6 +2,8 @@
 // real site's backend would (docs/identity.md). `POST /api/sign-in {"user": "anna"}` answers
 // `{"token": "<JWT>"}`, signed with the demo site's identity secret; the page hands it to assenso.identify().
 // There are no passwords: this is a demo of the token, not of authentication.
+// `GET /signed-in.html?user=anna` is the other way a site passes the token: rendered into the script tag
+// (`data-identity`) of a page for a signed-in user, so the widget links the browser as the page loads.
 //
 // Mount it in any node:http server: `if (await backend.handle(req, res)) return;` (scripts/start.mjs and the
 // identity e2e do). The receipt server must know the same secret under the same kid (see `identitySite`).
@@ -37,9 +39,10 @@ export async function createDemoBackend(options = {}) {
   const signIdentity = await loadSignIdentity();
   const { siteId = 'demo', kid = DEMO_IDENTITY.kid, secret = DEMO_IDENTITY.secret } = options;
   return {
-    /** Handles `POST /api/sign-in`; returns false for anything else. */
+    /** Handles `POST /api/sign-in` and `GET /signed-in.html`; returns false for anything else. */
     async handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname === '/signed-in.html') return signedInPage(url.searchParams.get('user'), res);
       if (url.pathname !== '/api/sign-in') return false;
       if (req.method !== 'POST') {
         res.writeHead(405, { allow: 'POST' }).end();
@@ -64,18 +67,48 @@ export async function createDemoBackend(options = {}) {
           .end('{"error":"user: 1-64 letters, digits, . @ _ -"}');
         return true;
       }
-      // The site's own user id: here the name typed; in a real shop, the account's primary key.
-      const token = signIdentity({
-        secret,
-        kid,
-        siteId,
-        userId: `demo-user:${user.toLowerCase()}`,
-        ttlSeconds: 300,
-      });
       res
         .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-        .end(JSON.stringify({ token }));
+        .end(JSON.stringify({ token: tokenFor(user) }));
       return true;
     },
   };
+
+  // The site's own user id: here the name typed; in a real shop, the account's primary key.
+  function tokenFor(user) {
+    return signIdentity({ secret, kid, siteId, userId: `demo-user:${user.toLowerCase()}`, ttlSeconds: 300 });
+  }
+
+  function signedInPage(user, res) {
+    if (typeof user !== 'string' || !/^[\w.@-]{1,64}$/.test(user)) {
+      res
+        .writeHead(400, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('user: 1-64 letters, digits, . @ _ -');
+      return true;
+    }
+    // A JWT is base64url and dots: nothing to escape in an attribute, the name is checked above.
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(
+      `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Signed in · Bottega Demo</title>
+    <link rel="stylesheet" href="/style.css" />
+    <script src="/assenso.js" data-config="/config.json" data-identity="${tokenFor(user)}" async></script>
+  </head>
+  <body>
+    <header><strong>Bottega Demo</strong> <a href="/account.html">Account</a></header>
+    <main>
+      <h1>Signed in as ${user}</h1>
+      <p>This page was rendered for a signed-in user: the identity token is in the script tag
+      (<code>data-identity</code>), so this browser is linked as the page loads.</p>
+    </main>
+    <footer><a href="/privacy.html#cookie" data-assenso-open>Cookie settings</a></footer>
+  </body>
+</html>
+`,
+    );
+    return true;
+  }
 }

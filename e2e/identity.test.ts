@@ -4,8 +4,17 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { type Browser, type BrowserContext, devices, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoBackend, DEMO_IDENTITY, identitySite } from '../demo/backend.mjs';
+import type { IdentityApi } from '../src/core/identity.ts';
 import { createDemoServer } from '../scripts/demo-server.mjs';
-import { freePort, launchChromium, type ReceiptServer, startReceiptServer, waitFor } from './harness.ts';
+import {
+  axe,
+  formatViolations,
+  freePort,
+  launchChromium,
+  type ReceiptServer,
+  startReceiptServer,
+  waitFor,
+} from './harness.ts';
 import { consent } from './widget-helpers.ts';
 
 type Api = {
@@ -14,6 +23,7 @@ type Api = {
   rejectAll(): Promise<unknown>;
   receipts(): Promise<{ pending: unknown[] } | null>;
   has(id: string): boolean;
+  open(): void;
 };
 declare const assenso: Api;
 
@@ -193,6 +203,178 @@ describe('pairing without an account', () => {
     } finally {
       await pcContext.close();
       await phoneContext.close();
+    }
+  });
+});
+
+describe('data-identity on the script tag', () => {
+  it('links the browser when the page loads', { timeout: 60_000 }, async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      // A page the site renders for a signed-in user: the token in the tag (demo/backend.mjs).
+      await page.goto(`${demoUrl}/signed-in.html?user=tag-${randomUUID().slice(0, 8)}`);
+      await waitFor(
+        () => page.evaluate(() => localStorage.getItem('assenso:linked:demo') === '1'),
+        'the linked flag',
+      );
+      const { subjectId, devices } = await page.evaluate(async () =>
+        (
+          await (window as unknown as { assenso: { identity(): Promise<IdentityApi> } }).assenso.identity()
+        ).devices(),
+      );
+      expect(subjectId).toMatch(/^s_/);
+      expect(devices.map((d) => d.current)).toEqual([true]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+/** The preference center's "Your devices" section (Playwright locators pierce the open shadow roots). */
+async function devicesSection(page: Page) {
+  await consent(page);
+  await page.evaluate(() => assenso.open());
+  const section = page.getByRole('region', { name: 'Your devices' });
+  await section.waitFor();
+  return section;
+}
+
+/** Shows a pairing code in the section and returns it. */
+async function showCode(section: ReturnType<Page['getByRole']>) {
+  await section.getByRole('button', { name: /^Show a (new )?code$/ }).click();
+  const code =
+    (await waitFor(async () => (await section.locator('.cd').textContent())?.trim(), 'a code')) ?? '';
+  expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  return code;
+}
+
+describe('pairing in the preference center', () => {
+  it('scanning the QR code (its URL) links the phone; consent, the devices list and unlinking follow', {
+    timeout: 240_000,
+  }, async () => {
+    const pcContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const phoneContext = await browser.newContext({ ...devices['Pixel 7'] });
+    const laptopContext = await browser.newContext();
+    try {
+      const pc = await pcContext.newPage();
+      await pc.goto(`${demoUrl}/en/index.html`);
+      const section = await devicesSection(pc);
+      await section.getByText('This browser is not linked to any other yet.').waitFor();
+      const code = await showCode(section);
+      await expect(section.getByText(/^Valid for [45]:\d\d$/).count()).resolves.toBe(1);
+      const qr = section.getByRole('img', { name: new RegExp(`QR code: .*${code}$`) });
+      await qr.locator('svg path').waitFor({ state: 'attached' });
+      step('desktop shows a code and its QR code');
+      const violations = await axe(pc, { include: 'assenso-consent' });
+      expect(violations, formatViolations(violations)).toEqual([]);
+
+      // What the QR code encodes: this page with the code in the fragment.
+      const mobile = await phoneContext.newPage();
+      await mobile.goto(`${demoUrl}/en/index.html#assenso-pair=${code}`);
+      await waitFor(
+        () => mobile.evaluate(() => localStorage.getItem('assenso:linked:demo') === '1'),
+        'the phone linked by the pairing link',
+      );
+      expect(mobile.url()).not.toContain(code);
+      await consent(mobile);
+      await mobile.evaluate(() => assenso.acceptAll());
+      await delivered(mobile);
+      step('phone linked and decided');
+
+      // The desktop notices that its code was used and lists both browsers.
+      await section.getByText('Your other device is now linked.').waitFor();
+      await waitFor(async () => (await section.getByRole('listitem').count()) === 2, 'two devices listed');
+      await expect(
+        section.getByRole('listitem').filter({ hasText: 'Chrome · Android' }).count(),
+      ).resolves.toBe(1);
+      await expect(section.getByRole('listitem').filter({ hasText: '(this device)' }).count()).resolves.toBe(
+        1,
+      );
+
+      // The phone's consent on the desktop after a reload, without a banner.
+      await pc.reload();
+      await waitFor(() => pc.evaluate(() => assenso.has('analytics')), 'the phone’s consent on the desktop');
+      expect((await consent(pc)).decision?.method).toBe('sync');
+      expect(await pc.getByRole('dialog').count()).toBe(0);
+      const subject = (await serverState(pc)).subjectId;
+      expect(subject).toMatch(/^s_/);
+      expect((await serverState(mobile)).subjectId).toBe(subject);
+      step('consent followed');
+
+      // A code typed into the input works as well (a third browser).
+      const laptop = await laptopContext.newPage();
+      await laptop.goto(`${demoUrl}/en/index.html`);
+      const laptopSection = await devicesSection(laptop);
+      const typed = await showCode(await devicesSection(pc));
+      await laptopSection
+        .getByLabel('Enter a code from another device')
+        .fill(typed.toLowerCase().replace('-', ' '));
+      await laptopSection.getByRole('button', { name: 'Link this device' }).click();
+      await laptopSection.getByText('Linked: your cookie choices now follow you on these devices.').waitFor();
+      await waitFor(
+        async () => (await laptopSection.getByRole('listitem').count()) === 3,
+        'three devices listed',
+      );
+      // The person's consent applies when the preference center closes (and the banner goes with it).
+      await laptop.getByRole('button', { name: 'Close', exact: true }).click();
+      await waitFor(
+        () => laptop.evaluate(() => assenso.has('analytics')),
+        'the person’s consent on the laptop',
+      );
+      await waitFor(async () => (await laptop.getByRole('dialog').count()) === 0, 'no banner on the laptop');
+      step('laptop linked by a typed code');
+
+      // Unlinking the phone from the desktop: the phone's next answer is for the device only.
+      const pcSection = await devicesSection(pc);
+      await waitFor(
+        async () => (await pcSection.getByRole('listitem').count()) === 3,
+        'three devices on the desktop',
+      );
+      await pcSection.getByRole('button', { name: 'Unlink Chrome · Android' }).click();
+      await pcSection.getByText('Chrome · Android is no longer linked.').waitFor();
+      await waitFor(async () => (await pcSection.getByRole('listitem').count()) === 2, 'two devices left');
+      const phoneId = await mobile.evaluate(
+        () =>
+          (window as unknown as { assenso: { get(): { decision: { deviceId: string } } } }).assenso.get()
+            .decision.deviceId,
+      );
+      const phoneDevices = await fetch(`${server.url}/v1/devices?site=demo&device=${phoneId}`);
+      expect(await phoneDevices.json()).toEqual({ subjectId: null, devices: [] });
+      // The person changes their mind on the desktop: the phone's answer is its own decision, not theirs.
+      await pc.evaluate(() => assenso.rejectAll());
+      await delivered(pc);
+      const phoneState = await fetch(`${server.url}/v1/consent?site=demo&device=${phoneId}`);
+      const { decision } = (await phoneState.json()) as {
+        decision: { method: string; categories: Record<string, boolean> };
+      };
+      expect(decision.method).toBe('accept-all');
+      expect(decision.categories.analytics).toBe(true);
+      await mobile.reload();
+      await consent(mobile);
+      expect(await mobile.evaluate(() => assenso.has('analytics'))).toBe(true);
+      step('phone unlinked from the desktop');
+
+      // A used code is refused with a clear message, next to the input.
+      const phoneSection = await devicesSection(mobile);
+      const input = phoneSection.getByLabel('Enter a code from another device');
+      await input.fill(code);
+      await phoneSection.getByRole('button', { name: 'Link this device' }).click();
+      await waitFor(async () => (await input.getAttribute('aria-invalid')) === 'true', 'the refusal');
+      expect(await input.getAttribute('aria-describedby')).toBe('assenso-ce');
+      await expect(
+        phoneSection
+          .getByText('This code is unknown, expired or already used. Show a new code on your other device.')
+          .count(),
+      ).resolves.toBeGreaterThan(0);
+      expect(await (await fetch(`${server.url}/v1/devices?site=demo&device=${phoneId}`)).json()).toEqual({
+        subjectId: null,
+        devices: [],
+      });
+    } finally {
+      await pcContext.close();
+      await phoneContext.close();
+      await laptopContext.close();
     }
   });
 });

@@ -45,8 +45,11 @@ export interface IdentityApi {
   pairingCode(): Promise<PairingCodeResponse>;
   /** The URL to put in the QR code: this page with `#assenso-pair=<code>`. */
   pairingUrl(code: string): string;
-  /** Links this browser with the one that showed `code`. */
-  claim(code: string): Promise<LinkedResponse>;
+  /**
+   * Links this browser with the one that showed `code`, and applies the person's consent (with
+   * `{ apply: false }` it does not: the preference center applies it when it closes, by `sync()`).
+   */
+  claim(code: string, options?: { apply?: boolean }): Promise<LinkedResponse>;
   devices(): Promise<DevicesResponse>;
   /** Unlinks one of the person's devices (by the `id` from devices()). */
   unlink(id: string): Promise<void>;
@@ -113,8 +116,7 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
   /** Applies the person's consent when it is newer than what this device knows (see the module comment). */
   async function apply(state: ConsentStateResponse): Promise<boolean> {
     const r = state.decision;
-    // Linked or not, as the server says (a browser that showed a pairing code learns here that it was claimed).
-    setLinked(!!state.subjectId);
+    if (!state.subjectId) setLinked(false);
     const local = c.getState().decision;
     if (!r || r.revision !== cfg.revision || local?.receiptId === r.receiptId) return false;
     if ((await c.receipts()).pending.length > 0) return false;
@@ -144,9 +146,9 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
     return true;
   }
 
-  const linked = async (res: LinkedResponse) => {
+  const linked = async (res: LinkedResponse, adopt = true) => {
     setLinked(true);
-    await apply(res.consent);
+    if (adopt) await apply(res.consent);
     return res;
   };
 
@@ -185,17 +187,19 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
       url.hash = `${PAIR_FRAGMENT}${encodeURIComponent(code)}`;
       return url.href;
     },
-    async claim(code) {
+    async claim(code, options) {
       return linked(
         await call<LinkedResponse>('POST', 'v1/pairing/claim', {
           siteId: cfg.siteId,
           deviceId: await device(),
           code,
         }),
+        options?.apply !== false,
       );
     },
     async devices() {
       const res = await call<DevicesResponse>('GET', `v1/devices?${await query()}`);
+      // Linked or not, as the server says: a browser that showed a pairing code learns here that it was used.
       setLinked(res.subjectId != null);
       return res;
     },

@@ -6,7 +6,9 @@
  * surrounding shadow root's stylesheets and mirrors its theme class, so it looks like the rest of the dialog.
  *
  * It talks to the identity API (src/core/identity.ts) given as `identity`, a loader; it renders nothing when
- * the site has no receipt server.
+ * the site has no receipt server. When this browser gets linked here (it typed a code, or its code was used),
+ * the person's consent is applied when the preference center closes, not at once: applying a decision closes
+ * the preference center, which would cut the person short in the middle of it.
  */
 import type { IdentityApi } from '../core/identity.ts';
 import type { LinkedDevice } from '../protocol/identity.ts';
@@ -53,6 +55,8 @@ export function defineDevices(): void {
       _box?: HTMLElement;
       _timer?: ReturnType<typeof setInterval>;
       _ticks = 0;
+      /** Linked during this opening: sync when the preference center closes. */
+      _linked = false;
       _v: DevicesView = { devices: null, code: null, now: 0, status: '', claimError: '', busy: false };
 
       get identity(): IdentityLoader | undefined {
@@ -68,6 +72,8 @@ export function defineDevices(): void {
       }
       disconnectedCallback() {
         this._stop();
+        if (this._linked) this._api?.sync().catch((e) => warn('applying the linked consent', e));
+        this._linked = false;
       }
 
       _start() {
@@ -202,8 +208,8 @@ export function defineDevices(): void {
           void this._refresh().then((devices) => {
             if (!devices || devices.length <= Math.max(before, 1) || !this._v.code) return;
             this._stop();
+            this._linked = true;
             this._set({ code: null, status: this._t.paired });
-            this._api?.sync().catch((e) => warn('applying the linked consent', e));
           });
         }, 1000);
       }
@@ -212,7 +218,8 @@ export function defineDevices(): void {
         const code = typed.trim();
         if (!code) return;
         const done = await this._run(async (api) => {
-          await api.claim(code);
+          await api.claim(code, { apply: false });
+          this._linked = true;
           return { status: this._t.claimed, claimError: '' };
         });
         if (!done) {

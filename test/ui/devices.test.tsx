@@ -297,11 +297,37 @@ describe.each(renderers)('<assenso-devices> in the preference center ($name)', (
   it('a refused code is shown next to the input; the page gets no error', async () => {
     const { api, calls } = fakeIdentity();
     const { q } = await open(api);
+    const errors = vi.spyOn(console, 'error');
     await userEvent.type(q.getByLabelText(t.enter), 'zzzz-zzzz');
     await userEvent.click(q.getByRole('button', { name: t.claim }));
     await waitFor(() => expect(q.getByLabelText(t.enter).getAttribute('aria-invalid')).toBe('true'));
     expect(calls).toContain('claim zzzz-zzzz');
     expect(q.getAllByText(t.badCode).length).toBeGreaterThan(0);
+    expect(errors).not.toHaveBeenCalled();
+    errors.mockRestore();
+  });
+
+  it('a code typed here links this browser; the consent is applied when the preference center closes', async () => {
+    const { api, calls } = fakeIdentity({
+      claim: async (code, options) => {
+        calls.push(`claim ${code} apply=${options?.apply}`);
+        return {
+          subjectId: 's_1',
+          consent: { siteId: 'x', deviceId: 'd', subjectId: 's_1', decision: null },
+        };
+      },
+    });
+    const { q } = await open(api);
+    const input = q.getByLabelText(t.enter) as HTMLInputElement;
+    await userEvent.type(input, 'abcd-efgh');
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() => expect(q.getByRole('status').textContent).toBe(t.claimed));
+    expect(input.value).toBe('');
+    expect(calls).toContain('claim abcd-efgh apply=false');
+    expect(calls).not.toContain('sync');
+    r?.unmount();
+    r = undefined;
+    await waitFor(() => expect(calls).toContain('sync'));
   });
 
   it('axe-core finds nothing in the dark theme with a code shown', async () => {
