@@ -8,6 +8,7 @@
  * attachUi(consent, { loaders: moduleLoaders });
  */
 export { createConsent } from './core/consent.ts';
+export { type EmailLinkDeps, openEmailLink } from './core/email-link.ts';
 export type {
   AssensoConfig,
   CategoryConfig,
