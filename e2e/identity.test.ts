@@ -14,8 +14,9 @@ import {
   type ReceiptServer,
   startReceiptServer,
   waitFor,
+  watchPage,
 } from './harness.ts';
-import { consent } from './widget-helpers.ts';
+import { consent, realErrors } from './widget-helpers.ts';
 
 type Api = {
   identify(token: string): Promise<unknown>;
@@ -34,22 +35,30 @@ const step = (what: string) =>
   console.error(`[identity e2e] +${((Date.now() - began) / 1000).toFixed(1)} s ${what}`);
 let server: ReceiptServer;
 let demoUrl: string;
-let closeDemo: () => Promise<void>;
+/** The same demo under the strict CSP of issue 2 (nonce + strict-dynamic, Trusted Types). */
+let cspUrl: string;
+const closeDemos: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  const port = await freePort();
+  const [port, cspPort] = [await freePort(), await freePort()];
   demoUrl = `http://127.0.0.1:${port}`;
-  server = await startReceiptServer({ sites: [identitySite([demoUrl])], timeoutMs: 240_000 });
+  cspUrl = `http://127.0.0.1:${cspPort}`;
+  server = await startReceiptServer({ sites: [identitySite([demoUrl, cspUrl])], timeoutMs: 240_000 });
   const backend = await createDemoBackend();
-  const demo = createDemoServer({ endpoint: server.url, handle: backend.handle });
-  await demo.listen(port, '127.0.0.1');
-  closeDemo = () => demo.close();
+  for (const [p, csp] of [
+    [port, false],
+    [cspPort, true],
+  ] as const) {
+    const demo = createDemoServer({ endpoint: server.url, handle: backend.handle, csp });
+    await demo.listen(p, '127.0.0.1');
+    closeDemos.push(() => demo.close());
+  }
   browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close();
-  await closeDemo?.();
+  for (const close of closeDemos) await close();
   await server?.stop();
 });
 
@@ -375,6 +384,25 @@ describe('pairing in the preference center', () => {
       await pcContext.close();
       await phoneContext.close();
       await laptopContext.close();
+    }
+  });
+});
+
+describe('under the strict CSP with Trusted Types', () => {
+  it('the devices section and its QR code draw without a violation', { timeout: 60_000 }, async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const watch = await watchPage(page);
+      await page.goto(`${cspUrl}/en/index.html`);
+      const section = await devicesSection(page);
+      const code = await showCode(section);
+      const qr = section.getByRole('img', { name: new RegExp(code) });
+      await qr.locator('svg path').waitFor({ state: 'attached' });
+      expect(watch.cspViolations).toEqual([]);
+      expect(realErrors(watch)).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 });
