@@ -45,6 +45,7 @@ export interface PreferenceItem {
   decided: boolean | null;
   /** When the grant lapses (epoch ms); null when never decided. */
   expiresAt: number | null;
+  /** A grant whose expiry has passed (so `granted` is false): "ask again", not "refused". */
   expired: boolean;
   decidedAt: number | null;
   method: string | null;
@@ -217,7 +218,7 @@ export function createPreferencesService(deps: PreferencesServiceDeps): Preferen
       return s.purposes.flatMap((p) =>
         purposeChannels(s, p).map((channel) => {
           const r = stored.get(`${p.id}.${channel}`);
-          const expired = !!r && r.expiresAt <= now;
+          const expired = !!r && r.granted && r.expiresAt <= now;
           return {
             purpose: p.id,
             channel,

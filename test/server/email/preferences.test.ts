@@ -97,6 +97,25 @@ describe.each(databases)('preferences service on $name', (d) => {
       expect(await service.renew({ siteId: 'shop', subjectId: subject, language: 'en' })).toBeNull();
     });
 
+    it('tells an expired grant from a refusal past its expiry', async () => {
+      const { service, clock } = setup();
+      const subject = `s_${'x'.repeat(43)}`;
+      await service.decide({
+        siteId: 'shop',
+        subjectId: subject,
+        method: 'api',
+        language: 'en',
+        choices: { offers: { email: true, sms: false } },
+      });
+      const item = async (channel: string) =>
+        (await service.view('shop', subject)).find((i) => i.purpose === 'offers' && i.channel === channel);
+      clock.advance(30 * DAY - 1);
+      expect(await item('email')).toMatchObject({ granted: true, expired: false });
+      clock.advance(1); // the very millisecond of expiry
+      expect(await item('email')).toMatchObject({ granted: false, decided: true, expired: true });
+      expect(await item('sms')).toMatchObject({ granted: false, decided: false, expired: false });
+    });
+
     it('refuses unknown purposes and channels and stores nothing', async () => {
       const { service, subject } = setup();
       await expect(
