@@ -3,9 +3,13 @@
 // a bare Node HTTP server that parses the JSON and answers 201, all in the same run. Two runs per target:
 // "max" (closed loop, N connections: the request rate it sustains) and "rated" (open loop at 30% of the bare
 // server's rate: the p99 a site sees at that load). Afterwards every receipt acknowledged as stored must be
-// in the database. Bounded: each run lasts `seconds`.
+// in the database. Bounded: each run lasts `seconds`. Each max run also records the CPU time the server
+// process (and, for PostgreSQL, its backends) spent per request, read from /proc: on a shared machine the
+// request rate moves with the neighbours' load, the CPU a request costs much less.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import autocannon from 'autocannon';
 import { freePort, startReceiptServer } from '../scripts/receipt-server.mjs';
 
@@ -44,6 +48,50 @@ function batchBody(size) {
   const items = [];
   for (let i = 0; i < size; i++) items.push(receiptJson(now));
   return `{"receipts":[${items.join(',')}]}`;
+}
+
+/** User + system CPU time of a process so far, in ms; null where /proc is not readable. */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)
+  } catch {
+    return null;
+  }
+}
+
+/** The PostgreSQL backends serving a database (loopback: the same machine, so their CPU can be read). */
+async function backendPids(databaseUrl) {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const res = await c.query(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    return res.rows.map((r) => r.pid);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Runs `fn`, returning its result with `cpu`: ms of CPU per request of `pids()` ({ server, database }). */
+async function withCpu(pids, fn) {
+  const sum = (list) => list.reduce((n, p) => (n === null || cpuMs(p) === null ? null : n + cpuMs(p)), 0);
+  const { server, database = [] } = await pids();
+  const before = [sum([server]), sum(database)];
+  const result = await fn();
+  const after = [sum([server]), sum(database)];
+  const per = (i) =>
+    before[i] === null || after[i] === null ? null : (after[i] - before[i]) / Math.max(1, result.requests);
+  return { ...result, cpu: { server: per(0), database: database.length ? per(1) : null } };
+}
+
+/** `0.12 ms` or `0.12 + 0.30 ms` (server + database). */
+export function cpuText(cpu) {
+  if (!cpu || cpu.server === null) return 'n/a';
+  return cpu.database === null
+    ? `${cpu.server.toFixed(3)} ms`
+    : `${cpu.server.toFixed(3)} + ${cpu.database.toFixed(3)} ms`;
 }
 
 /** One autocannon run; `tally` counts per-receipt outcomes from the answers. */
@@ -120,6 +168,7 @@ async function startBare() {
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve);
@@ -161,8 +210,14 @@ export async function benchIngest(o = {}) {
   try {
     for (const size of sizes) {
       await run({ url: bare.url, size, seconds: 2, connections }); // warm-up
-      out.bare[size] = await run({ url: bare.url, size, seconds, connections });
-      log(`  bare, batch ${size}: ${out.bare[size].rps.toFixed(0)} req/s, p99 ${out.bare[size].p99} ms`);
+      out.bare[size] = await withCpu(
+        async () => ({ server: bare.pid }),
+        () => run({ url: bare.url, size, seconds, connections }),
+      );
+      log(
+        `  bare, batch ${size}: ${out.bare[size].rps.toFixed(0)} req/s, p99 ${out.bare[size].p99} ms, ` +
+          `${cpuText(out.bare[size].cpu)} CPU per request`,
+      );
     }
   } finally {
     await bare.stop();
@@ -171,12 +226,16 @@ export async function benchIngest(o = {}) {
   for (const driver of o.drivers ?? ['pglite', 'postgres']) {
     const server = await startReceiptServer({ driver, sites: [{ id: SITE, origins: [ORIGIN] }] });
     const d = { runs: {}, acknowledged: 0, committed: 0, rows: 0 };
+    const pids = async () => ({
+      server: server.pid,
+      database: driver === 'postgres' ? await backendPids(server.databaseUrl) : [],
+    });
     const ids = [];
     out.drivers[driver] = d;
     try {
       for (const size of sizes) {
         const warm = await run({ url: server.url, size, seconds: 2, connections });
-        const max = await run({ url: server.url, size, seconds, connections });
+        const max = await withCpu(pids, () => run({ url: server.url, size, seconds, connections }));
         const rate = Math.max(1, Math.ceil(0.3 * out.bare[size].rps));
         const rated = await run({ url: server.url, size, seconds, connections, rate });
         for (const r of [warm, max, rated]) {
@@ -186,7 +245,7 @@ export async function benchIngest(o = {}) {
         }
         d.runs[size] = { max, rated };
         log(
-          `  ${driver}, batch ${size}: max ${max.rps.toFixed(0)} req/s (p99 ${max.p99} ms); ` +
+          `  ${driver}, batch ${size}: max ${max.rps.toFixed(0)} req/s (p99 ${max.p99} ms, ${cpuText(max.cpu)} CPU per request); ` +
             `at ${rate} req/s: ${rated.rps.toFixed(0)} req/s, p99 ${rated.p99} ms`,
         );
       }

@@ -1,5 +1,6 @@
 // docs/benchmarks.md from the figures of bench/run.mjs (docs/benchmarks.json). Every figure is shown next to
 // its baseline from the same run and the target of issues 2 and 3, with the verdict spelled out.
+import { cpuText } from './ingest.mjs';
 import { kB } from './sizes.mjs';
 
 const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : 'n/a');
@@ -92,19 +93,21 @@ function ingestSection(i) {
       ' warm-up, every receipt with a fresh id. "Max" is the closed-loop rate; "at 30%" is an open-loop run at 30% of' +
       " the bare server's rate for the same batch size (latencies corrected for coordinated omission). Baseline: a" +
       ' bare Node HTTP server that parses the JSON and answers 201 (bench/bare-server.mjs). Server, load generator' +
-      ' and database share the same 2 cores.',
+      ' and database share the same cores. "CPU/request" is the CPU time the server process (+ the PostgreSQL' +
+      ' backends of its pool; PGlite runs inside the server process) spent per request during the max run: unlike' +
+      ' the rates, it hardly depends on what else the machine is doing.',
     '',
-    '| Target | Batch | Max req/s | Receipts/s | p50 | p99 | vs bare | At 30% of bare: req/s | p99 |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Target | Batch | Max req/s | Receipts/s | p50 | p99 | vs bare | CPU/request | At 30% of bare: req/s | p99 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const [size, r] of Object.entries(i.bare))
     lines.push(
-      `| bare Node http | ${size} | ${r.rps.toFixed(0)} | ${r.receiptsPerSecond.toFixed(0)} | ${r.p50} ms | ${r.p99} ms | 1.00× | | |`,
+      `| bare Node http | ${size} | ${r.rps.toFixed(0)} | ${r.receiptsPerSecond.toFixed(0)} | ${r.p50} ms | ${r.p99} ms | 1.00× | ${cpuText(r.cpu)} | | |`,
     );
   for (const [driver, d] of Object.entries(i.drivers))
     for (const [size, { max, rated }] of Object.entries(d.runs))
       lines.push(
-        `| assenso serve, ${driver} | ${size} | ${max.rps.toFixed(0)} | ${max.receiptsPerSecond.toFixed(0)} | ${max.p50} ms | ${max.p99} ms | ${(max.rps / i.bare[size].rps).toFixed(2)}× | ${rated.rps.toFixed(0)} (target ${rated.targetRate}) | ${rated.p99} ms |`,
+        `| assenso serve, ${driver} | ${size} | ${max.rps.toFixed(0)} | ${max.receiptsPerSecond.toFixed(0)} | ${max.p50} ms | ${max.p99} ms | ${(max.rps / i.bare[size].rps).toFixed(2)}× | ${cpuText(max.cpu)} | ${rated.rps.toFixed(0)} (target ${rated.targetRate}) | ${rated.p99} ms |`,
       );
   lines.push('', '| Target (issue 3) | Measured | Verdict |', '| --- | --- | --- |');
   for (const [driver, d] of Object.entries(i.drivers)) {

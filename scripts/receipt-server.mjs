@@ -143,6 +143,10 @@ export async function startReceiptServer(options = {}) {
     url,
     port,
     driver,
+    /** The server process id (changes on `restart()`). */
+    get pid() {
+      return child.pid;
+    },
     dataDir: join(dir, 'data'),
     /** The PostgreSQL database URL (driver postgres). */
     databaseUrl: database?.url,

@@ -106,3 +106,28 @@ export async function countReceipts(db: Db, ids: readonly string[]): Promise<num
 
 /** The ids of receipts. */
 export const idsOf = (receipts: readonly { receiptId: string }[]) => receipts.map((r) => r.receiptId);
+
+/**
+ * Makes the database itself fail (a trigger raising an error) when the derived state of one of these devices
+ * is written: after its receipts were inserted by the same statement or transaction.
+ */
+export async function failDerivedStateOf(db: Db, deviceIds: string[]): Promise<{ remove(): Promise<void> }> {
+  const name = `fail_${randomBytes(6).toString('hex')}`;
+  const list = deviceIds.map((id) => `'${id.replace(/[^0-9a-f]/g, '')}'`).join(', ');
+  await db.query(
+    `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN
+       IF NEW.device_id IN (${list}) THEN RAISE EXCEPTION 'disk full'; END IF;
+       RETURN NEW;
+     END $$`,
+  );
+  await db.query(
+    `CREATE TRIGGER ${name} BEFORE INSERT ON device_consent FOR EACH ROW EXECUTE FUNCTION ${name}()`,
+  );
+  return {
+    async remove() {
+      await db.query(`DROP TRIGGER ${name} ON device_consent`);
+      await db.query(`DROP FUNCTION ${name}()`);
+    },
+  };
+}

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchResponse } from '../../src/protocol/api.ts';
 import { canonicalJson } from '../../src/protocol/canonical.ts';
@@ -11,6 +10,7 @@ import {
   buildApp,
   DB_START_TIMEOUT,
   countReceipts,
+  failDerivedStateOf,
   idsOf,
   makeReceipt,
   postReceipts,
@@ -377,28 +377,3 @@ describe.each(databases)('POST /v1/receipts on $name', (d) => {
     });
   });
 });
-
-/**
- * Makes the database itself fail (a trigger raising an error) when the derived state of one of these devices
- * is written: after its receipts were inserted by the same statement or transaction.
- */
-async function failDerivedStateOf(db: Db, deviceIds: string[]): Promise<{ remove(): Promise<void> }> {
-  const name = `fail_${randomBytes(6).toString('hex')}`;
-  const list = deviceIds.map((id) => `'${id.replace(/[^0-9a-f]/g, '')}'`).join(', ');
-  await db.query(
-    `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
-     BEGIN
-       IF NEW.device_id IN (${list}) THEN RAISE EXCEPTION 'disk full'; END IF;
-       RETURN NEW;
-     END $$`,
-  );
-  await db.query(
-    `CREATE TRIGGER ${name} BEFORE INSERT ON device_consent FOR EACH ROW EXECUTE FUNCTION ${name}()`,
-  );
-  return {
-    async remove() {
-      await db.query(`DROP TRIGGER ${name} ON device_consent`);
-      await db.query(`DROP FUNCTION ${name}()`);
-    },
-  };
-}

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, Queryable, QueryResult } from './db.ts';
+import type { Db, Queryable, QueryOptions, QueryResult } from './db.ts';
 
 // int8 (sequence numbers, counts) as JS numbers: our values stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
@@ -39,14 +39,21 @@ export function createPostgresDb(
     return pool;
   };
   const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
-    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-      const res = await client.query(sql, params as unknown[]);
+    async query<T>(
+      sql: string,
+      params: readonly unknown[] = [],
+      options?: QueryOptions,
+    ): Promise<QueryResult<T>> {
+      const values = params as unknown[];
+      const res = await (options?.name
+        ? client.query({ name: options.name, text: sql, values })
+        : client.query(sql, values));
       return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
     },
   });
   return {
     driver: 'postgres',
-    query: (sql, params) => wrap(getPool()).query(sql, params),
+    query: (sql, params, options) => wrap(getPool()).query(sql, params, options),
     async transaction(fn) {
       const client = await getPool().connect();
       try {

@@ -306,6 +306,7 @@ export async function insertReceiptsWithChoices(
      )
      SELECT receipt_id FROM ins`,
     params,
+    { name: 'assenso_ingest' },
   );
   return new Set(res.rows.map((r) => r.receipt_id));
 }
