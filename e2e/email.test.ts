@@ -16,6 +16,7 @@ import { DEMO_IDENTITY, identitySite } from '../demo/backend.mjs';
 import { type RunningServer, startServer } from '../src/server/main.ts';
 import { createLogger } from '../src/server/logger.ts';
 import { axe, type Demo, freePort, launchChromium, startDemo, waitFor } from './harness.ts';
+import { HOME_IT } from './widget-helpers.ts';
 
 const DAY = 86_400_000;
 let browser: Browser;
@@ -240,7 +241,17 @@ declare const assenso: Api;
 describe('a preference link opened on the site (?assenso=<token>)', () => {
   let demo: Demo;
   beforeAll(async () => {
-    demo = await startDemo({ server: server.url, port: Number(new URL(demoUrl).port) });
+    // The demo home with an inline script gated on analytics: it records the URL it runs under.
+    // It comes before the widget's tag, so the widget finds it at start-up.
+    const gated = HOME_IT.replace(
+      '<script src="/assenso.js" async></script>',
+      '<script type="text/plain" data-assenso="analytics">document.documentElement.dataset.seen = location.href</script><script src="/assenso.js" async></script>',
+    );
+    demo = await startDemo({
+      server: server.url,
+      port: Number(new URL(demoUrl).port),
+      pages: { '/gated.html': gated },
+    });
   });
   afterAll(async () => {
     await demo?.close();
@@ -286,10 +297,15 @@ describe('a preference link opened on the site (?assenso=<token>)', () => {
     await lp.evaluate((t) => assenso.identify(t), jwt);
     await lp.evaluate(() => assenso.set({ categories: { analytics: true, marketing: false } }));
     await delivered(lp);
-
-    // Their phone opens the link from an email on the site itself.
     const links = await mint(userId, 'demo');
     const token = new URL(links.preferencesUrl).pathname.split('/').pop()!;
+
+    // On the laptop, where analytics is granted, a gated inline script runs at start-up: the token is gone.
+    await lp.goto(`${demoUrl}/gated.html?assenso=${token}`);
+    await lp.waitForFunction(() => document.documentElement.dataset.seen !== undefined);
+    expect(await lp.evaluate(() => document.documentElement.dataset.seen)).toBe(`${demoUrl}/gated.html`);
+
+    // Their phone opens the link from an email on the site itself.
     const phone = await browser.newContext();
     const page = await phone.newPage();
     const seen = pageWatch(page);

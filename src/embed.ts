@@ -82,13 +82,14 @@ function main(script: HTMLScriptElement | null): void {
     // identify()/forget()/identity(): the identity chunk loads only when used (docs/identity.md).
     const api = createWindowApi(controller);
     (window as { assenso?: unknown }).assenso = api;
-    controller.start();
+    // Before start(): gated inline scripts it runs must never see an email link's `?assenso=` token.
     Object.assign(
       api,
       attachIdentity(controller, () => load('chunks/identity.js'), {
         token: script?.getAttribute('data-identity'),
       }),
     );
+    controller.start();
     attachUi(controller, { loaders, nonce, deps });
     // "Cookie settings" links anywhere in the page, now or later.
     document.addEventListener('click', (event) => {
