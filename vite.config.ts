@@ -13,6 +13,7 @@ import { pagesBuild } from './src/server/pages/build.ts';
  *   assenso.js                the script-tag IIFE (src/embed.ts): core + banner + it/en, nothing else
  *   chunks/prefs.js           the preference center, fetched on first open
  *   chunks/delivery.js        receipts, outbox and transport, fetched after start-up
+ *   i18n/{it,en}-prefs.js     the preference center texts of the built-in languages, fetched after the banner
  *   i18n/{de,fr,es}.js        the other catalogs, fetched when chosen
  *   <version>/…               the same script-tag files under a versioned path, for SRI pinning
  *   sri.json                  `integrity` of the versioned assenso.js (sha384)
@@ -68,6 +69,8 @@ function scriptTagBuild(): Plugin {
               'chunks/prefs': src('ui/PreferenceCenter.tsx'),
               'chunks/identity': src('core/identity-chunk.ts'),
               'chunks/delivery': src('core/delivery.ts'),
+              'i18n/it-prefs': src('ui/i18n/it-prefs.ts'),
+              'i18n/en-prefs': src('ui/i18n/en-prefs.ts'),
               'i18n/de': src('ui/i18n/de.ts'),
               'i18n/fr': src('ui/i18n/fr.ts'),
               'i18n/es': src('ui/i18n/es.ts'),

@@ -66,6 +66,8 @@ function main(script: HTMLScriptElement | null): void {
         : (LANGUAGES as readonly string[]).includes(lang)
           ? load(`i18n/${lang}.js`).then((x) => x[lang])
           : Promise.resolve(undefined),
+    prefsTexts: (lang) =>
+      BUILT_IN[lang] ? load(`i18n/${lang}-prefs.js`).then((x) => x.prefs) : Promise.resolve(undefined),
     preferences: () => load('chunks/prefs.js'),
   };
   const queued = (window as { assenso?: unknown }).assenso;

@@ -1,11 +1,11 @@
-import type { Messages } from './i18n/messages.ts';
+import type { BannerMessages } from './i18n/messages.ts';
 import { safeUrl } from './url.ts';
 
 export type Layout = 'bar' | 'box' | 'modal';
 
 export interface BannerProps {
   /** Texts in the chosen language (catalog merged with the site's own texts). */
-  m: Messages;
+  m: BannerMessages;
   layout: Layout;
   /** Why the banner is shown again and whether GPC was honoured: one sentence each, shown first. */
   notices?: string[];

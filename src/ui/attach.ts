@@ -47,6 +47,7 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
         return mountUi(controller, {
           language: lang,
           messages: messages ?? BUILT_IN.en!,
+          prefsTexts: () => options.loaders.prefsTexts(messages ? lang : 'en'),
           preferences: options.loaders.preferences,
           nonce: options.nonce,
           onNotice: (notice) => {

@@ -1,5 +1,5 @@
-import { BUILT_IN } from './i18n/catalog.ts';
-import type { Messages } from './i18n/messages.ts';
+import { BUILT_IN, type Catalog } from './i18n/catalog.ts';
+import type { PrefsMessages } from './i18n/messages.ts';
 
 /** The preference center chunk: the component, its stylesheet, its draft logic and the receipt download. */
 export type PreferencesModule = Pick<
@@ -14,7 +14,9 @@ export type PreferencesModule = Pick<
  */
 export interface Loaders {
   /** A language's catalog, or undefined when there is no built-in one. */
-  catalog(lang: string): Promise<Messages | undefined>;
+  catalog(lang: string): Promise<Catalog | undefined>;
+  /** The preference center texts of a built-in language (it, en); undefined for the others. */
+  prefsTexts(lang: string): Promise<PrefsMessages | undefined>;
   preferences(): Promise<PreferencesModule>;
 }
 
@@ -29,6 +31,16 @@ export const moduleLoaders: Loaders = {
         return import('./i18n/es.ts').then((x) => x.es);
       default:
         return Promise.resolve(BUILT_IN[lang]);
+    }
+  },
+  prefsTexts(lang) {
+    switch (lang) {
+      case 'it':
+        return import('./i18n/it-prefs.ts').then((x) => x.prefs);
+      case 'en':
+        return import('./i18n/en-prefs.ts').then((x) => x.prefs);
+      default:
+        return Promise.resolve(undefined);
     }
   },
   preferences: () => import('./PreferenceCenter.tsx'),

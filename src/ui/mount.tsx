@@ -1,8 +1,10 @@
 import type { ConsentController, ConsentState, NoticeSnapshot, View } from '../core/types.ts';
 import { Banner } from './Banner.tsx';
+import { idle } from '../core/clock.ts';
 import { render } from './dom/render.ts';
 import { createFocusTrap } from './focus.ts';
-import { format, list, type Messages } from './i18n/messages.ts';
+import type { Catalog } from './i18n/catalog.ts';
+import { format, list, type Messages, type PrefsMessages } from './i18n/messages.ts';
 import { localize, noticeCategories, noticeSnapshot, withSiteTexts } from './notice.ts';
 import type { Loaders, PreferencesModule } from './lazy.ts';
 import type { Draft } from './PreferenceCenter.tsx';
@@ -11,8 +13,10 @@ import { addStyles, adoptStyles } from './styles.ts';
 export interface MountOptions {
   /** The language to speak (the embed picks it: config, `<html lang>`, browser). */
   language: string;
-  /** Its catalog (built in for it/en, a lazy chunk for the others). */
-  messages: Messages;
+  /** Its catalog: the banner's part for it/en (built in), complete for the others (a lazy chunk). */
+  messages: Catalog;
+  /** The preference center texts that `messages` lacks (it/en), fetched once the banner is up. */
+  prefsTexts?: () => Promise<PrefsMessages | undefined>;
   /** Fetches the preference center and its styles (a lazy chunk in the script-tag build). */
   preferences: Loaders['preferences'];
   /** The page's nonce, for the `<style>` fallback when constructable stylesheets are missing. */
@@ -37,7 +41,14 @@ export interface MountedUi {
 export function mountUi(controller: ConsentController, options: MountOptions): MountedUi {
   const config = controller.config;
   const lang = options.language;
-  const m = withSiteTexts(options.messages, config, lang);
+  let m = withSiteTexts(options.messages, config, lang);
+  // The preference center's texts: fetched once, when the browser is idle after the banner (or on opening).
+  // Receipts hash what the page holds (the banner's texts, and these once here: in practice always).
+  let texts: Promise<void> | undefined;
+  const allTexts = () =>
+    (texts ??= (options.prefsTexts?.() ?? Promise.resolve(undefined)).then((p) => {
+      if (p) m = withSiteTexts({ ...p, ...options.messages }, config, lang);
+    }, noop));
   const categories = noticeCategories(config, lang);
   options.onNotice?.(() => noticeSnapshot(config, lang, m));
   const privacyUrl = localize(config.privacyPolicyUrl, lang) || undefined;
@@ -54,7 +65,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   let P: PreferencesModule | undefined;
   /** The switches, set once the chunk is here; `from`: the choices they start from. */
   let draft: Draft | undefined;
-  let from: Draft | null = null;
+  let previous: Draft | null = null;
   let canDownload = false;
   let status = '';
   let shown: View = 'none';
@@ -96,20 +107,21 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
         // Opening (once per opening): start from the stored (or previous, when asked again) choices.
         opening = true;
         const d = state.decision ?? state.prompt?.previous ?? null;
-        from = d && { categories: d.categories, services: d.services };
+        previous = d && { categories: d.categories, services: d.services };
         draft = undefined;
         controller.receipts().then((log) => {
           canDownload = log.acknowledged.length + log.pending.length > 0;
           update();
         }, noop);
         if (!P)
-          options.preferences().then((chunk) => {
+          Promise.all([options.preferences(), allTexts()]).then(([chunk]) => {
             addStyles(root, chunk.css, options.nonce);
             P = chunk;
             update();
           }, noop);
       }
-      if (P) draft ??= P.initialDraft(categories, from);
+      // Shown only with every text (offline without them: the previous view stays, like without the chunk).
+      if (P && 'prefsTitle' in m) draft ??= P.initialDraft(categories, previous);
       // Until the chunk is here, the previous view stays.
       else view = shown;
     }
@@ -132,7 +144,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
         )}
         {view === 'preferences' && P && draft && (
           <P.PreferenceCenter
-            m={m}
+            m={m as Messages}
             categories={categories}
             draft={draft}
             privacyUrl={privacyUrl}
@@ -179,6 +191,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   root.addEventListener('keydown', onKey as EventListener);
   const unsubscribe = controller.subscribe(update);
   update();
+  void idle().then(allTexts);
 
   return {
     root,

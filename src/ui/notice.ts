@@ -1,6 +1,6 @@
 import type { Localized, ResolvedConfig } from '../core/types.ts';
 import type { NoticeCategory, NoticeSnapshot } from '../protocol/notice.ts';
-import type { Messages } from './i18n/messages.ts';
+import type { Catalog } from './i18n/catalog.ts';
 
 /** A configured text in `lang`: the exact language, its primary subtag, English, then the first given. */
 export function localize(text: Localized | null | undefined, lang: string): string {
@@ -9,12 +9,12 @@ export function localize(text: Localized | null | undefined, lang: string): stri
 }
 
 /** The catalog with the site's own texts for `lang` on top (only known keys, only strings). */
-export function withSiteTexts(catalog: Messages, config: ResolvedConfig, lang: string): Messages {
+export function withSiteTexts<T extends Catalog>(catalog: T, config: ResolvedConfig, lang: string): T {
   const own = config.texts[lang] ?? {};
   const out = { ...catalog };
   for (const key in catalog) {
     const v = own[key];
-    if (typeof v === 'string') out[key as keyof Messages] = v;
+    if (typeof v === 'string') (out as Record<string, unknown>)[key] = v;
   }
   return out;
 }
@@ -43,7 +43,7 @@ export function noticeCategories(config: ResolvedConfig, lang: string): NoticeCa
 }
 
 /** Exactly what the visitor is shown, for the receipt's `noticeHash`. */
-export function noticeSnapshot(config: ResolvedConfig, lang: string, m: Messages): NoticeSnapshot {
+export function noticeSnapshot(config: ResolvedConfig, lang: string, m: Catalog): NoticeSnapshot {
   return {
     siteId: config.siteId,
     revision: config.revision,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUILT_IN } from '../../src/ui/i18n/catalog.ts';
+import { en } from '../../src/ui/i18n/en.ts';
 import { moduleLoaders } from '../../src/ui/lazy.ts';
 import { languageCandidates, pickLanguage } from '../../src/ui/i18n/language.ts';
 import { format, LANGUAGES, list } from '../../src/ui/i18n/messages.ts';
@@ -27,11 +28,12 @@ describe('language choice', () => {
     expect(pickLanguage(supported, languageCandidates(undefined, doc, navigator), 'en')).toBe('fr');
   });
 
-  it('every catalog is complete and non-empty; it/en are built in, others load on demand', async () => {
-    const keys = Object.keys(BUILT_IN.en!).sort();
+  it('every catalog is complete and non-empty; it/en banners are built in, the rest loads on demand', async () => {
+    const keys = Object.keys({ ...BUILT_IN.en, ...(await moduleLoaders.prefsTexts('en')) }).sort();
+    expect(keys).toEqual(Object.keys(en).sort());
     for (const lang of LANGUAGES) {
-      const m = await moduleLoaders.catalog(lang);
-      expect(Object.keys(m!).sort(), lang).toEqual(keys);
+      const m = { ...(await moduleLoaders.catalog(lang)), ...(await moduleLoaders.prefsTexts(lang)) };
+      expect(Object.keys(m).sort(), lang).toEqual(keys);
       for (const [k, v] of Object.entries(m!)) expect(v.trim(), `${lang}.${k}`).not.toBe('');
     }
     expect(Object.keys(BUILT_IN).sort()).toEqual(['en', 'it']);

@@ -4,10 +4,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { userEvent } from 'vitest/browser';
 import { createConsent } from '../../src/core/consent.ts';
 import type { AssensoConfig, ConsentController, ConsentDeps, Layout, Theme } from '../../src/core/types.ts';
+import { BUILT_IN } from '../../src/ui/i18n/catalog.ts';
 import { en } from '../../src/ui/i18n/en.ts';
 import { it as itMessages } from '../../src/ui/i18n/it.ts';
 import { moduleLoaders } from '../../src/ui/lazy.ts';
-import { type MountedUi, mountUi } from '../../src/ui/mount.tsx';
+import { type MountedUi, type MountOptions, mountUi } from '../../src/ui/mount.tsx';
 
 const CATEGORIES: AssensoConfig['categories'] = [
   { id: 'necessary', required: true, title: 'Necessary', description: 'Needed to run the site.' },
@@ -48,6 +49,7 @@ function setup(
   over: Partial<AssensoConfig> = {},
   deps: ConsentDeps = {},
   id = `t${Math.random().toString(36).slice(2, 9)}`,
+  mount: Partial<MountOptions> = {},
 ): Setup {
   const config: AssensoConfig = { siteId: id, cookie: { name: `c_${id}` }, categories: CATEGORIES, ...over };
   const controller = createConsent(config, deps);
@@ -59,6 +61,7 @@ function setup(
     onNotice: (n) => {
       deps.getNotice = n;
     },
+    ...mount,
   });
   live.push(() => {
     ui.unmount();
@@ -217,29 +220,33 @@ describe('mounted widget', () => {
 
   it('hashes exactly what it showed: the receipt carries the UI notice language and texts', async () => {
     const deps: ConsentDeps = {};
-    const id = `t${Math.random().toString(36).slice(2, 9)}`;
-    const controller = createConsent(
-      { siteId: id, cookie: { name: `c_${id}` }, categories: CATEGORIES },
-      deps,
-    );
-    controller.start();
-    const ui = mountUi(controller, {
-      language: 'it',
-      messages: itMessages,
-      preferences: moduleLoaders.preferences,
-      onNotice: (n) => {
-        deps.getNotice = n;
-      },
-    });
-    live.push(() => {
-      ui.unmount();
-      controller.destroy();
-    });
+    const { controller } = setup({}, deps, undefined, { language: 'it', messages: itMessages });
     expect(deps.getNotice?.().texts.acceptAll).toBe(itMessages.acceptAll);
     expect(deps.getNotice?.().categories[1]?.title).toBe('Statistiche');
     await controller.acceptAll();
     const log = await controller.receipts();
     expect(log.pending[0]?.language ?? log.acknowledged[0]?.receipt.language).toBe('it');
+  });
+
+  it('with the banner part only (as the script tag ships it/en), fetches the preference center texts after the banner and hashes them once here', async () => {
+    const deps: ConsentDeps = {};
+    let release!: () => void;
+    const arrived = new Promise<void>((r) => {
+      release = r;
+    });
+    const { q } = setup({}, deps, undefined, {
+      messages: BUILT_IN.en!,
+      prefsTexts: () => arrived.then(() => moduleLoaders.prefsTexts('en')),
+    });
+    // The banner needs none of them; the hashed notice holds only what the page has.
+    expect(q.getByRole('button', { name: en.acceptAll })).toBeTruthy();
+    expect(deps.getNotice?.().texts.prefsTitle).toBeUndefined();
+    await userEvent.click(q.getByRole('button', { name: en.customise }));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(q.queryByRole('dialog', { name: en.prefsTitle })).toBeNull();
+    release();
+    await waitFor(() => q.getByRole('dialog', { name: en.prefsTitle }));
+    expect(deps.getNotice?.().texts).toMatchObject({ acceptAll: en.acceptAll, prefsTitle: en.prefsTitle });
   });
 
   it('the audit reaches into the shadow root (a low-contrast theme token is caught)', async () => {

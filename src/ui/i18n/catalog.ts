@@ -1,6 +1,12 @@
-import { en } from './en.ts';
-import { it } from './it.ts';
-import type { Messages } from './messages.ts';
+import { enBanner } from './en-banner.ts';
+import { itBanner } from './it-banner.ts';
+import type { BannerMessages, Messages } from './messages.ts';
 
-/** The catalogs that ship with the banner; German, French and Spanish are fetched when chosen. */
-export const BUILT_IN: Record<string, Messages> = { it, en };
+/**
+ * The banner texts that ship in the first file (it, en); their preference center texts are fetched once the
+ * banner is up (`i18n/<lang>-prefs.js`). German, French and Spanish are fetched whole when chosen.
+ */
+export const BUILT_IN: Record<string, BannerMessages> = { it: itBanner, en: enBanner };
+
+/** A catalog as loaded for the banner: complete (de, fr, es) or the banner's part (it, en). */
+export type Catalog = BannerMessages & Partial<Messages>;

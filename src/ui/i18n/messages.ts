@@ -1,9 +1,10 @@
-/**
+/*
  * Every text the widget shows, by key. One interface types all catalogs, so a missing key in any language is
  * a compile error. Texts are plain strings (never markup): `{name}` placeholders are filled by `format()`.
  * The exact strings rendered go into the notice snapshot (their hash is the receipt's `noticeHash`).
  */
-export interface Messages {
+/** The banner's texts: they ship in the script tag's first file for it and en. */
+export interface BannerMessages {
   /** Heading of the banner. */
   bannerTitle: string;
   /** Body of the banner when the site configures none. */
@@ -19,6 +20,16 @@ export interface Messages {
   reasonExpired: string;
   /** The browser sent Global Privacy Control and these categories were denied. `{categories}`. */
   gpcHonoured: string;
+  /** Link to the site's privacy policy. */
+  privacyPolicy: string;
+  /** Announced after a decision was saved. */
+  saved: string;
+  /** Joins the last two items of a list ("a, b and c"). */
+  and: string;
+}
+
+/** The preference center's texts: for it and en a small file of their own, loaded once the banner is up. */
+export interface PrefsMessages {
   /** Heading of the preference center. */
   prefsTitle: string;
   /** Intro of the preference center. */
@@ -36,19 +47,15 @@ export interface Messages {
   cookiePurpose: string;
   /** "Provided by {provider}". */
   providedBy: string;
-  /** Link to the site's privacy policy. */
-  privacyPolicy: string;
   /** Link to a service provider's privacy policy. `{service}`. */
   servicePrivacy: string;
   /** Download of the signed receipts kept on this device. */
   downloadReceipt: string;
   /** Accessible name of the preference center's close button. */
   closePrefs: string;
-  /** Announced after a decision was saved. */
-  saved: string;
-  /** Joins the last two items of a list ("a, b and c"). */
-  and: string;
 }
+
+export type Messages = BannerMessages & PrefsMessages;
 
 /** Languages that have a complete built-in catalog. */
 export const LANGUAGES = ['en', 'it', 'de', 'fr', 'es'] as const;
