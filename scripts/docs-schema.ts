@@ -158,6 +158,17 @@ const SCHEMAS: Record<string, unknown> = {
               categories: choices,
               services: choices,
               updatedAt: { type: 'object', additionalProperties: epochMs },
+              expiries: {
+                type: 'object',
+                description: 'When each choice expires, by category or service id.',
+                additionalProperties: epochMs,
+              },
+              expired: {
+                type: 'object',
+                description:
+                  'Grants past their expiry, by category or service id, with the time they expired: they read false above (docs/protocol.md).',
+                additionalProperties: epochMs,
+              },
             },
           },
         ],
