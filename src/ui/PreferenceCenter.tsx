@@ -1,5 +1,5 @@
 import type { NoticeCategory, NoticeService } from '../protocol/notice.ts';
-import { defineDevices, type IdentityLoader } from './devices-section.tsx';
+import { defineDevices, type IdentityLoader } from './devices-element.ts';
 import { format, type Messages } from './i18n/messages.ts';
 import { Switch } from './Switch.tsx';
 import { safeUrl } from './url.ts';

@@ -1,14 +1,13 @@
 /**
- * `<assenso-devices>`: the preference center's "Your devices" section with its state and requests. The
- * preference center is a pure component re-rendered by whoever owns it; this section has a life of its own
- * (the devices load, a code counts down, the other browser claims it), so it is a custom element that renders
- * `Devices` into its own shadow root with the widget's DOM patcher, whatever renders around it. It adopts the
- * surrounding shadow root's stylesheets and mirrors its theme class, so it looks like the rest of the dialog.
+ * The preference center's "Your devices" section with its state and requests, mounted into the shadow root
+ * of `<assenso-devices>` (devices-element.ts) once the identity API says the site has a receipt server. It
+ * has a life of its own (the devices load, a code counts down, the other browser claims it) and renders
+ * `Devices` with the widget's DOM patcher, whatever renders around it. It adopts the surrounding shadow
+ * root's stylesheets and mirrors its theme class, so it looks like the rest of the dialog.
  *
- * It talks to the identity API (src/core/identity.ts) given as `identity`, a loader; it renders nothing when
- * the site has no receipt server. When this browser gets linked here (it typed a code, or its code was used),
- * the person's consent is applied when the preference center closes, not at once: applying a decision closes
- * the preference center, which would cut the person short in the middle of it.
+ * When this browser gets linked here (it typed a code, or its code was used), the person's consent is applied
+ * when the preference center closes, not at once: applying a decision closes the preference center, which
+ * would cut the person short in the middle of it.
  */
 import type { IdentityApi } from '../core/identity.ts';
 import type { LinkedDevice } from '../protocol/identity.ts';
@@ -17,11 +16,6 @@ import { type DevicesMessages, devicesMessages } from './devices-i18n.ts';
 import css from './devices.css?inline';
 import { render } from './dom/render.ts';
 import { format } from './i18n/messages.ts';
-
-export const DEVICES_TAG = 'assenso-devices';
-
-/** Fetches the identity API (its chunk loads on first use). */
-export type IdentityLoader = () => Promise<IdentityApi>;
 
 /** How often a browser showing a code asks whether the other one has used it. */
 const POLL_MS = 4000;
@@ -43,202 +37,173 @@ function failure(t: DevicesMessages, e: unknown): string {
   return status === 429 ? t.tooMany : status === 404 || status === 400 ? t.badCode : t.failed;
 }
 
-/** Defines `<assenso-devices>` once per page. Safe to call where there is no DOM (server rendering). */
-export function defineDevices(): void {
-  const registry = globalThis.customElements;
-  if (!registry || registry.get(DEVICES_TAG)) return;
-  registry.define(
-    DEVICES_TAG,
-    class extends HTMLElement {
-      _load?: IdentityLoader;
-      _api?: IdentityApi;
-      _box?: HTMLElement;
-      _timer?: ReturnType<typeof setInterval>;
-      _ticks = 0;
-      /** Linked during this opening: sync when the preference center closes. */
-      _linked = false;
-      _v: DevicesView = { devices: null, code: null, now: 0, status: '', claimError: '', busy: false };
-
-      get identity(): IdentityLoader | undefined {
-        return this._load;
-      }
-      set identity(load: IdentityLoader | undefined) {
-        const first = !this._load;
-        this._load = load;
-        if (first) this._start();
-      }
-      connectedCallback() {
-        this._start();
-      }
-      disconnectedCallback() {
-        this._stop();
-        if (this._linked) this._api?.sync().catch((e) => warn('applying the linked consent', e));
-        this._linked = false;
-      }
-
-      _start() {
-        if (!this._load || !this.isConnected || this._box) return;
-        const outer = this.getRootNode() as ShadowRoot | Document;
-        const root = this.attachShadow({ mode: 'open' });
-        const sheets = 'adoptedStyleSheets' in root ? outer.adoptedStyleSheets : [];
-        if (sheets.length) {
-          const own = new CSSStyleSheet();
-          own.replaceSync(css);
-          root.adoptedStyleSheets = [...sheets, own];
-        } else {
-          // No constructable stylesheets: copies of the surrounding <style> elements (their nonce is copied).
-          const styles = [...outer.querySelectorAll('style')].map(
-            (s) => s.cloneNode(true) as HTMLStyleElement,
-          );
-          const own = document.createElement('style');
-          own.nonce = styles[0]?.nonce ?? '';
-          own.textContent = css;
-          root.append(...styles, own);
-        }
-        this._box = document.createElement('div');
-        root.append(this._box);
-        this._load().then(
-          (api) => {
-            if (!api.enabled) return;
-            this._api = api;
-            this._render();
-            void this._refresh();
-          },
-          (e) => warn('loading the identity part', e),
-        );
-      }
-
-      _stop() {
-        clearInterval(this._timer);
-        this._timer = undefined;
-      }
-
-      get _t(): DevicesMessages {
-        return devicesMessages(langOf(this));
-      }
-
-      _set(next: Partial<DevicesView>) {
-        Object.assign(this._v, next, { now: Date.now() });
-        this._render();
-      }
-
-      _render() {
-        const box = this._box;
-        if (!box || !this._api) return;
-        box.className = this.closest('.r')?.className ?? 'r';
-        render(
-          <Devices
-            t={this._t}
-            lang={langOf(this)}
-            view={this._v}
-            onUnlink={(d) => void this._unlink(d)}
-            onShowCode={() => void this._showCode()}
-            onClaim={(code) => void this._claim(code)}
-          />,
-          box,
-        );
-      }
-
-      /** Runs one request with the buttons disabled; a refusal is announced (and returned as false). */
-      async _run(fn: (api: IdentityApi) => Promise<Partial<DevicesView> | undefined>): Promise<boolean> {
-        const api = this._api;
-        if (!api || this._v.busy) return false;
-        this._set({ busy: true });
-        try {
-          this._set({ busy: false, ...(await fn(api)) });
-          return true;
-        } catch (e) {
-          this._set({ busy: false, status: failure(this._t, e) });
-          return false;
-        }
-      }
-
-      async _refresh(): Promise<LinkedDevice[] | null> {
-        try {
-          const { devices } = await (this._api as IdentityApi).devices();
-          this._set({ devices });
-          return devices;
-        } catch (e) {
-          warn('listing the linked devices', e);
-          if (!this._v.devices) this._set({ devices: [], status: this._t.failed });
-          return null;
-        }
-      }
-
-      async _unlink(d: LinkedDevice) {
-        const name = d.browser;
-        const done = await this._run(async (api) => {
-          if (d.current) await api.forget();
-          else await api.unlink(d.id);
-          return { status: d.current ? this._t.unlinkedThis : format(this._t.unlinked, { device: name }) };
-        });
-        if (!done) return;
-        await this._refresh();
-        // The button is gone: focus goes to the section's heading rather than to the page.
-        this.shadowRoot?.querySelector<HTMLElement>('h3')?.focus();
-      }
-
-      async _showCode() {
-        const sent = Date.now();
-        await this._run(async (api) => {
-          const { code, expiresAt } = await api.pairingCode();
-          const ttl = expiresAt - sent;
-          return {
-            code: {
-              code,
-              url: api.pairingUrl(code),
-              expiresAt: sent + (ttl > 0 && ttl <= CODE_MS ? ttl : CODE_MS),
-            },
-            status: format(this._t.codeShown, { code }),
-          };
-        });
-        if (!this._v.code || this._timer) return;
-        const before = this._v.devices?.length ?? 0;
-        this._ticks = 0;
-        this._timer = setInterval(() => {
-          const code = this._v.code;
-          if (!code || Date.now() >= code.expiresAt) {
-            this._stop();
-            this._set({ status: code ? this._t.expired : '' });
-            return;
-          }
-          this._set({});
-          if (++this._ticks % (POLL_MS / 1000) !== 0) return;
-          // Has the other browser used the code? Then this one is linked too: show it, apply the consent.
-          void this._refresh().then((devices) => {
-            if (!devices || devices.length <= Math.max(before, 1) || !this._v.code) return;
-            this._stop();
-            this._linked = true;
-            this._set({ code: null, status: this._t.paired });
-          });
-        }, 1000);
-      }
-
-      async _claim(typed: string) {
-        const code = typed.trim();
-        if (!code) return;
-        const done = await this._run(async (api) => {
-          await api.claim(code, { apply: false });
-          this._linked = true;
-          return { status: this._t.claimed, claimError: '' };
-        });
-        if (!done) {
-          this._set({ claimError: this._v.status });
-          return;
-        }
-        const input = this.shadowRoot?.querySelector('input');
-        if (input) input.value = '';
-        await this._refresh();
-      }
-    },
-  );
+/**
+ * Shows the section in `host` (its shadow root) for the person behind `api`; returns what to call when the
+ * host leaves the page (the preference center closed): timers stop, and a browser linked here applies the
+ * person's consent.
+ */
+export function mountDevices(host: HTMLElement, api: IdentityApi): () => void {
+  const section = new Section(host, api);
+  return () => section.close();
 }
 
-declare module 'preact' {
-  namespace JSX {
-    interface IntrinsicElements {
-      /** The "Your devices" section (src/ui/devices-section.tsx). */
-      'assenso-devices': HTMLAttributes<HTMLElement> & { identity?: IdentityLoader };
+class Section {
+  _box: HTMLElement;
+  _timer?: ReturnType<typeof setInterval>;
+  _ticks = 0;
+  /** Linked during this opening: sync when the preference center closes. */
+  _linked = false;
+  _v: DevicesView = { devices: null, code: null, now: 0, status: '', claimError: '', busy: false };
+
+  constructor(
+    readonly _host: HTMLElement,
+    readonly _api: IdentityApi,
+  ) {
+    const outer = _host.getRootNode() as ShadowRoot | Document;
+    const root = _host.shadowRoot ?? _host.attachShadow({ mode: 'open' });
+    const sheets = 'adoptedStyleSheets' in root ? outer.adoptedStyleSheets : [];
+    if (sheets.length) {
+      const own = new CSSStyleSheet();
+      own.replaceSync(css);
+      root.adoptedStyleSheets = [...sheets, own];
+    } else {
+      // No constructable stylesheets: copies of the surrounding <style> elements (their nonce is copied).
+      const styles = [...outer.querySelectorAll('style')].map((s) => s.cloneNode(true) as HTMLStyleElement);
+      const own = document.createElement('style');
+      own.nonce = styles[0]?.nonce ?? '';
+      own.textContent = css;
+      root.append(...styles, own);
     }
+    this._box = document.createElement('div');
+    root.append(this._box);
+    this._render();
+    void this._refresh();
+  }
+
+  close() {
+    this._stop();
+    if (this._linked) this._api.sync().catch((e) => warn('applying the linked consent', e));
+    this._linked = false;
+  }
+
+  _stop() {
+    clearInterval(this._timer);
+    this._timer = undefined;
+  }
+
+  get _t(): DevicesMessages {
+    return devicesMessages(langOf(this._host));
+  }
+
+  _set(next: Partial<DevicesView>) {
+    Object.assign(this._v, next, { now: Date.now() });
+    this._render();
+  }
+
+  _render() {
+    this._box.className = this._host.closest('.r')?.className ?? 'r';
+    render(
+      <Devices
+        t={this._t}
+        lang={langOf(this._host)}
+        view={this._v}
+        onUnlink={(d) => void this._unlink(d)}
+        onShowCode={() => void this._showCode()}
+        onClaim={(code) => void this._claim(code)}
+      />,
+      this._box,
+    );
+  }
+
+  /** Runs one request with the buttons disabled; a refusal is announced (and returned as false). */
+  async _run(fn: (api: IdentityApi) => Promise<Partial<DevicesView> | undefined>): Promise<boolean> {
+    const api = this._api;
+    if (this._v.busy) return false;
+    this._set({ busy: true });
+    try {
+      this._set({ busy: false, ...(await fn(api)) });
+      return true;
+    } catch (e) {
+      this._set({ busy: false, status: failure(this._t, e) });
+      return false;
+    }
+  }
+
+  async _refresh(): Promise<LinkedDevice[] | null> {
+    try {
+      const { devices } = await this._api.devices();
+      this._set({ devices });
+      return devices;
+    } catch (e) {
+      warn('listing the linked devices', e);
+      if (!this._v.devices) this._set({ devices: [], status: this._t.failed });
+      return null;
+    }
+  }
+
+  async _unlink(d: LinkedDevice) {
+    const name = d.browser;
+    const done = await this._run(async (api) => {
+      if (d.current) await api.forget();
+      else await api.unlink(d.id);
+      return { status: d.current ? this._t.unlinkedThis : format(this._t.unlinked, { device: name }) };
+    });
+    if (!done) return;
+    await this._refresh();
+    // The button is gone: focus goes to the section's heading rather than to the page.
+    this._host.shadowRoot?.querySelector<HTMLElement>('h3')?.focus();
+  }
+
+  async _showCode() {
+    const sent = Date.now();
+    await this._run(async (api) => {
+      const { code, expiresAt } = await api.pairingCode();
+      const ttl = expiresAt - sent;
+      return {
+        code: {
+          code,
+          url: api.pairingUrl(code),
+          expiresAt: sent + (ttl > 0 && ttl <= CODE_MS ? ttl : CODE_MS),
+        },
+        status: format(this._t.codeShown, { code }),
+      };
+    });
+    if (!this._v.code || this._timer) return;
+    const before = this._v.devices?.length ?? 0;
+    this._ticks = 0;
+    this._timer = setInterval(() => {
+      const code = this._v.code;
+      if (!code || Date.now() >= code.expiresAt) {
+        this._stop();
+        this._set({ status: code ? this._t.expired : '' });
+        return;
+      }
+      this._set({});
+      if (++this._ticks % (POLL_MS / 1000) !== 0) return;
+      // Has the other browser used the code? Then this one is linked too: show it, apply the consent.
+      void this._refresh().then((devices) => {
+        if (!devices || devices.length <= Math.max(before, 1) || !this._v.code) return;
+        this._stop();
+        this._linked = true;
+        this._set({ code: null, status: this._t.paired });
+      });
+    }, 1000);
+  }
+
+  async _claim(typed: string) {
+    const code = typed.trim();
+    if (!code) return;
+    const done = await this._run(async (api) => {
+      await api.claim(code, { apply: false });
+      this._linked = true;
+      return { status: this._t.claimed, claimError: '' };
+    });
+    if (!done) {
+      this._set({ claimError: this._v.status });
+      return;
+    }
+    const input = this._host.shadowRoot?.querySelector('input');
+    if (input) input.value = '';
+    await this._refresh();
   }
 }

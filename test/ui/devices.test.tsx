@@ -342,7 +342,9 @@ describe.each(renderers)('<assenso-devices> in the preference center ($name)', (
     const { api, calls } = fakeIdentity({ enabled: false });
     r = renderer.render(prefs(api));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(r.box.querySelector('assenso-devices')?.shadowRoot?.textContent).toBe('');
+    const el = r.box.querySelector('assenso-devices');
+    expect(el).not.toBeNull();
+    expect(el?.shadowRoot?.textContent ?? '').toBe('');
     expect(calls).toEqual([]);
   });
 
