@@ -3,7 +3,6 @@ import { checkConfig, type Issue } from './config.ts';
 import { createCookieMirror } from './cookie-mirror.ts';
 import { decide, evaluate, readDecision, services } from './decision.ts';
 import { announce, createEmitter, report } from './events.ts';
-import { clearServiceData } from './clear.ts';
 import { createGating } from './gating.ts';
 import { createConsentMode, gpcCategories, gpcSignal } from './signals.ts';
 import { createStorage } from './storage.ts';
@@ -139,7 +138,15 @@ export function createConsentWith(
       categories: lost(before.categories, granted.categories),
       services: lost(before.services, granted.services),
     };
-    for (const s of allServices) if (revoked.services.includes(s.id)) clearServiceData(s);
+    // Revocation clean-up comes with the delivery chunk (already here after start-up, as a rule).
+    const gone = allServices.filter((s) => revoked.services.includes(s.id));
+    if (gone.length)
+      lazy().then(
+        (m) => {
+          for (const x of gone) m.clearServiceData(x);
+        },
+        (e) => report('cookies of revoked services could not be cleared', e),
+      );
     if (revoked.services.length || revoked.categories.length) events.emit('revoke', revoked);
     p.gating.apply();
     if (d || previous) {
