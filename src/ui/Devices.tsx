@@ -14,7 +14,10 @@ export interface DevicesView {
   status: string;
   /** Why the typed code was refused ('' when it was not). */
   claimError: string;
-  /** A request is on its way: the buttons that would start another one are disabled. */
+  /**
+   * A request is on its way: the buttons that would start another one say so (`aria-disabled`; the section
+   * ignores them meanwhile). Not `disabled`, which would drop the keyboard focus of the button just pressed.
+   */
   busy: boolean;
 }
 
@@ -67,7 +70,7 @@ export function Devices({ t, lang, view, onUnlink, onShowCode, onClaim }: Device
                   type="button"
                   class="ln"
                   aria-label={format(t.unlinkDevice, { device: name })}
-                  disabled={view.busy}
+                  aria-disabled={view.busy ? 'true' : undefined}
                   onClick={() => onUnlink(d)}
                 >
                   {t.unlink}
@@ -99,7 +102,7 @@ export function Devices({ t, lang, view, onUnlink, onShowCode, onClaim }: Device
             aria-invalid={view.claimError ? 'true' : 'false'}
             aria-describedby={view.claimError ? 'assenso-ce' : undefined}
           />
-          <button type="submit" class="b" disabled={view.busy}>
+          <button type="submit" class="b" aria-disabled={view.busy ? 'true' : undefined}>
             {t.claim}
           </button>
         </div>

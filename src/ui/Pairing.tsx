@@ -50,7 +50,7 @@ export function Pairing({ t, code, now, busy, onShowCode }: PairingProps) {
         </div>
       )}
       {code && !live && <p class="nt">{t.expired}</p>}
-      <button type="button" class="b" disabled={busy} onClick={onShowCode}>
+      <button type="button" class="b" aria-disabled={busy ? 'true' : undefined} onClick={onShowCode}>
         {code ? t.newCode : t.showCode}
       </button>
     </div>

@@ -275,8 +275,13 @@ describe.each(renderers)('<assenso-devices> in the preference center ($name)', (
     expect(box.className).toBe('r light');
     expect(q.getAllByRole('listitem')).toHaveLength(2);
 
-    await userEvent.click(q.getByRole('button', { name: t.showCode }));
+    const show = q.getByRole('button', { name: t.showCode });
+    show.focus();
+    await userEvent.keyboard('{Enter}');
     await waitFor(() => q.getByText('WXYZ-2345'));
+    // The pressed button keeps the keyboard focus through the request (and is now "Show a new code").
+    expect((box.getRootNode() as ShadowRoot).activeElement).toBe(show);
+    expect(show.textContent).toBe(t.newCode);
     expect(q.getByRole('status').textContent).toBe(format('WXYZ-2345'));
     expect(q.getByText(/^Valid for [45]:\d\d$/)).toBeTruthy();
     await drawn(q.getByRole('img', { name: /WXYZ-2345/ }));
