@@ -60,6 +60,10 @@ function fakeServer(siteId: string) {
         return json(200, { subjectId: SUBJECT, consent: consent(device) });
       case '/v1/consent':
         return json(200, consent(device));
+      case '/v1/pairing/claim':
+        return json(200, { subjectId: SUBJECT, consent: consent(device) });
+      case '/v1/devices':
+        return json(200, { subjectId: state.subjectId, devices: [] });
       case '/v1/forget':
         return json(200, { unlinked: true });
       default:
@@ -190,6 +194,34 @@ describe('identity in the widget', () => {
     server.state.subjectId = null;
     await identity.sync();
     expect(wasLinked(cfg.siteId, storage)).toBe(false);
+  });
+
+  it('claim(code, { apply: false }) links without applying; sync() applies later (the preference center closing)', async () => {
+    const { c, server, identity, storage, cfg } = setup();
+    await c.start();
+    server.state.decision = phoneDecision();
+    await identity.claim('ABCD-EFGH', { apply: false });
+    expect(server.seen.find((s) => s.path === '/v1/pairing/claim')?.body).toMatchObject({
+      code: 'ABCD-EFGH',
+    });
+    expect(wasLinked(cfg.siteId, storage)).toBe(true);
+    expect(c.getState().view).toBe('banner');
+    expect(await identity.sync()).toBe(true);
+    expect(c.getState().view).toBe('none');
+    expect(c.has('analytics')).toBe(true);
+  });
+
+  it('devices() tells this browser whether it is linked (the one that showed a code learns it was used)', async () => {
+    const { c, server, identity, storage, cfg } = setup();
+    await c.start();
+    expect(identity.enabled).toBe(true);
+    await identity.devices();
+    expect(wasLinked(cfg.siteId, storage)).toBe(true);
+    server.state.subjectId = null;
+    await identity.devices();
+    expect(wasLinked(cfg.siteId, storage)).toBe(false);
+    const offline = createIdentity(track(createConsent(siteConfig({}), { gpc: false })), { flags: storage });
+    expect(offline.enabled).toBe(false);
   });
 
   it('builds the pairing URL on the current page', () => {
