@@ -16,7 +16,7 @@ import { DEMO_IDENTITY, identitySite } from '../demo/backend.mjs';
 import { type RunningServer, startServer } from '../src/server/main.ts';
 import { createLogger } from '../src/server/logger.ts';
 import { axe, type Demo, freePort, launchChromium, startDemo, waitFor } from './harness.ts';
-import { HOME_IT } from './widget-helpers.ts';
+import { delivered, HOME_IT } from './widget-helpers.ts';
 
 const DAY = 86_400_000;
 let browser: Browser;
@@ -264,11 +264,6 @@ describe('a preference link opened on the site (?assenso=<token>)', () => {
     const res = await fetch(`${server.url}/v1/consent?site=demo&device=${deviceId}`);
     return (await res.json()) as ConsentStateResponse;
   }
-  const delivered = (page: Page) =>
-    waitFor(
-      () => page.evaluate(async () => ((await assenso.receipts())?.pending.length ?? 1) === 0),
-      'receipts delivered',
-    );
   const pageWatch = (page: Page) => {
     const seen = { errors: [] as string[], warnings: [] as string[] };
     page.on('pageerror', (e) => seen.errors.push(e.message));
@@ -347,6 +342,10 @@ describe('a preference link opened on the site (?assenso=<token>)', () => {
     await expect
       .poll(() => seen.warnings.filter((w) => w.includes('email link failed')).length, { timeout: 30_000 })
       .toBe(1);
+    // It says so first, inside the dialog, in the page's language.
+    expect(await page.getByRole('dialog').getByRole('alert').textContent()).toContain(
+      'Questo link è scaduto o non è più valido',
+    );
     // The preference center works for this device alone.
     await page.getByRole('switch', { name: 'Statistiche', exact: true }).click();
     await page.getByRole('button', { name: /Salva/ }).click();

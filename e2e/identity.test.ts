@@ -16,7 +16,7 @@ import {
   waitFor,
   watchPage,
 } from './harness.ts';
-import { consent, realErrors } from './widget-helpers.ts';
+import { consent, delivered, realErrors } from './widget-helpers.ts';
 
 type Api = {
   identify(token: string): Promise<unknown>;
@@ -71,14 +71,6 @@ async function signIn(page: Page, user: string) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForSelector('html[data-linked]');
   expect(await page.getAttribute('html', 'data-linked')).toBe('yes');
-}
-
-/** Waits until every receipt of the page is acknowledged by the server. */
-async function delivered(page: Page) {
-  await waitFor(
-    () => page.evaluate(async () => ((await assenso.receipts())?.pending.length ?? 1) === 0),
-    'receipts delivered',
-  );
 }
 
 /** The server's answer for the device of this context (its device id from IndexedDB through the page). */

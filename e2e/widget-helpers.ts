@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { ROOT, type PageWatch } from './harness.ts';
+import { ROOT, type PageWatch, waitFor } from './harness.ts';
 
 export const HOME_IT = readFileSync(join(ROOT, 'demo', 'index.html'), 'utf8');
 export const HOME_EN = readFileSync(join(ROOT, 'demo', 'en', 'index.html'), 'utf8');
@@ -55,4 +55,32 @@ declare global {
 /** expect.poll with a timeout that suits a loaded two-core machine (the default is 1 s). */
 export function poll<T>(fn: () => T | Promise<T>) {
   return expect.poll(fn, { timeout: 30_000, interval: 100 });
+}
+
+/**
+ * Waits until the page's current decision has its receipt acknowledged by the server and nothing is pending.
+ * (A decision applies before its receipt is built, so "nothing pending" alone can be seen too early.)
+ */
+export function delivered(page: Page): Promise<boolean> {
+  return waitFor(
+    () =>
+      page.evaluate(async () => {
+        type Api = {
+          get(): { decision: { receiptId: string } | null };
+          receipts(): Promise<{
+            pending: unknown[];
+            acknowledged: { receipt: { receiptId: string } }[];
+          } | null>;
+        };
+        const api = (window as unknown as { assenso: Api }).assenso;
+        const id = api.get().decision?.receiptId;
+        const log = await api.receipts();
+        return (
+          !!log &&
+          log.pending.length === 0 &&
+          (!id || log.acknowledged.some((a) => a.receipt.receiptId === id))
+        );
+      }),
+    'receipts delivered',
+  );
 }

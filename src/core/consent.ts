@@ -16,6 +16,7 @@ import type {
   Decision,
   EventMap,
   Method,
+  Notice,
   NoticeSnapshot,
   SaveInput,
   View,
@@ -346,11 +347,11 @@ export function createConsentWith(
     save: (i) => make(i, i.method ?? 'preferences'),
     allowService,
     has,
-    open(view: View = 'preferences') {
-      setState({ view });
+    open(view: View = 'preferences', notice?: Notice) {
+      setState({ view, notice });
     },
     hide() {
-      setState({ view: state.prompt ? 'banner' : 'none' });
+      setState({ view: state.prompt ? 'banner' : 'none', notice: undefined });
     },
     on: events.on,
     reset: () =>

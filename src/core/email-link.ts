@@ -8,8 +8,7 @@
  * site links anything), applies the person's consent as identify() does, and opens the preference center.
  *
  * A refused or failed exchange (expired, altered or revoked token, server down) changes nothing: one console
- * warning, and the preference center opens for this device alone. (No notice inside it yet: the dialog is
- * aria-modal, so a message must live in PreferenceCenter.tsx to be heard; see docs/email.md.)
+ * warning, and the preference center opens for this device alone, saying so first (notice `link-failed`).
  *
  * @example
  * // ES module build: the page passes the token itself (and removes it from its URL first).
@@ -55,6 +54,6 @@ export async function openEmailLink(
   } catch (e) {
     console.warn('[assenso] email link failed:', e);
   }
-  c.open('preferences');
+  c.open('preferences', ok ? undefined : 'link-failed');
   return ok;
 }

@@ -208,7 +208,12 @@ export interface ConsentState {
   /** Global Privacy Control is on and honoured: these categories are denied by it. */
   gpc: { active: boolean; categories: string[] };
   view: View;
+  /** Said at the top of the open view until it closes: `link-failed`, an email link that was refused. */
+  notice?: Notice;
 }
+
+/** Something the open view says first (see ConsentState.notice). */
+export type Notice = 'link-failed';
 
 /** Input of `save()`: categories and/or services; anything not named keeps its current choice. */
 export interface SaveInput {
@@ -287,8 +292,8 @@ export interface ConsentController {
   allowService(id: string): Promise<Decision>;
   /** Whether a category or service id is granted right now. */
   has(id: string): boolean;
-  /** Shows the banner or (default) the preference center. */
-  open(view?: Exclude<View, 'none'>): void;
+  /** Shows the banner or (default) the preference center, saying `notice` first if given. */
+  open(view?: Exclude<View, 'none'>, notice?: Notice): void;
   /** Closes the open view (back to the banner while a prompt is pending). */
   hide(): void;
   on<K extends keyof EventMap>(type: K, fn: (event: EventMap[K]) => void): Unsubscribe;

@@ -31,6 +31,8 @@ export interface PreferenceCenterProps {
   onRejectAll: () => void;
   onClose: () => void;
   onDownload?: () => void;
+  /** Said first, as an alert (e.g. an email link that was refused). */
+  notice?: string;
   /**
    * The identity API, for the "Your devices" section (shown when the site has a receipt server). Default:
    * the script tag's public `assenso.identity()` (docs/identity.md), when the page has it.
@@ -121,6 +123,11 @@ export function PreferenceCenter(props: PreferenceCenterProps) {
         </button>
       </div>
       <div class="bd">
+        {props.notice && (
+          <p class="nt" role="alert">
+            {props.notice}
+          </p>
+        )}
         <p>
           {m.prefsIntro} <Link url={props.privacyUrl}>{m.privacyPolicy}</Link>
         </p>

@@ -149,6 +149,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
             draft={draft}
             privacyUrl={privacyUrl}
             canDownload={canDownload}
+            notice={state.notice === 'link-failed' ? (m as Messages).linkFailed : undefined}
             onCategory={(id, on) => {
               const c = byId(id);
               if (c && draft) draft = P!.toggleCategory(draft, c, on);

@@ -99,6 +99,7 @@ describe('a preference link opened on the site', () => {
     expect(storage.getItem(linkedFlag(cfg.siteId))).toBe('1');
     const state = c.getState();
     expect(state.view).toBe('preferences');
+    expect(state.notice).toBeUndefined();
     expect(state.prompt).toBeNull();
     expect(state.decision).toMatchObject({ method: 'sync', receiptId: personDecision().receiptId });
     expect(c.has('analytics')).toBe(true);
@@ -130,6 +131,7 @@ describe('a preference link opened on the site', () => {
       expect(storage.getItem(linkedFlag(cfg.siteId))).toBeNull();
       expect(server.seen.some((s) => s.path === '/v1/consent')).toBe(false);
       expect(c.getState().view).toBe('preferences');
+      expect(c.getState().notice).toBe('link-failed');
       expect(c.getState().decision?.method).toBe('reject-all');
       // The widget keeps working for this device.
       await c.save({ categories: { analytics: true } });
@@ -146,6 +148,11 @@ describe('a preference link opened on the site', () => {
     expect(linkWarnings(warn)).toHaveLength(1);
     expect(String(linkWarnings(warn)[0]?.[1])).toContain('Failed to fetch');
     expect(c.getState().view).toBe('preferences');
+    expect(c.getState().notice).toBe('link-failed');
+    // Closing the preference center ends the notice; opening it again does not repeat it.
+    c.hide();
+    c.open();
+    expect(c.getState().notice).toBeUndefined();
     expect(c.getState().decision).toBeNull();
   });
 

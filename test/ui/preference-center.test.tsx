@@ -69,6 +69,17 @@ describe.each(renderers)('PreferenceCenter ($name)', (renderer) => {
     expect(q.getByText(en.alwaysOn)).toBeTruthy();
   });
 
+  it('says a notice first, inside the dialog, as an alert (e.g. a refused email link)', () => {
+    r = renderer.render(<PreferenceCenter {...props({ notice: en.linkFailed })} />);
+    const q = within(r.box);
+    const alert = q.getByRole('alert');
+    expect(alert.textContent).toBe(en.linkFailed);
+    expect(q.getByRole('dialog', { name: en.prefsTitle }).contains(alert)).toBe(true);
+    r.unmount();
+    r = renderer.render(<PreferenceCenter {...props()} />);
+    expect(within(r.box).queryByRole('alert')).toBeNull();
+  });
+
   it('switches are operable by keyboard (Space and Enter)', async () => {
     const p = props();
     r = renderer.render(<PreferenceCenter {...p} />);

@@ -13,6 +13,8 @@ export const de: Messages = {
     'Unsere Cookie-Richtlinie hat sich seit Ihrer letzten Entscheidung geändert. Bitte wählen Sie erneut.',
   reasonExpired: 'Ihre frühere Entscheidung für {categories} ist abgelaufen. Bitte wählen Sie erneut.',
   gpcHonoured: 'Ihr Browser hat ein Global-Privacy-Control-Signal gesendet, daher bleiben {categories} aus.',
+  linkFailed:
+    'Dieser Link ist abgelaufen oder nicht mehr gültig, daher gelten die folgenden Einstellungen nur für diesen Browser. Einen neuen Link finden Sie in der nächsten E-Mail.',
   prefsTitle: 'Cookie-Einstellungen',
   prefsIntro:
     'Wählen Sie, welche Kategorien von Cookies und Diensten Sie erlauben. Unbedingt erforderliche sind immer aktiv, weil die Website ohne sie nicht funktioniert.',

@@ -14,6 +14,8 @@ export const es: Messages = {
   reasonExpired: 'Tu elección anterior para {categories} ha caducado. Vuelve a elegir, por favor.',
   gpcHonoured:
     'Tu navegador envió una señal Global Privacy Control, así que {categories} siguen desactivadas.',
+  linkFailed:
+    'Este enlace ha caducado o ya no es válido, así que las opciones de abajo solo se aplican a este navegador. Encontrarás un enlace nuevo en el próximo correo.',
   prefsTitle: 'Preferencias de cookies',
   prefsIntro:
     'Elige qué categorías de cookies y servicios permites. Las estrictamente necesarias están siempre activas porque el sitio no puede funcionar sin ellas.',

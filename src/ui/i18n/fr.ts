@@ -14,6 +14,8 @@ export const fr: Messages = {
   reasonExpired: 'Votre choix précédent pour {categories} a expiré. Veuillez choisir à nouveau.',
   gpcHonoured:
     'Votre navigateur a envoyé un signal Global Privacy Control : {categories} restent désactivés.',
+  linkFailed:
+    'Ce lien a expiré ou n’est plus valide : les choix ci-dessous ne valent que pour ce navigateur. Vous trouverez un nouveau lien dans le prochain e-mail.',
   prefsTitle: 'Préférences en matière de cookies',
   prefsIntro:
     'Choisissez les catégories de cookies et de services que vous autorisez. Les cookies strictement nécessaires sont toujours actifs car le site ne peut pas fonctionner sans eux.',

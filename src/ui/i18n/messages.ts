@@ -30,6 +30,8 @@ export interface BannerMessages {
 
 /** The preference center's texts: for it and en a small file of their own, loaded once the banner is up. */
 export interface PrefsMessages {
+  /** An email link opened on the site was refused (expired, altered, revoked) or could not be checked. */
+  linkFailed: string;
   /** Heading of the preference center. */
   prefsTitle: string;
   /** Intro of the preference center. */
