@@ -177,10 +177,14 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
       return apply(await call<ConsentStateResponse>('GET', `v1/consent?${await query()}`));
     },
     async pairingCode() {
-      return call<PairingCodeResponse>('POST', 'v1/pairing', {
+      const res = await call<PairingCodeResponse>('POST', 'v1/pairing', {
         siteId: cfg.siteId,
         deviceId: await device(),
       });
+      // The other browser may use the code after this page is gone: the next load asks the server (sync),
+      // whose answer clears the flag again when the code was not used.
+      setLinked(true);
+      return res;
     },
     pairingUrl(code) {
       const url = new URL(deps.href?.() ?? globalThis.location.href);

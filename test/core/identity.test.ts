@@ -64,6 +64,8 @@ function fakeServer(siteId: string) {
         return json(200, { subjectId: SUBJECT, consent: consent(device) });
       case '/v1/devices':
         return json(200, { subjectId: state.subjectId, devices: [] });
+      case '/v1/pairing':
+        return json(201, { code: 'ABCD-EFGH', expiresAt: Date.now() + 300_000 });
       case '/v1/forget':
         return json(200, { unlinked: true });
       default:
@@ -219,6 +221,11 @@ describe('identity in the widget', () => {
     expect(wasLinked(cfg.siteId, storage)).toBe(true);
     server.state.subjectId = null;
     await identity.devices();
+    expect(wasLinked(cfg.siteId, storage)).toBe(false);
+    // A code shown here may be used after this page is gone: the next load asks (sync), and learns.
+    await identity.pairingCode();
+    expect(wasLinked(cfg.siteId, storage)).toBe(true);
+    await identity.sync();
     expect(wasLinked(cfg.siteId, storage)).toBe(false);
     const offline = createIdentity(track(createConsent(siteConfig({}), { gpc: false })), { flags: storage });
     expect(offline.enabled).toBe(false);
