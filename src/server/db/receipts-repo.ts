@@ -234,8 +234,8 @@ export async function latestDeviceReceiptId(
   return res.rows[0]?.receipt_id ?? null;
 }
 
-/** Column, field and SQL type of each inserted value: the array parameters of `insertReceiptsWithChoices`. */
-const RECEIPT_ARRAYS = [
+/** Column, field and SQL type of each value `insertReceiptsWithChoices` writes. */
+const RECEIPT_FIELDS = [
   ['receipt_id', 'receiptId', 'uuid'],
   ['site_id', 'siteId', 'text'],
   ['device_id', 'deviceId', 'text'],
@@ -248,7 +248,7 @@ const RECEIPT_ARRAYS = [
   ['kid', 'kid', 'text'],
   ['sig', 'sig', 'text'],
 ] as const satisfies readonly (readonly [string, keyof ReceiptRow, string])[];
-const CHOICE_ARRAYS = [
+const CHOICE_FIELDS = [
   ['site_id', 'siteId', 'text'],
   ['device_id', 'deviceId', 'text'],
   ['kind', 'kind', 'text'],
@@ -262,16 +262,22 @@ const CHOICE_ARRAYS = [
   ['expires_at', 'expiresAt', 'bigint'],
 ] as const satisfies readonly (readonly [string, keyof DeviceChoiceRow, string])[];
 
-/** `unnest($first::t1[], …)` over the typed columns `arrays`. */
-const unnestOf = (arrays: readonly (readonly [string, string, string])[], first: number) =>
-  `unnest(${arrays.map(([, , type], i) => `$${first + i}::${type}[]`).join(', ')})`;
+/**
+ * `json_to_recordset($n::json) AS (…)` reading row objects as JSON.stringify writes them: the rows travel as
+ * one JSON text (serialised natively, parsed by PostgreSQL in C) instead of one array parameter per column.
+ */
+const recordsOf = (fields: readonly (readonly [string, string, string])[], param: number, alias = '') =>
+  `json_to_recordset($${param}::json) AS ${alias}(${fields.map(([, field, type]) => `"${field}" ${type}`).join(', ')})`;
+
+const columnsOf = (fields: readonly (readonly [string, string, string])[]) =>
+  fields.map(([c]) => c).join(', ');
 
 /**
  * The whole ingest commit as ONE statement (one round trip and, outside a transaction, one commit): inserts
  * the receipts (existing ids skipped, as `insertReceipts`) and upserts the current choices of the receipts
  * actually inserted, the newest per key (as `newestPerKey`: of equal ones, the later in `choices` wins), with
- * the only-if-later rule of `upsertDeviceChoices`. Values travel as one array per column, so the text is the
- * same for any number of rows. Returns the ids inserted.
+ * the only-if-later rule of `upsertDeviceChoices`. The text is the same for any number of rows: PostgreSQL
+ * prepares it once per connection. Returns the ids inserted.
  */
 export async function insertReceiptsWithChoices(
   db: Queryable,
@@ -279,33 +285,28 @@ export async function insertReceiptsWithChoices(
   choices: readonly DeviceChoiceRow[],
 ): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
-  const params = [
-    ...RECEIPT_ARRAYS.map(([, field]) => rows.map((r) => r[field])),
-    ...CHOICE_ARRAYS.map(([, field]) => choices.map((c) => c[field])),
-  ];
   const key = 'site_id, device_id, kind, item_id';
   const updates = CHOICE_COLUMNS.slice(4)
     .map((col) => `${col} = EXCLUDED.${col}`)
     .join(', ');
   const res = await db.query<{ receipt_id: string }>(
     `WITH ins AS (
-       INSERT INTO receipts (${INSERT_COLUMNS.join(', ')})
-       SELECT * FROM ${unnestOf(RECEIPT_ARRAYS, 1)} ORDER BY 1
+       INSERT INTO receipts (${columnsOf(RECEIPT_FIELDS)})
+       SELECT * FROM ${recordsOf(RECEIPT_FIELDS, 1, 'r ')} ORDER BY 1
        ON CONFLICT (receipt_id) DO NOTHING RETURNING receipt_id
      ), newest AS (
-       SELECT DISTINCT ON (${key}) ${CHOICE_COLUMNS.join(', ')}
-       FROM ${unnestOf(CHOICE_ARRAYS, RECEIPT_ARRAYS.length + 1)}
-         WITH ORDINALITY AS c (${CHOICE_COLUMNS.join(', ')}, n)
+       SELECT DISTINCT ON (${key}) ${columnsOf(CHOICE_FIELDS)}
+       FROM ROWS FROM (${recordsOf(CHOICE_FIELDS, 2)}) WITH ORDINALITY AS c (${columnsOf(CHOICE_FIELDS)}, n)
        WHERE receipt_id IN (SELECT receipt_id FROM ins)
        ORDER BY ${key}, collected_at DESC, received_at DESC, n DESC
      ), up AS (
-       INSERT INTO device_consent (${CHOICE_COLUMNS.join(', ')})
+       INSERT INTO device_consent (${columnsOf(CHOICE_FIELDS)})
        SELECT * FROM newest ORDER BY ${key}
        ON CONFLICT (${key}) DO UPDATE SET ${updates}
        WHERE (device_consent.collected_at, device_consent.received_at) <= (EXCLUDED.collected_at, EXCLUDED.received_at)
      )
      SELECT receipt_id FROM ins`,
-    params,
+    [JSON.stringify(rows), JSON.stringify(choices)],
     { name: 'assenso_ingest' },
   );
   return new Set(res.rows.map((r) => r.receipt_id));

