@@ -4,7 +4,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { budgetsMarkdown, DIST, kB, measureBudgets, readBudgets, ROOT } from '../../bench/sizes.mjs';
+import {
+  budgetsMarkdown,
+  DIST,
+  kB,
+  listFiles,
+  measureBudgets,
+  readBudgets,
+  ROOT,
+} from '../../bench/sizes.mjs';
 
 const README = join(ROOT, 'README.md');
 
@@ -41,6 +49,14 @@ describe('size budgets', () => {
     });
   }
 
+  it('every file the script tag can load is counted by a budget', () => {
+    const counted = new Set(measureBudgets().flatMap((b) => b.perFile.map((f) => f.file)));
+    const loadable = listFiles(DIST).filter(
+      (f) => /\.(js|css)$/.test(f) && /^(assenso\.js|assenso\.css|chunks\/|i18n\/|assets\/)/.test(f),
+    );
+    expect(loadable.filter((f) => !counted.has(f))).toEqual([]);
+  });
+
   it('the initial budget is part of the total one', () => {
     const [initial, total] = measureBudgets();
     for (const f of initial?.perFile ?? []) expect(total?.perFile.map((t) => t.file)).toContain(f.file);
@@ -57,7 +73,9 @@ describe('README quotes the budgets of bench/budgets.json', () => {
   });
 
   it('mentions no brotli size other than a budget', () => {
-    const allowed = new Set(readBudgets().flatMap((b) => [kB(b.brotli), kB(b.target)]));
+    const allowed = new Set(
+      readBudgets().flatMap((b) => [kB(b.brotli), ...(b.target ? [kB(b.target)] : [])]),
+    );
     const quoted = [...readme.matchAll(/(\d+(?:\.\d+)?) ?kB brotli/g)].map((m) => `${Number(m[1])} kB`);
     expect(quoted.filter((q) => !allowed.has(q))).toEqual([]);
   });
