@@ -1,8 +1,8 @@
 /**
  * The texts of the preference center's "Your devices" section. They ship in the preference center's chunk,
  * not in the banner's catalogs (src/ui/i18n/*.ts), so the first-visit bytes stay as they are. Plain strings,
- * rendered as text; `{name}` placeholders are filled by `format()`. German, French and Spanish pages fall
- * back to English for now.
+ * rendered as text; `{name}` placeholders are filled by `format()`. German, French and Spanish are fetched
+ * on first use (src/ui/i18n/devices-*.ts).
  */
 export interface DevicesMessages {
   /** Heading of the section. */
@@ -106,7 +106,33 @@ const it: DevicesMessages = {
   failed: 'Il server non risponde. Riprova più tardi.',
 };
 
-/** The section's texts for a language tag (`it`, `it-CH`, …); English when there are none. */
-export function devicesMessages(lang: string): DevicesMessages {
-  return lang.toLowerCase().split('-')[0] === 'it' ? it : en;
+/** German, French and Spanish: fetched (a small chunk each) the first time the section speaks them. */
+const fetched: Record<string, DevicesMessages> = {};
+const more: Record<string, () => Promise<{ devices: DevicesMessages }>> = {
+  de: () => import('./i18n/devices-de.ts'),
+  fr: () => import('./i18n/devices-fr.ts'),
+  es: () => import('./i18n/devices-es.ts'),
+};
+
+/**
+ * The section's texts for a language tag (`it`, `it-CH`, …); English when there are none. For German, French
+ * and Spanish, English until their texts have arrived, then `arrived` is called (once) to render again.
+ */
+export function devicesMessages(lang: string, arrived?: () => void): DevicesMessages {
+  const l = lang.toLowerCase().split('-')[0]!;
+  if (l === 'it') return it;
+  const load = more[l];
+  if (load && arrived) {
+    delete more[l];
+    load().then(
+      (m) => {
+        fetched[l] = m.devices;
+        arrived();
+      },
+      () => {
+        more[l] = load; // offline: tried again on the next render
+      },
+    );
+  }
+  return fetched[l] ?? en;
 }

@@ -92,7 +92,7 @@ class Section {
   }
 
   get _t(): DevicesMessages {
-    return devicesMessages(langOf(this._host));
+    return devicesMessages(langOf(this._host), () => this._render());
   }
 
   _set(next: Partial<DevicesView>) {

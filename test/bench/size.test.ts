@@ -52,9 +52,9 @@ describe('size budgets', () => {
   it('every file the script tag can load is counted by a budget', () => {
     const counted = new Set(measureBudgets().flatMap((b) => b.perFile.map((f) => f.file)));
     const loadable = listFiles(DIST).filter(
-      (f) => /\.(js|css)$/.test(f) && /^(assenso\.js|assenso\.css|chunks\/|i18n\/|assets\/)/.test(f),
+      (f: string) => /\.(js|css)$/.test(f) && /^(assenso\.js|assenso\.css|chunks\/|i18n\/|assets\/)/.test(f),
     );
-    expect(loadable.filter((f) => !counted.has(f))).toEqual([]);
+    expect(loadable.filter((f: string) => !counted.has(f))).toEqual([]);
   });
 
   it('the initial budget is part of the total one', () => {

@@ -366,6 +366,24 @@ describe.each(renderers)('<assenso-devices> in the preference center ($name)', (
       document.documentElement.lang = before;
     }
   });
+
+  it.each([
+    ['de', 'Ihre Geräte', 'Trennen: Chrome · Android'],
+    ['fr', 'Vos appareils', 'Délier Chrome · Android'],
+    ['es', 'Tus dispositivos', 'Desvincular Chrome · Android'],
+  ])('speaks %s once its texts have arrived (fetched on first use)', async (lang, title, unlink) => {
+    r?.unmount();
+    const { api } = fakeIdentity();
+    const before = document.documentElement.lang;
+    document.documentElement.lang = lang;
+    try {
+      const { q } = await open(api);
+      await waitFor(() => expect(q.getByRole('region', { name: title })).toBeTruthy());
+      expect(q.getByRole('button', { name: unlink })).toBeTruthy();
+    } finally {
+      document.documentElement.lang = before;
+    }
+  });
 });
 
 function format(code: string) {
