@@ -2,13 +2,15 @@
  * The ES module entry (`dist/assenso.mjs`) for bundlers: the same widget as the script tag.
  *
  * @example
- * import { createConsent, attachUi, moduleLoaders } from 'assenso';
+ * import { attachUi, createConsent, createIdentity, moduleLoaders } from 'assenso';
  * const consent = createConsent({ siteId: 'shop', categories: [...] });
  * consent.start();
- * attachUi(consent, { loaders: moduleLoaders });
+ * const identity = createIdentity(consent); // "Your devices" in the preference center (docs/identity.md)
+ * attachUi(consent, { loaders: moduleLoaders, identity: async () => identity });
  */
 export { createConsent } from './core/consent.ts';
 export { type EmailLinkDeps, openEmailLink } from './core/email-link.ts';
+export { createIdentity, type IdentityApi } from './core/identity.ts';
 export type {
   AssensoConfig,
   CategoryConfig,

@@ -1,6 +1,7 @@
 import type { ConsentController, ConsentDeps, ConsentState } from '../core/types.ts';
 import { BUILT_IN } from './i18n/catalog.ts';
 import { languageCandidates, pickLanguage } from './i18n/language.ts';
+import type { IdentityLoader } from './devices-element.ts';
 import type { Loaders } from './lazy.ts';
 import { type MountedUi, mountUi } from './mount.tsx';
 
@@ -9,6 +10,8 @@ export interface AttachOptions {
   /** Forced language (otherwise config, `<html lang>`, browser). */
   language?: string;
   nonce?: string;
+  /** The identity API for "Your devices" (ES module: `() => Promise.resolve(createIdentity(consent))`). */
+  identity?: IdentityLoader;
   /** The deps given to createConsent: the UI sets `getNotice` there once it shows texts. */
   deps?: ConsentDeps;
 }
@@ -50,6 +53,7 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
           prefsTexts: () => options.loaders.prefsTexts(messages ? lang : 'en'),
           preferences: options.loaders.preferences,
           nonce: options.nonce,
+          identity: options.identity,
           onNotice: (notice) => {
             if (options.deps) options.deps.getNotice = notice;
           },

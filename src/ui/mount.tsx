@@ -6,6 +6,7 @@ import { createFocusTrap } from './focus.ts';
 import type { Catalog } from './i18n/catalog.ts';
 import { format, list, type Messages, type PrefsMessages } from './i18n/messages.ts';
 import { localize, noticeCategories, noticeSnapshot, withSiteTexts } from './notice.ts';
+import type { IdentityLoader } from './devices-element.ts';
 import type { Loaders, PreferencesModule } from './lazy.ts';
 import type { Draft } from './PreferenceCenter.tsx';
 import { addStyles, adoptStyles } from './styles.ts';
@@ -21,6 +22,8 @@ export interface MountOptions {
   preferences: Loaders['preferences'];
   /** The page's nonce, for the `<style>` fallback when constructable stylesheets are missing. */
   nonce?: string;
+  /** The identity API for the preference center's "Your devices" (default: the script tag's `assenso.identity`). */
+  identity?: IdentityLoader;
   /** Receives the notice builder, so that receipts hash exactly what this UI shows. */
   onNotice?: (notice: () => NoticeSnapshot) => void;
 }
@@ -149,6 +152,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
             draft={draft}
             privacyUrl={privacyUrl}
             canDownload={canDownload}
+            identity={options.identity}
             notice={state.notice === 'link-failed' ? (m as Messages).linkFailed : undefined}
             onCategory={(id, on) => {
               const c = byId(id);

@@ -1,6 +1,6 @@
 import { waitFor, within } from '@testing-library/preact';
 import axe from 'axe-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { userEvent } from 'vitest/browser';
 import { createConsent } from '../../src/core/consent.ts';
 import type { AssensoConfig, ConsentController, ConsentDeps, Layout, Theme } from '../../src/core/types.ts';
@@ -247,6 +247,13 @@ describe('mounted widget', () => {
     release();
     await waitFor(() => q.getByRole('dialog', { name: en.prefsTitle }));
     expect(deps.getNotice?.().texts).toMatchObject({ acceptAll: en.acceptAll, prefsTitle: en.prefsTitle });
+  });
+
+  it('hands the identity API it is given to the preference center ("Your devices", ES module builds)', async () => {
+    const identity = vi.fn(() => new Promise<never>(() => {}));
+    const s = setup({}, {}, undefined, { identity });
+    await openPreferences(s);
+    await waitFor(() => expect(identity).toHaveBeenCalled());
   });
 
   it('the audit reaches into the shadow root (a low-contrast theme token is caught)', async () => {
