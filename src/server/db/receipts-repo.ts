@@ -212,15 +212,6 @@ export async function deviceChoices(
   }));
 }
 
-/** The pseudonymous subject a receipt is linked to (set by identity linking), or null. */
-export async function receiptSubject(db: Queryable, receiptId: string): Promise<string | null> {
-  const res = await db.query<{ subject_id: string | null }>(
-    'SELECT subject_id FROM receipts WHERE receipt_id = $1',
-    [receiptId],
-  );
-  return res.rows[0]?.subject_id ?? null;
-}
-
 /** The id of the device's latest receipt (its `receipt` row in device_consent), or null. */
 export async function latestDeviceReceiptId(
   db: Queryable,

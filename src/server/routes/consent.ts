@@ -9,7 +9,7 @@ import * as v from 'valibot';
 import type { ConsentStateResponse } from '../../protocol/api.ts';
 import { DeviceIdSchema, SiteIdSchema } from '../../protocol/receipt.ts';
 import { findSite } from '../config.ts';
-import { deviceChoices, receiptSubject } from '../db/receipts-repo.ts';
+import { deviceChoices } from '../db/receipts-repo.ts';
 import type { AppDeps, AppEnv } from '../deps.ts';
 import { HttpProblem } from '../errors.ts';
 import { subjectConsent } from '../identity/subject-consent.ts';
@@ -40,9 +40,14 @@ export function consentRoutes(deps: AppDeps): Hono<AppEnv> {
     for (const r of rows) if (r.kind === 'category' || r.kind === 'service') expiries[r.itemId] = r.expiresAt;
     const latest = decisionOf(rows);
     const decision = latest && effectiveDecision(latest, expiries, deps.now());
-    const subjectId = decision ? await receiptSubject(deps.db, decision.receiptId) : null;
+    // Not linked (any more): no subject, even if its older receipts were made while it was linked.
     c.header('Cache-Control', 'no-store');
-    return c.json({ siteId: site, deviceId: device, subjectId, decision } satisfies ConsentStateResponse);
+    return c.json({
+      siteId: site,
+      deviceId: device,
+      subjectId: null,
+      decision,
+    } satisfies ConsentStateResponse);
   });
   return app;
 }

@@ -147,6 +147,20 @@ describe.each(databases)('identity HTTP API on $name', (d) => {
       expect(await consent(a)).toMatchObject({ subjectId: null, decision: null });
     });
 
+    it('a device unlinked after deciding while linked answers with its own decision and no subject', async () => {
+      const [a, b] = [device(), device()];
+      await post('/v1/identify', { siteId: SHOP, deviceId: a, token: token('emil') });
+      await post('/v1/identify', { siteId: SHOP, deviceId: b, token: token('emil') });
+      await decide(a, { analytics: true, marketing: false });
+      await decide(b, { marketing: true });
+      expect(await consent(a)).toMatchObject({ subjectId: p.subjectId(SHOP, 'emil') });
+      await post('/v1/forget', { siteId: SHOP, deviceId: a });
+      const state = await consent(a);
+      // Its receipt was made while linked, but the device is not linked any more: no subject in the answer.
+      expect(state.subjectId).toBeNull();
+      expect(state.decision?.categories).toEqual({ analytics: true, marketing: false });
+    });
+
     it('pairing: code, claim, devices list, unlink, all over HTTP', async () => {
       const [pc, phone] = [device(), device()];
       const created = await post('/v1/pairing', { siteId: SHOP, deviceId: pc });
