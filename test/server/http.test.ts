@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/protocol/canonical.ts';
 import { PROBLEM_TYPES } from '../../src/protocol/problem.ts';
 import type { Db } from '../../src/server/db/db.ts';
+import { createRateLimitRepo } from '../../src/server/db/rate-limit-repo.ts';
 import { verifyWithPublicKey } from '../../src/server/log/keys.ts';
 import { databases } from '../helpers/databases.ts';
 import {
@@ -152,6 +153,31 @@ describe.each(databases)('HTTP surface on $name', (d) => {
       expect(other.status).toBe(200);
       one.advance(retryAfter * 1000);
       expect((await postReceipts(one.app, { receipts: [makeReceipt()] }, { headers })).status).toBe(200);
+    });
+
+    it('counts hits made while a sync is on its way, and loses none when a sync fails', async () => {
+      const repo = createRateLimitRepo(db, { syncMs: 60_000 });
+      const key = `test:${Math.random()}`;
+      const window = 1_000 * Math.floor(Date.now() / 1000);
+      expect([await repo.hit(key, window), await repo.hit(key, window)]).toEqual([1, 2]);
+      const syncing = repo.sync();
+      expect(await repo.hit(key, window)).toBe(3);
+      await syncing;
+      expect(await repo.hit(key, window)).toBe(4);
+      const failing = createRateLimitRepo(
+        {
+          query: async () => {
+            throw new Error('database down');
+          },
+        },
+        { syncMs: 60_000 },
+      );
+      await failing.hit(key, window);
+      await expect(failing.sync()).rejects.toThrow('database down');
+      expect(await failing.hit(key, window)).toBe(2);
+      await repo.sync();
+      const stored = await db.query<{ hits: number }>('SELECT hits FROM rate_limits WHERE key = $1', [key]);
+      expect(stored.rows.map((r) => Number(r.hits))).toEqual([4]);
     });
 
     it('reports health 200 when the database answers and 503 when it does not', async () => {

@@ -27,6 +27,8 @@ interface Window {
   windowStart: number;
   /** Hits counted here and not yet added to the table. */
   unsynced: number;
+  /** Hits being added to the table by the sync in progress. */
+  sending: number;
   /** The window's total in the table at the last sync (every instance's hits, ours included). */
   shared: number;
 }
@@ -40,13 +42,24 @@ export function createRateLimitRepo(
   let newestStart = Number.NEGATIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
 
-  async function sync(): Promise<void> {
+  let syncing: Promise<void> | undefined;
+  // One sync at a time; hits counted meanwhile go with the next one.
+  const sync = (): Promise<void> =>
+    (syncing ??= send().finally(() => {
+      syncing = undefined;
+      for (const w of windows.values()) if (w.unsynced > 0) return schedule();
+    }));
+
+  async function send(): Promise<void> {
     // Windows that have ended and have nothing left to send are no longer asked about: forget them.
     for (const [id, w] of windows) if (w.unsynced === 0 && w.windowStart < newestStart) windows.delete(id);
     const batch = [...windows.values()].filter((w) => w.unsynced > 0);
     if (batch.length === 0) return;
     const sent = batch.map((w) => w.unsynced);
-    for (const w of batch) w.unsynced = 0;
+    for (const w of batch) {
+      w.sending = w.unsynced;
+      w.unsynced = 0;
+    }
     try {
       const res = await db.query<{ key: string; window_start: number | string; hits: number }>(
         `INSERT INTO rate_limits (key, window_start, hits)
@@ -59,15 +72,17 @@ export function createRateLimitRepo(
         const w = windows.get(`${Number(row.window_start)} ${row.key}`);
         if (w) w.shared = Number(row.hits);
       }
+      for (const w of batch) w.sending = 0;
     } catch (err) {
-      batch.forEach((w, i) => {
-        w.unsynced += sent[i] as number;
-      });
+      for (const w of batch) {
+        w.unsynced += w.sending;
+        w.sending = 0;
+      }
       throw err;
     }
   }
 
-  const schedule = () => {
+  function schedule(): void {
     if (timer) return;
     timer = setTimeout(() => {
       timer = undefined;
@@ -75,20 +90,20 @@ export function createRateLimitRepo(
     }, syncMs);
     // Counting alone must not keep a process alive.
     timer.unref();
-  };
+  }
 
   return {
     async hit(key, windowStart) {
       const id = `${windowStart} ${key}`;
       let w = windows.get(id);
       if (!w) {
-        w = { key, windowStart, unsynced: 0, shared: 0 };
+        w = { key, windowStart, unsynced: 0, sending: 0, shared: 0 };
         windows.set(id, w);
       }
       newestStart = Math.max(newestStart, windowStart);
       w.unsynced++;
       schedule();
-      return w.shared + w.unsynced;
+      return w.shared + w.sending + w.unsynced;
     },
     async prune(before) {
       return (await db.query('DELETE FROM rate_limits WHERE window_start < $1', [before])).rowCount;
