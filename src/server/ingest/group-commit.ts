@@ -15,7 +15,7 @@ import type { Db } from '../db/db.ts';
 import { findReceipts, insertReceiptsWithChoices, type ReceiptRow } from '../db/receipts-repo.ts';
 import type { Keyring } from '../log/keys.ts';
 import { choicesOf } from '../services/device-choices.ts';
-import { buildReceiptRow } from '../services/receipt-entry.ts';
+import { buildReceiptRows } from '../services/receipt-entry.ts';
 import type { CommitResult, ReceiptCommitter, ValidReceipt } from '../services/record-receipts.ts';
 
 export interface GroupCommitOptions {
@@ -54,15 +54,21 @@ export function createGroupCommitter(options: GroupCommitOptions): ReceiptCommit
   async function commitOnce(lists: readonly (readonly ValidReceipt[])[]): Promise<CommitResult[]> {
     const receivedAt = now();
     // The first occurrence of an id in the group is the one offered for insertion; `owner` is its list.
-    const first = new Map<string, { receipt: Receipt; row: ReceiptRow; owner: number }>();
+    const firstOf = new Map<string, { item: ValidReceipt; owner: number }>();
     lists.forEach((list, owner) => {
-      for (const { receipt, canonical } of list)
-        if (!first.has(receipt.receiptId))
-          first.set(receipt.receiptId, {
-            receipt,
-            row: buildReceiptRow(receipt, receivedAt, keyring, canonical),
-            owner,
-          });
+      for (const item of list)
+        if (!firstOf.has(item.receipt.receiptId)) firstOf.set(item.receipt.receiptId, { item, owner });
+    });
+    const candidates = [...firstOf.values()];
+    // Signed by the keyring's worker thread: the event loop parses and answers other requests meanwhile.
+    const rows = await buildReceiptRows(
+      candidates.map((c) => c.item),
+      receivedAt,
+      keyring,
+    );
+    const first = new Map<string, { receipt: Receipt; row: ReceiptRow; owner: number }>();
+    candidates.forEach(({ item, owner }, n) => {
+      first.set(item.receipt.receiptId, { receipt: item.receipt, row: rows[n] as ReceiptRow, owner });
     });
     const offered = [...first.values()];
     const inserted = await insertReceiptsWithChoices(

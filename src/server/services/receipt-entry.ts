@@ -11,22 +11,15 @@ import type { Keyring } from '../log/keys.ts';
 import { leafHash } from '../log/merkle.ts';
 import { signedReceiptJson } from '../log/wire.ts';
 
-/**
- * Builds the row to commit for a validated receipt received at `receivedAt`, signed with the current key.
- * `canonical`, when the caller has it already, is `canonicalJson(receipt)`.
- */
-export function buildReceiptRow(
-  receipt: Receipt,
-  receivedAt: number,
-  keyring: Keyring,
-  canonical?: string,
-): ReceiptRow {
+/** The leaf entry of a receipt received at `receivedAt`: canonical JSON of `{ receipt, receivedAt }`. */
+function entryOf(receipt: Receipt, receivedAt: number, canonical?: string): string {
   // canonicalJson({ receipt, receivedAt }): "receipt" sorts before "receivedAt" ('p' < 'v').
-  const entry =
-    canonical === undefined
-      ? canonicalJson({ receipt, receivedAt })
-      : `{"receipt":${canonical},"receivedAt":${JSON.stringify(receivedAt)}}`;
-  const { kid, sig } = keyring.sign(new TextEncoder().encode(entry));
+  return canonical === undefined
+    ? canonicalJson({ receipt, receivedAt })
+    : `{"receipt":${canonical},"receivedAt":${JSON.stringify(receivedAt)}}`;
+}
+
+function rowOf(receipt: Receipt, receivedAt: number, entry: string, kid: string, sig: string): ReceiptRow {
   return {
     receiptId: receipt.receiptId,
     siteId: receipt.siteId,
@@ -42,6 +35,32 @@ export function buildReceiptRow(
     sig,
     leafIndex: null,
   };
+}
+
+/**
+ * Builds the row to commit for a validated receipt received at `receivedAt`, signed with the current key.
+ * `canonical`, when the caller has it already, is `canonicalJson(receipt)`.
+ */
+export function buildReceiptRow(
+  receipt: Receipt,
+  receivedAt: number,
+  keyring: Keyring,
+  canonical?: string,
+): ReceiptRow {
+  const entry = entryOf(receipt, receivedAt, canonical);
+  const { kid, sig } = keyring.sign(new TextEncoder().encode(entry));
+  return rowOf(receipt, receivedAt, entry, kid, sig);
+}
+
+/** `buildReceiptRow` for many receipts, signed off the main thread (`Keyring.signMany`): the same rows. */
+export async function buildReceiptRows(
+  items: readonly { receipt: Receipt; canonical?: string }[],
+  receivedAt: number,
+  keyring: Keyring,
+): Promise<ReceiptRow[]> {
+  const entries = items.map((i) => entryOf(i.receipt, receivedAt, i.canonical));
+  const { kid, sigs } = await keyring.signMany(entries);
+  return items.map((i, n) => rowOf(i.receipt, receivedAt, entries[n] as string, kid, sigs[n] as string));
 }
 
 /** The signed receipt handed back to the device, from a committed row: the log's wire form. */

@@ -72,6 +72,26 @@ describe('keyring', () => {
     const verifier = createKeyring([pub]);
     expect(verifier.verify(k.kid, bytes('m'), sig)).toBe(true);
     expect(() => verifier.sign(bytes('m'))).toThrow(KeyConfigError);
+    return expect(verifier.signMany(['m'])).rejects.toThrow(KeyConfigError);
+  });
+
+  it('signMany signs in a worker thread: the same signatures as sign(), in order, concurrent calls kept apart', async () => {
+    const keyring = createKeyring([generateSigningKey(1)]);
+    const texts = Array.from(
+      { length: 50 },
+      (_, i) => `{"receipt":{"n":${i},"s":"perché ✓"},"receivedAt":${i}}`,
+    );
+    const [a, b, none] = await Promise.all([
+      keyring.signMany(texts),
+      keyring.signMany(['only one']),
+      keyring.signMany([]),
+    ]);
+    expect(a.kid).toBe(keyring.publicKeys()[0]?.kid);
+    expect(a.sigs).toEqual(texts.map((t) => keyring.sign(bytes(t)).sig));
+    expect(b.sigs).toEqual([keyring.sign(bytes('only one')).sig]);
+    expect(none.sigs).toEqual([]);
+    for (const [i, t] of texts.entries())
+      expect(keyring.verify(a.kid, bytes(t), a.sigs[i] as string)).toBe(true);
   });
 });
 
