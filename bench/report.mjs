@@ -89,10 +89,12 @@ function ingestSection(i) {
   const lines = [
     '## Receipt-server ingest',
     '',
-    `Measured ${i.at}: autocannon on loopback, ${i.connections} connections, ${i.seconds} s per run after a 2 s` +
-      ' warm-up, every receipt with a fresh id. "Max" is the closed-loop rate; "at 30%" is an open-loop run at 30% of' +
-      " the bare server's rate for the same batch size (latencies corrected for coordinated omission). Baseline: a" +
-      ' bare Node HTTP server that parses the JSON and answers 201 (bench/bare-server.mjs). Server, load generator' +
+    `Measured ${i.at}: autocannon on loopback, ${i.seconds} s per run after a 2 s warm-up, every receipt with a` +
+      ` fresh id. "Max" is the closed-loop rate over ${i.connections} connections; "at 30%" is an open-loop run at` +
+      ` 30% of the bare server's max rate for the same batch size over ${i.ratedConnections ?? i.connections}` +
+      ' connections (autocannon keeps one request in flight per connection, and browsers sending receipts do not' +
+      " wait for each other; latencies corrected for coordinated omission). Issue 3's target is that run: the" +
+      ' rate held (within 3%) with p99 under 50 ms. Baseline: a bare Node HTTP server that parses the JSON and answers 201 (bench/bare-server.mjs). Server, load generator' +
       ' and database share the same cores. "CPU/request" is the CPU time the server process (+ the PostgreSQL' +
       ' backends of its pool; PGlite runs inside the server process) spent per request during the max run: unlike' +
       ' the rates, it hardly depends on what else the machine is doing.',
@@ -122,10 +124,10 @@ function ingestSection(i) {
   const pg = i.drivers.postgres;
   if (pg)
     for (const [size, { max, rated }] of Object.entries(pg.runs)) {
-      const share = max.rps / i.bare[size].rps;
-      const held = rated.rps >= 0.95 * rated.targetRate;
+      const share = rated.rps / i.bare[size].rps;
+      const held = rated.rps >= 0.97 * rated.targetRate;
       lines.push(
-        `| PostgreSQL, batch ${size}: ≥ 30% of the bare rate | ${(share * 100).toFixed(0)}% | ${ok(share >= 0.3)} |`,
+        `| PostgreSQL, batch ${size}: sustains 30% of the bare rate (${rated.targetRate} req/s) | ${rated.rps.toFixed(0)} req/s = ${(share * 100).toFixed(1)}% (closed loop, ${i.connections} connections: ${((max.rps / i.bare[size].rps) * 100).toFixed(1)}%) | ${ok(held)} |`,
         `| PostgreSQL, batch ${size}: p99 < 50 ms at that rate | ${rated.p99} ms at ${rated.rps.toFixed(0)} req/s | ${ok(held && rated.p99 < 50)} |`,
       );
     }
