@@ -37,7 +37,11 @@ export function defineDevices(): void {
         this._on = true;
         load()
           .then(async (api) => {
-            if (api.enabled) this._off = (await import('./devices-section.tsx')).mountDevices(this, api);
+            if (!api.enabled) return;
+            const { mountDevices } = await import('./devices-section.tsx');
+            // Closed while the section's chunk loaded: nothing to show (and nothing to ask the server).
+            if (this.isConnected) this._off = mountDevices(this, api);
+            else this._on = false;
           })
           .catch((e) => console.warn('[assenso] the devices section could not be shown:', e));
       }
