@@ -12,7 +12,11 @@ import { pagesBuild } from './src/server/pages/build.ts';
  *   types/                    declarations of the ES module entry
  *   assenso.js                the script-tag IIFE (src/embed.ts): core + banner + it/en, nothing else
  *   chunks/prefs.js           the preference center, fetched on first open
+ *   chunks/devices.js         its "Your devices" section, fetched only on sites with a receipt server, and
+ *   chunks/devices-{de,fr,es}.js  the section's other languages, fetched when it speaks them
  *   chunks/delivery.js        receipts, outbox and transport, fetched after start-up
+ *   chunks/identity.js        identity linking and email links, fetched when used
+ *   chunks/qr-encode.js       the pairing QR code's encoder, fetched when a code is shown
  *   i18n/{it,en}-prefs.js     the preference center texts of the built-in languages, fetched after the banner
  *   i18n/{de,fr,es}.js        the other catalogs, fetched when chosen
  *   <version>/…               the same script-tag files under a versioned path, for SRI pinning
@@ -67,6 +71,7 @@ function scriptTagBuild(): Plugin {
           lib: {
             entry: {
               'chunks/prefs': src('ui/PreferenceCenter.tsx'),
+              'chunks/devices': src('ui/devices-section.tsx'),
               'chunks/identity': src('core/identity-chunk.ts'),
               'chunks/delivery': src('core/delivery.ts'),
               'i18n/it-prefs': src('ui/i18n/it-prefs.ts'),
@@ -80,7 +85,26 @@ function scriptTagBuild(): Plugin {
           },
           // Vite keeps whitespace and comments in `es` libraries (for bundlers); these chunks go to browsers
           // as they are, so they are minified fully like assenso.js (about 1.3 kB brotli less in all).
-          rolldownOptions: { output: { chunkFileNames: 'chunks/[name].js', minify: true, comments: false } },
+          rolldownOptions: {
+            // What the preference center and its devices section share (the JSX factory, format()) stays in
+            // chunks/prefs.js, which chunks/devices.js imports: devices.js is only ever fetched by prefs.js, so
+            // that import costs no request, where a shared chunk would cost one more in a row on every first
+            // opening of the preference center.
+            preserveEntrySignatures: 'allow-extension',
+            output: {
+              chunkFileNames: 'chunks/[name].js',
+              minify: true,
+              comments: false,
+              codeSplitting: {
+                groups: [
+                  {
+                    name: 'prefs',
+                    test: /src\/ui\/(PreferenceCenter\.tsx|dom\/jsx-runtime\.ts|i18n\/messages\.ts)$/,
+                  },
+                ],
+              },
+            },
+          },
         },
       });
       // The hosted preference page's hydration script (real Preact; src/server/pages/build.ts).

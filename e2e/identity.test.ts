@@ -12,11 +12,12 @@ import {
   freePort,
   launchChromium,
   type ReceiptServer,
+  startDemo,
   startReceiptServer,
   waitFor,
   watchPage,
 } from './harness.ts';
-import { consent, delivered, realErrors } from './widget-helpers.ts';
+import { consent, delivered, HOME_EN, homeWith, realErrors } from './widget-helpers.ts';
 
 type Api = {
   identify(token: string): Promise<unknown>;
@@ -25,6 +26,7 @@ type Api = {
   receipts(): Promise<{ pending: unknown[] } | null>;
   has(id: string): boolean;
   open(): void;
+  identity(): Promise<IdentityApi>;
 };
 declare const assenso: Api;
 
@@ -376,6 +378,51 @@ describe('pairing in the preference center', () => {
       await pcContext.close();
       await phoneContext.close();
       await laptopContext.close();
+    }
+  });
+});
+
+describe('the devices section is fetched only where it can show', () => {
+  it('without a receipt server, opening the preference center downloads none of it; with one, it comes', {
+    timeout: 60_000,
+  }, async () => {
+    // The demo as a site without a receipt server: no endpoint in its configuration.
+    const bare = await startDemo({
+      pages: {
+        '/no-server.html': homeWith((c) => {
+          delete c.endpoint;
+        }, HOME_EN),
+      },
+    });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const requested: string[] = [];
+      page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+      await page.goto(`${bare.url}/no-server.html`);
+      await consent(page);
+      await page.evaluate(() => assenso.open());
+      await page.getByRole('dialog', { name: 'Cookie preferences' }).waitFor();
+      // The section asks the identity API whether there is a receipt server; once the page has the same
+      // answer (the section asked first), whatever the section was going to fetch has been asked for.
+      expect(
+        await page.evaluate(async () => (await assenso.identity()).enabled),
+        'identity without a receipt server',
+      ).toBe(false);
+      await page.waitForTimeout(500);
+      expect(requested).toContain('/chunks/prefs.js');
+      expect(requested.filter((p) => p.startsWith('/chunks/devices'))).toEqual([]);
+      expect(await page.locator('assenso-devices').count()).toBe(1);
+      expect(await page.getByRole('region', { name: 'Your devices' }).count()).toBe(0);
+
+      // The same page on a site with a receipt server: the section's chunk is fetched, and it shows.
+      requested.length = 0;
+      await page.goto(`${demoUrl}/en/index.html`);
+      await devicesSection(page);
+      expect(requested).toContain('/chunks/devices.js');
+    } finally {
+      await context.close();
+      await bare.close();
     }
   });
 });

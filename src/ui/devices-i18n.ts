@@ -1,8 +1,8 @@
 /**
- * The texts of the preference center's "Your devices" section. They ship in the preference center's chunk,
- * not in the banner's catalogs (src/ui/i18n/*.ts), so the first-visit bytes stay as they are. Plain strings,
- * rendered as text; `{name}` placeholders are filled by `format()`. German, French and Spanish are fetched
- * on first use (src/ui/i18n/devices-*.ts).
+ * The texts of the preference center's "Your devices" section. They ship in the section's chunk (the script
+ * tag's `chunks/devices.js`), not in the banner's catalogs (src/ui/i18n/*.ts), so the first-visit bytes stay
+ * as they are. Plain strings, rendered as text; `{name}` placeholders are filled by `format()`. German, French
+ * and Spanish are fetched on first use (src/ui/i18n/devices-*.ts).
  */
 export interface DevicesMessages {
   /** Heading of the section. */

@@ -353,6 +353,15 @@ describe.each(renderers)('<assenso-devices> in the preference center ($name)', (
     expect(calls).toEqual([]);
   });
 
+  it('closed before the section has loaded: it asks the server nothing', async () => {
+    const { api, calls } = fakeIdentity();
+    r = renderer.render(prefs(api));
+    r.unmount();
+    r = undefined;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls).toEqual([]);
+  });
+
   it('speaks Italian on an Italian page', async () => {
     r?.unmount();
     const { api } = fakeIdentity();
