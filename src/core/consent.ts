@@ -376,15 +376,22 @@ export function createConsentWith(
         await parts!.storage.state.set('device', dev);
         return dev.id;
       }),
-    adopt: (d) =>
+    adopt: (d, basis) =>
       serial(async () => {
         const p = parts!;
+        if (
+          (basis !== undefined && (state.decision?.receiptId ?? null) !== basis) ||
+          (await p.storage.state.get<Job[]>('later'))?.length ||
+          (await (await box()).log()).pending.length
+        )
+          return false;
         const dev = await device();
         await p.storage.state.set('decision', d);
         await p.storage.state.set('device', { id: dev.id, last: d.receiptId });
         p.mirror.write(d, clock.now());
         apply(d, 'sync');
         p.tabs.post({ type: 'decision', decision: d });
+        return true;
       }),
     destroy() {
       parts?.gating.disconnect();

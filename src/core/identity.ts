@@ -114,12 +114,11 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
   const query = async () => `site=${encodeURIComponent(cfg.siteId)}&device=${await device()}`;
 
   /** Applies the person's consent when it is newer than what this device knows (see the module comment). */
-  async function apply(state: ConsentStateResponse): Promise<boolean> {
+  async function apply(state: ConsentStateResponse, basis: string | null): Promise<boolean> {
     const r = state.decision;
     if (!state.subjectId) setLinked(false);
     const local = c.getState().decision;
     if (!r || r.revision !== cfg.revision || local?.receiptId === r.receiptId) return false;
-    if ((await c.receipts()).pending.length > 0) return false;
     const categories: Choices = {};
     const services: Choices = {};
     const expiries: Record<string, number> = {};
@@ -142,13 +141,21 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
       deviceId: await device(),
       gpc: local?.gpc ?? false,
     };
-    await c.adopt(d);
-    return true;
+    // Refused when this device decided since it asked, or has a decision the server has not received.
+    return c.adopt(d, basis);
   }
 
-  const linked = async (res: LinkedResponse, adopt = true) => {
+  /** The receipt id of this device's decision now: what an answer asked for now is based on. */
+  const basis = () => c.getState().decision?.receiptId ?? null;
+  /** A request whose answer carries the person's consent, with the basis it was asked on. */
+  const ask = async <T>(method: string, path: string, body?: Record<string, unknown>) => {
+    const at = basis();
+    return { res: await call<T>(method, path, body), at };
+  };
+
+  const linked = async ({ res, at }: { res: LinkedResponse; at: string | null }, adopt = true) => {
     setLinked(true);
-    if (adopt) await apply(res.consent);
+    if (adopt) await apply(res.consent, at);
     return res;
   };
 
@@ -158,7 +165,7 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
       if (typeof token !== 'string' || !token)
         throw new TypeError('identify(token): token must be a JWT string');
       return linked(
-        await call<LinkedResponse>('POST', 'v1/identify', {
+        await ask<LinkedResponse>('POST', 'v1/identify', {
           siteId: cfg.siteId,
           deviceId: await device(),
           token,
@@ -174,7 +181,8 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
       return res;
     },
     async sync() {
-      return apply(await call<ConsentStateResponse>('GET', `v1/consent?${await query()}`));
+      const { res, at } = await ask<ConsentStateResponse>('GET', `v1/consent?${await query()}`);
+      return apply(res, at);
     },
     async pairingCode() {
       const res = await call<PairingCodeResponse>('POST', 'v1/pairing', {
@@ -193,7 +201,7 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
     },
     async claim(code, options) {
       return linked(
-        await call<LinkedResponse>('POST', 'v1/pairing/claim', {
+        await ask<LinkedResponse>('POST', 'v1/pairing/claim', {
           siteId: cfg.siteId,
           deviceId: await device(),
           code,

@@ -310,8 +310,12 @@ export interface ConsentController {
    * Applies a decision made on another linked device (fetched from the server by src/core/identity.ts):
    * stored, mirrored, applied and told to the other tabs like a local one, with source `sync`, but no receipt
    * is made: the server already holds it. The next receipt of this device chains to `d.receiptId`.
+   * Not applied (false) when this device holds a newer decision: one whose receipt the server has not
+   * received (still to be made, or in the outbox), or, with `basis` (the receipt id of this device's decision
+   * when the server was asked, null for none), one made since the question. The check runs in turn with
+   * decisions, so a click that happened while the answer was on its way wins.
    */
-  adopt(d: Decision): Promise<void>;
+  adopt(d: Decision, basis?: string | null): Promise<boolean>;
 }
 
 /** A small async key–value store (idb-keyval shaped). Implementations never throw; they degrade. */

@@ -160,6 +160,22 @@ describe('identity in the widget', () => {
     expect(c.getState().decision?.method).toBe('reject-all');
   });
 
+  it('a click made while the answer is on its way wins over it (the e2e pairing race)', async () => {
+    const { c, server, identity } = setup();
+    await c.start();
+    server.state.decision = phoneDecision({
+      categories: { necessary: true, analytics: false, marketing: false },
+    });
+    // The answer is fetched, then the visitor accepts before it is applied: the accept has no receipt in the
+    // outbox yet (it is made after the click), but it is this device's newest decision and must stay.
+    const answered = identity.sync();
+    const accepted = c.acceptAll();
+    expect(await answered).toBe(false);
+    await accepted;
+    expect(c.has('analytics')).toBe(true);
+    expect(c.getState().decision?.method).toBe('accept-all');
+  });
+
   it('does not apply an answer to another policy revision', async () => {
     const { c, server, identity } = setup();
     await c.start();
