@@ -6,10 +6,11 @@
  * tag carries `data-identity`, or this browser was linked before), so the banner's bytes stay untouched.
  *
  * The rule for a fetched consent: the server merges every receipt of the person's devices, newest server time
- * per category (and service) winning. Every receipt this device has delivered is part of that merge, so the
- * server's answer is the newest truth, unless this device holds a decision the server has not received yet
- * (pending in the outbox): then the local one is newer and stays. An answer for another policy revision is
- * not applied either (the visitor must be asked about the new policy).
+ * per category (and service) winning. Before asking, this device delivers its pending receipts, so every
+ * decision it made is part of that merge and the answer is the newest truth. It is not applied when a receipt
+ * could not be delivered (offline), or when this device decided again while the answer was on its way: the
+ * local decision is newer then, and stays. An answer for another policy revision is not applied either (the
+ * visitor must be asked about the new policy).
  */
 import type { ConsentStateResponse } from '../protocol/api.ts';
 import type {
@@ -113,12 +114,16 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
   const device = () => c.deviceId();
   const query = async () => `site=${encodeURIComponent(cfg.siteId)}&device=${await device()}`;
 
-  /** Applies the person's consent when it is newer than what this device knows (see the module comment). */
-  async function apply(state: ConsentStateResponse, basis: string | null): Promise<boolean> {
+  /**
+   * Applies the person's consent when it is newer than what this device knows (see the module comment):
+   * `basis` as `ask` gives it.
+   */
+  async function apply(state: ConsentStateResponse, basis: string | null | false): Promise<boolean> {
     const r = state.decision;
     if (!state.subjectId) setLinked(false);
     const local = c.getState().decision;
-    if (!r || r.revision !== cfg.revision || local?.receiptId === r.receiptId) return false;
+    if (basis === false || !r || r.revision !== cfg.revision || local?.receiptId === r.receiptId)
+      return false;
     const categories: Choices = {};
     const services: Choices = {};
     const expiries: Record<string, number> = {};
@@ -147,13 +152,18 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
 
   /** The receipt id of this device's decision now: what an answer asked for now is based on. */
   const basis = () => c.getState().decision?.receiptId ?? null;
-  /** A request whose answer carries the person's consent, with the basis it was asked on. */
+  /**
+   * A request whose answer carries the person's consent. This device's receipts are delivered first: the
+   * answer can be the newest truth only if the server has them all. `at` is the decision the answer is based
+   * on, or false when a receipt could not be delivered (offline): this device's decision is then newer.
+   */
   const ask = async <T>(method: string, path: string, body?: Record<string, unknown>) => {
-    const at = basis();
+    await c.flush().catch(() => {});
+    const at: string | null | false = (await c.receipts()).pending.length ? false : basis();
     return { res: await call<T>(method, path, body), at };
   };
 
-  const linked = async ({ res, at }: { res: LinkedResponse; at: string | null }, adopt = true) => {
+  const linked = async ({ res, at }: { res: LinkedResponse; at: string | null | false }, adopt = true) => {
     setLinked(true);
     if (adopt) await apply(res.consent, at);
     return res;

@@ -21,6 +21,8 @@ function fakeServer(siteId: string) {
     subjectId: SUBJECT as string | null,
     decision: null as ConsentStateResponse['decision'],
     receiptsDown: false,
+    /** Runs when a consent question arrives, before it is answered (what the visitor does meanwhile). */
+    meanwhile: undefined as (() => void) | undefined,
     identify: { status: 200, problem: null as unknown },
   };
   const json = (status: number, body: unknown) =>
@@ -59,6 +61,7 @@ function fakeServer(siteId: string) {
         if (state.identify.status !== 200) return json(state.identify.status, state.identify.problem);
         return json(200, { subjectId: SUBJECT, consent: consent(device) });
       case '/v1/consent':
+        state.meanwhile?.();
         return json(200, consent(device));
       case '/v1/pairing/claim':
         return json(200, { subjectId: SUBJECT, consent: consent(device) });
@@ -166,14 +169,30 @@ describe('identity in the widget', () => {
     server.state.decision = phoneDecision({
       categories: { necessary: true, analytics: false, marketing: false },
     });
-    // The answer is fetched, then the visitor accepts before it is applied: the accept has no receipt in the
-    // outbox yet (it is made after the click), but it is this device's newest decision and must stay.
-    const answered = identity.sync();
-    const accepted = c.acceptAll();
-    expect(await answered).toBe(false);
+    // The question is on its way when the visitor accepts: the answer cannot know the accept (its receipt is
+    // made after the click), and this device's newest decision must stay.
+    let accepted: Promise<unknown> | undefined;
+    server.state.meanwhile = () => {
+      accepted = c.acceptAll();
+    };
+    expect(await identity.sync()).toBe(false);
     await accepted;
     expect(c.has('analytics')).toBe(true);
     expect(c.getState().decision?.method).toBe('accept-all');
+  });
+
+  it('delivers this device’s pending receipts before asking: the answer then includes its newest decision', async () => {
+    const { c, server, identity } = setup();
+    await c.start();
+    server.state.receiptsDown = true;
+    await c.rejectAll();
+    expect((await c.receipts()).pending).toHaveLength(1);
+    server.state.receiptsDown = false;
+    await identity.sync();
+    const order = server.seen.map((s) => s.path).filter((p) => p === '/v1/receipts' || p === '/v1/consent');
+    expect(order.at(-1)).toBe('/v1/consent');
+    expect(order.slice(0, -1)).toContain('/v1/receipts');
+    expect((await c.receipts()).pending).toHaveLength(0);
   });
 
   it('does not apply an answer to another policy revision', async () => {
