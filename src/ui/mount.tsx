@@ -8,7 +8,6 @@ import { format, list, type Messages, type PrefsMessages } from './i18n/messages
 import { localize, noticeCategories, noticeSnapshot, withSiteTexts } from './notice.ts';
 import type { IdentityLoader } from './devices-element.ts';
 import type { Loaders, PreferencesModule } from './lazy.ts';
-import type { Draft } from './PreferenceCenter.tsx';
 import { addStyles, adoptStyles } from './styles.ts';
 
 export interface MountOptions {
@@ -55,7 +54,6 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   const categories = noticeCategories(config, lang);
   options.onNotice?.(() => noticeSnapshot(config, lang, m));
   const privacyUrl = localize(config.privacyPolicyUrl, lang) || undefined;
-  const byId = (id: string) => categories.find((c) => c.id === id);
 
   const host = document.createElement('assenso-consent');
   host.setAttribute('lang', lang);
@@ -65,11 +63,8 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   root.append(box);
   document.body.prepend(host);
 
-  let P: PreferencesModule | undefined;
-  /** The switches, set once the chunk is here; `from`: the choices they start from. */
-  let draft: Draft | undefined;
-  let previous: Draft | null = null;
-  let canDownload = false;
+  /** The preference center's view, once its chunk is here. */
+  let P: ReturnType<PreferencesModule['preferencesView']> | undefined;
   let status = '';
   let shown: View = 'none';
   let opening = false;
@@ -88,7 +83,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   const notices = (state: ConsentState): string[] => {
     const titles = (ids: string[]) =>
       list(
-        ids.map((id) => byId(id)?.title ?? id),
+        ids.map((id) => categories.find((c) => c.id === id)?.title ?? id),
         m.and,
       );
     const prompt = state.prompt;
@@ -107,26 +102,27 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
     if (view !== 'preferences') opening = false;
     else if (shown !== 'preferences') {
       if (!opening) {
-        // Opening (once per opening): start from the stored (or previous, when asked again) choices.
+        // Opening (once per opening): the view starts from the stored (or previous) choices.
         opening = true;
-        const d = state.decision ?? state.prompt?.previous ?? null;
-        previous = d && { categories: d.categories, services: d.services };
-        draft = undefined;
-        controller.receipts().then((log) => {
-          canDownload = log.acknowledged.length + log.pending.length > 0;
-          update();
-        }, noop);
+        P?.open(state);
         if (!P)
           Promise.all([options.preferences(), allTexts()]).then(([chunk]) => {
             addStyles(root, chunk.css, options.nonce);
-            P = chunk;
+            P = chunk.preferencesView({
+              controller,
+              categories,
+              privacyUrl,
+              identity: options.identity,
+              root,
+              update,
+              decide,
+            });
+            P.open(controller.getState());
             update();
           }, noop);
       }
       // Shown only with every text (offline without them: the previous view stays, like without the chunk).
-      if (P && 'prefsTitle' in m) draft ??= P.initialDraft(categories, previous);
-      // Until the chunk is here, the previous view stays.
-      else view = shown;
+      if (!(P && 'prefsTitle' in m)) view = shown;
     }
     const modal = view === 'preferences' || (view === 'banner' && config.layout === 'modal');
     box.className = `r ${config.theme}`;
@@ -145,32 +141,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
             onClose={() => decide(controller.close())}
           />
         )}
-        {view === 'preferences' && P && draft && (
-          <P.PreferenceCenter
-            m={m as Messages}
-            categories={categories}
-            draft={draft}
-            privacyUrl={privacyUrl}
-            canDownload={canDownload}
-            identity={options.identity}
-            notice={state.notice === 'link-failed' ? (m as Messages).linkFailed : undefined}
-            onCategory={(id, on) => {
-              const c = byId(id);
-              if (c && draft) draft = P!.toggleCategory(draft, c, on);
-              update();
-            }}
-            onService={(categoryId, serviceId, on) => {
-              const c = byId(categoryId);
-              if (c && draft) draft = P!.toggleService(draft, c, serviceId, on);
-              update();
-            }}
-            onSave={() => decide(controller.save({ ...draft, method: 'preferences' }))}
-            onAcceptAll={() => decide(controller.acceptAll())}
-            onRejectAll={() => decide(controller.rejectAll())}
-            onClose={() => controller.hide()}
-            onDownload={() => P!.downloadReceipts(controller, root).catch(noop)}
-          />
-        )}
+        {view === 'preferences' && P!.render(state, m as Messages)}
         <p class="sr" role="status">
           {view === 'none' ? status : ''}
         </p>
