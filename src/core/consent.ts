@@ -27,7 +27,7 @@ type Outbox = ReturnType<typeof import('./outbox.ts').createOutbox>;
 /** The lazily loaded part (src/core/delivery.ts). */
 export type Delivery = typeof import('./delivery.ts');
 /** A decision whose receipt is still to be made (the delivery module could not load, e.g. offline). */
-type Job = { d: Decision; notice: NoticeSnapshot | undefined; last: string | null };
+export type Job = { d: Decision; notice: NoticeSnapshot | undefined; last: string | null };
 
 /**
  * The consent controller. Construction is pure (validates the config, nothing else); `start()` reads the
@@ -87,26 +87,14 @@ export function createConsentWith(
   // Bad keys: one warning each, worded by the delivery chunk (or, if it cannot load, just the key).
   if (issues.length)
     lazy().then(
-      (m) => {
-        for (const i of issues) console.warn(m.explain(i));
-      },
+      (m) => m.warnIssues(issues),
       () => {
         for (const [path] of issues) console.warn(`[assenso] config.${path} is invalid; a default is used`);
       },
     );
   const box = async () => {
     const m = await lazy();
-    outbox ??= m.createOutbox({
-      store: parts!.storage.outbox,
-      send: cfg.endpoint
-        ? m.createTransport(cfg.endpoint, deps.fetch ?? fetch.bind(globalThis), clock.now)
-        : null,
-      clock,
-      random: deps.random ?? Math.random,
-      lock: `assenso-outbox:${cfg.siteId}`,
-      emit: events.emit,
-      locks: globalThis.navigator?.locks,
-    });
+    outbox ??= m.openOutbox(cfg, deps, { store: parts!.storage.outbox, clock, emit: events.emit });
     return outbox;
   };
 
@@ -269,15 +257,7 @@ export function createConsentWith(
         jobs = Array.isArray(l) ? l : [];
         return [];
       });
-      const ob = await box();
-      for (const x of jobs)
-        try {
-          await ob.add(await m.buildReceipt(x.d, cfg.siteId, x.notice ?? m.defaultNotice(cfg), x.last));
-        } catch (error) {
-          // No receipt (e.g. no crypto.subtle outside a secure context): the decision still holds.
-          report('receipt could not be built', error);
-          events.emit('error', { where: 'receipt', error });
-        }
+      await m.addReceipts(jobs, await box(), cfg, events.emit);
     }));
 
   /** Runs `fn` after every earlier decision, reset and start-up step (their order is the receipts' chain). */
