@@ -156,8 +156,11 @@ export function createConsentWith(
       gating: createGating({
         cfg,
         has,
-        allow: (id) => void allowService(id),
-        text: deps.text,
+        fill: (...a) =>
+          lazy().then(
+            (m) => m.fillPlaceholder(cfg, deps, (id) => void allowService(id), ...a),
+            (e) => report('iframe placeholder could not be shown', e),
+          ),
         nonce: deps.nonce,
       }),
       tabs: createTabs(`assenso:${deps.channel ?? cfg.siteId}`, (m: TabMessage) => {

@@ -1,6 +1,7 @@
 /**
  * What is needed only once a decision is made or receipts are pending (receipts, outbox, transport), the
- * revocation clean-up of cookies and storage, and the wording of configuration warnings: loaded with a
+ * revocation clean-up of cookies and storage, the wording of configuration warnings and the placeholders of
+ * gated iframes: loaded with a
  * dynamic import when the browser is idle after start-up (a separate chunk in module builds), so it does not
  * weigh on the time to banner.
  */
@@ -14,6 +15,7 @@ import { createTransport } from './transport.ts';
 import type { ConsentDeps, ResolvedConfig } from './types.ts';
 
 export { clearServiceData } from './clear.ts';
+export { fillPlaceholder } from './placeholder.ts';
 
 /** One console warning per bad configuration key. */
 export const warnIssues = (issues: Issue[]) => {

@@ -342,7 +342,9 @@ export interface ConsentDeps {
   fetch?: typeof fetch;
   /** The notice as shown, in the language shown (supplied by the UI); default: built from the config. */
   getNotice?: () => NoticeSnapshot;
-  /** Translated short texts for the iframe placeholder; default English. Keys: see gating.ts. */
+  /** The language the UI speaks (attachUi sets it): the iframe placeholder's texts (it, en, de, fr, es). */
+  language?: string;
+  /** The host's own texts for the iframe placeholder, over the built-in ones. Keys: see placeholder.ts. */
   text?: (key: 'placeholder.text' | 'placeholder.allow', vars: Record<string, string>) => string;
   /** Nonce for gated scripts (default: read from the page's own nonced scripts). */
   nonce?: string;

@@ -217,7 +217,7 @@ describe('Trusted Types', () => {
     expect(violations.length).toBeGreaterThan(0); // the listener works (our own refused assignment above)
     violations.length = 0;
     const cfg = resolveConfig(siteConfig());
-    const g = createGating({ cfg, has: () => true, allow: () => {}, doc });
+    const g = createGating({ cfg, has: () => true, fill: () => {}, doc });
     await g.apply();
     expect(win.__order).toEqual(['a', 'b']);
     await new Promise((r) => setTimeout(r, 20));
