@@ -30,21 +30,10 @@ export type Delivery = typeof import('./delivery.ts');
 export type Job = { d: Decision; notice: NoticeSnapshot | undefined; last: string | null };
 
 /**
- * The consent controller. Construction is pure (validates the config, nothing else); `start()` reads the
- * cookie mirror synchronously and applies it, then reconciles with IndexedDB and flushes the outbox.
- *
- * @example
- * const consent = createConsent({ siteId: 'shop', categories: [...] });
- * consent.start();
- * consent.on('change', ({ granted }) => console.log(granted.categories));
- */
-export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentController {
-  return createConsentWith(() => import('./delivery.ts'), input, deps);
-}
-
-/**
- * `createConsent` with the loader of src/core/delivery.ts given by the caller: the script-tag build passes
- * one that fetches it as a separate chunk, so that receipts and the outbox stay off the path to the banner.
+ * `createConsent` (create.ts) with the loader of src/core/delivery.ts given by the caller: the script-tag
+ * build passes one that fetches it as a separate chunk, so that receipts and the outbox stay off the path to
+ * the banner. (No import() of it in this file: an IIFE that holds one inlines the chunk's modules behind
+ * lazy-initialisation wrappers, about 90 B brotli for nothing.)
  */
 export function createConsentWith(
   loadDelivery: () => Promise<Delivery>,

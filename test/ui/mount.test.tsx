@@ -2,7 +2,7 @@ import { waitFor, within } from '@testing-library/preact';
 import axe from 'axe-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { userEvent } from 'vitest/browser';
-import { createConsent } from '../../src/core/consent.ts';
+import { createConsent } from '../../src/core/create.ts';
 import type { AssensoConfig, ConsentController, ConsentDeps, Layout, Theme } from '../../src/core/types.ts';
 import { BUILT_IN } from '../../src/ui/i18n/catalog.ts';
 import { en } from '../../src/ui/i18n/en.ts';
