@@ -107,15 +107,27 @@ function Service({
 
 /**
  * The second layer: one switch per category (the required one on and disabled), each category's services
- * with their own switches and cookies, and Save / Accept all / Reject all as equal buttons. A modal dialog;
- * focus handling and Escape live in the mount layer, which owns the DOM.
+ * with their own switches and cookies, and Save / Accept all / Reject all as equal buttons. A modal dialog
+ * that Escape closes; focus handling lives in the mount layer, which owns the DOM.
  */
 export function PreferenceCenter(props: PreferenceCenterProps) {
   const { m, categories, draft } = props;
   const identity = props.identity ?? pageIdentity();
   if (identity) defineDevices();
   return (
-    <div class="pc" role="dialog" aria-modal="true" aria-labelledby="assenso-pt">
+    <div
+      class="pc"
+      role="dialog"
+      aria-modal="true"
+      aria-labelledby="assenso-pt"
+      onKeyDown={(event: KeyboardEvent) => {
+        // Escape closes it, like the × (and goes no further: the page's own Escape handlers stay out).
+        if (event.key === 'Escape') {
+          event.stopPropagation();
+          props.onClose();
+        }
+      }}
+    >
       <div class="hd">
         <h2 id="assenso-pt">{m.prefsTitle}</h2>
         <button type="button" class="x" aria-label={m.closePrefs} onClick={props.onClose}>

@@ -158,13 +158,6 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
     }
   }
 
-  const onKey = (event: KeyboardEvent) => {
-    if (event.key === 'Escape' && shown === 'preferences') {
-      event.stopPropagation();
-      controller.hide();
-    }
-  };
-  root.addEventListener('keydown', onKey as EventListener);
   const unsubscribe = controller.subscribe(update);
   update();
   void idle().then(allTexts);
@@ -174,7 +167,6 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
     unmount() {
       unsubscribe();
       trap.release();
-      root.removeEventListener('keydown', onKey as EventListener);
       host.remove();
     },
   };
