@@ -4,6 +4,7 @@ import { createCookieMirror } from './cookie-mirror.ts';
 import { decide, evaluate, readDecision, services } from './decision.ts';
 import { announce, createEmitter, report } from './events.ts';
 import { createGating } from './gating.ts';
+import type { ShownNotice } from './notice.ts';
 import { createConsentMode, gpcCategories, gpcSignal } from './signals.ts';
 import { createStorage } from './storage.ts';
 import { createTabs, type TabMessage } from './tabs.ts';
@@ -17,7 +18,6 @@ import type {
   EventMap,
   Method,
   Notice,
-  NoticeSnapshot,
   SaveInput,
   View,
 } from './types.ts';
@@ -27,7 +27,7 @@ type Outbox = ReturnType<typeof import('./outbox.ts').createOutbox>;
 /** The lazily loaded part (src/core/delivery.ts). */
 export type Delivery = typeof import('./delivery.ts');
 /** A decision whose receipt is still to be made (the delivery module could not load, e.g. offline). */
-export type Job = { d: Decision; notice: NoticeSnapshot | undefined; last: string | null };
+export type Job = { d: Decision; notice: ShownNotice | undefined; last: string | null };
 
 /**
  * `createConsent` (create.ts) with the loader of src/core/delivery.ts given by the caller: the script-tag
@@ -338,6 +338,8 @@ export function createConsentWith(
       await start();
       return (await box()).log();
     },
+    notice: (language) =>
+      lazy().then((m) => m.noticeOf(cfg, language ? { language, texts: {} } : deps.getNotice?.())),
     async flush() {
       await start();
       return (await box()).flush(true);

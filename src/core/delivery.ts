@@ -10,11 +10,13 @@ import type { Issue } from './config.ts';
 import type { Job } from './consent.ts';
 import { report } from './events.ts';
 import { createOutbox, type OutboxOptions } from './outbox.ts';
-import { buildReceipt, defaultNotice } from './receipt.ts';
+import { noticeOf } from './notice.ts';
+import { buildReceipt } from './receipt.ts';
 import { createTransport } from './transport.ts';
 import type { ConsentDeps, ResolvedConfig } from './types.ts';
 
 export { clearServiceData } from './clear.ts';
+export { noticeOf };
 export { fillPlaceholder } from './placeholder.ts';
 
 /** One console warning per bad configuration key. */
@@ -47,7 +49,7 @@ export async function addReceipts(
 ) {
   for (const x of jobs)
     try {
-      await outbox.add(await buildReceipt(x.d, cfg.siteId, x.notice ?? defaultNotice(cfg), x.last));
+      await outbox.add(await buildReceipt(x.d, cfg.siteId, noticeOf(cfg, x.notice), x.last));
     } catch (error) {
       // No receipt (e.g. no crypto.subtle outside a secure context): the decision still holds.
       report('receipt could not be built', error);

@@ -198,6 +198,7 @@ export function PreferenceCenter(props: PreferenceCenterProps) {
 /** What the mount layer lends the preference center: the controller, what it shows, and its render loop. */
 export interface PreferencesHost {
   controller: ConsentController;
+  /** The categories and services shown: those of the notice the receipts hash (`controller.notice()`). */
   categories: NoticeCategory[];
   privacyUrl?: string;
   identity?: IdentityLoader;

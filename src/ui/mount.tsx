@@ -1,11 +1,12 @@
-import type { ConsentController, ConsentState, NoticeSnapshot, View } from '../core/types.ts';
+import { localize, type ShownNotice } from '../core/notice.ts';
+import type { ConsentController, ConsentState, View } from '../core/types.ts';
 import { Banner } from './Banner.tsx';
 import { idle } from '../core/clock.ts';
 import { render } from './dom/render.ts';
 import { createFocusTrap } from './focus.ts';
 import type { Catalog } from './i18n/catalog.ts';
 import { format, list, type Messages, type PrefsMessages } from './i18n/messages.ts';
-import { localize, noticeCategories, noticeSnapshot, withSiteTexts } from './notice.ts';
+import { withSiteTexts } from './notice.ts';
 import type { IdentityLoader } from './devices-element.ts';
 import type { Loaders, PreferencesModule } from './lazy.ts';
 import { addStyles, adoptStyles } from './styles.ts';
@@ -24,7 +25,7 @@ export interface MountOptions {
   /** The identity API for the preference center's "Your devices" (default: the script tag's `assenso.identity`). */
   identity?: IdentityLoader;
   /** Receives the notice builder, so that receipts hash exactly what this UI shows. */
-  onNotice?: (notice: () => NoticeSnapshot) => void;
+  onNotice?: (notice: () => ShownNotice) => void;
 }
 
 export interface MountedUi {
@@ -51,9 +52,8 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
     (texts ??= (options.prefsTexts?.() ?? Promise.resolve(undefined)).then((p) => {
       if (p) m = withSiteTexts({ ...p, ...options.messages }, config, lang);
     }, noop));
-  const categories = noticeCategories(config, lang);
-  options.onNotice?.(() => noticeSnapshot(config, lang, m));
   const privacyUrl = localize(config.privacyPolicyUrl, lang) || undefined;
+  options.onNotice?.(() => ({ language: lang, texts: { ...m, privacyPolicyUrl: privacyUrl ?? '' } }));
 
   const host = document.createElement('assenso-consent');
   host.setAttribute('lang', lang);
@@ -83,7 +83,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   const notices = (state: ConsentState): string[] => {
     const titles = (ids: string[]) =>
       list(
-        ids.map((id) => categories.find((c) => c.id === id)?.title ?? id),
+        ids.map((id) => localize(config.categories.find((c) => c.id === id)?.title, lang) || id),
         m.and,
       );
     const prompt = state.prompt;
@@ -106,20 +106,23 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
         opening = true;
         P?.open(state);
         if (!P)
-          Promise.all([options.preferences(), allTexts()]).then(([chunk]) => {
-            addStyles(root, chunk.css, options.nonce);
-            P = chunk.preferencesView({
-              controller,
-              categories,
-              privacyUrl,
-              identity: options.identity,
-              root,
-              update,
-              decide,
-            });
-            P.open(controller.getState());
-            update();
-          }, noop);
+          Promise.all([options.preferences(), controller.notice(lang), allTexts()]).then(
+            ([chunk, notice]) => {
+              addStyles(root, chunk.css, options.nonce);
+              P = chunk.preferencesView({
+                controller,
+                categories: notice.categories,
+                privacyUrl,
+                identity: options.identity,
+                root,
+                update,
+                decide,
+              });
+              P.open(controller.getState());
+              update();
+            },
+            noop,
+          );
       }
       // Shown only with every text (offline without them: the previous view stays, like without the chunk).
       if (!(P && 'prefsTitle' in m)) view = shown;
