@@ -1,4 +1,5 @@
-import type { ConsentDeps, Localized, ResolvedConfig, ResolvedService } from './types.ts';
+import { localize } from './notice.ts';
+import type { ConsentDeps, ResolvedConfig, ResolvedService } from './types.ts';
 
 /** The two texts of a gated iframe's placeholder, per language (`deps.language`, default English). */
 const PLACEHOLDER: Record<string, [text: string, allow: string]> = {
@@ -24,8 +25,6 @@ const PLACEHOLDER: Record<string, [text: string, allow: string]> = {
   ],
 };
 
-const pick = (t: Localized) => (typeof t === 'string' ? t : (Object.values(t)[0] ?? ''));
-
 /**
  * Fills the placeholder gating.ts put before a held iframe (`div.assenso-placeholder`): a region named after
  * the service (or category), the iframe's size, a sentence and a button that allows just that service. Part
@@ -42,10 +41,10 @@ export function fillPlaceholder(
   svc: ResolvedService | undefined,
 ): void {
   const doc = box.ownerDocument;
-  const cat = cfg.categories.find((c) => c.id === id);
-  const name = svc?.name ?? (cat ? pick(cat.title) : id);
+  const lang = deps.language ?? 'en';
+  const name = svc?.name ?? (localize(cfg.categories.find((c) => c.id === id)?.title, lang) || id);
   const vars: Record<string, string> = { service: name, provider: svc?.provider ?? name };
-  const own = PLACEHOLDER[deps.language ?? ''] ?? PLACEHOLDER.en!;
+  const own = PLACEHOLDER[lang] ?? PLACEHOLDER.en!;
   const t = (k: 'placeholder.text' | 'placeholder.allow', i: 0 | 1) =>
     deps.text?.(k, vars) ?? own[i].replace(/\{(\w+)\}/g, (_, v: string) => vars[v] ?? '');
   box.setAttribute('role', 'region');
