@@ -131,13 +131,15 @@ export function createGating(o: GatingOptions) {
     } else {
       // Revoked after loading: unload it. Never shown again until allowed.
       if (src && f.hasAttribute('src')) f.removeAttribute('src');
-      if (!held?.isConnected) {
-        const box = doc.createElement('div');
+      let box = held;
+      if (!box?.isConnected) {
+        box = doc.createElement('div');
         box.className = 'assenso-placeholder';
         holders.set(f, box);
         f.before(box);
-        o.fill(box, f, id, svc);
       }
+      // Filled once the delivery chunk is here; if it could not load, tried again at the next scan.
+      if (!box.firstChild) o.fill(box, f, id, svc);
       f.hidden = true;
     }
   };

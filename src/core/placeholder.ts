@@ -40,6 +40,7 @@ export function fillPlaceholder(
   id: string,
   svc: ResolvedService | undefined,
 ): void {
+  if (box.firstChild) return; // filled already (two scans asked while the chunk was loading)
   const doc = box.ownerDocument;
   const lang = deps.language ?? 'en';
   const name = svc?.name ?? (localize(cfg.categories.find((c) => c.id === id)?.title, lang) || id);

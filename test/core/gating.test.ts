@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createConsent, resolveConfig } from '../../src/core/index.ts';
+import { createConsent, createConsentWith, resolveConfig } from '../../src/core/index.ts';
 import { clearServiceData } from '../../src/core/clear.ts';
 import { createGating } from '../../src/core/gating.ts';
 import { cookieNames, destroyAll, siteConfig, track, uid, setCookie } from './helpers.ts';
@@ -172,6 +172,34 @@ describe('iframe placeholders', () => {
     expect(box.querySelector('button')!.textContent).toBe('Consenti YouTube');
     expect(box.querySelector('p')!.textContent).toBe('<b>YouTube</b> è bloccato');
     expect(box.querySelector('b')).toBeNull();
+  });
+
+  it('fills a placeholder whose chunk could not load at the next scan (the iframe stays held meanwhile)', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    let online = false;
+    const load = () =>
+      online ? import('../../src/core/delivery.ts') : Promise.reject(new TypeError('Failed to fetch chunk'));
+    const c = track(createConsentWith(load, siteConfig(), { gpc: false }));
+    const f = document.createElement('iframe');
+    f.setAttribute('data-assenso', 'yt');
+    f.setAttribute('data-src', 'about:blank#retry');
+    document.body.append(f);
+    added.push(f);
+    await c.start();
+    const box = f.previousElementSibling as HTMLElement;
+    added.push(box);
+    expect(box.className).toBe('assenso-placeholder');
+    expect(f.hidden).toBe(true);
+    expect(box.querySelector('button')).toBeNull();
+    online = true;
+    // Any later scan (here: content added to the page) tries again, and fills it once.
+    const later = document.createElement('div');
+    document.body.append(later);
+    added.push(later);
+    await vi.waitFor(() => expect(box.querySelector('button')?.textContent).toBe('Allow YouTube'));
+    await c.rejectAll();
+    expect(box.querySelectorAll('button')).toHaveLength(1);
+    errors.mockRestore();
   });
 
   it('gates iframes added later', async () => {
