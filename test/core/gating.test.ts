@@ -26,6 +26,16 @@ function gated(id: string, code: string, attrs: Record<string, string> = {}) {
   added.push(s);
   return s;
 }
+/** A gated iframe as a page would write it. */
+function gatedFrame(id: string, src: string, attrs: Record<string, string> = {}) {
+  const f = document.createElement('iframe');
+  f.setAttribute('data-assenso', id);
+  f.setAttribute('data-src', src);
+  for (const [k, v] of Object.entries(attrs)) f.setAttribute(k, v);
+  document.body.append(f);
+  added.push(f);
+  return f;
+}
 const push = (tag: string) => `(window.__order ??= []).push(${JSON.stringify(tag)});`;
 const order = () => w.__order ?? [];
 
@@ -120,12 +130,7 @@ describe('script gating', () => {
 describe('iframe placeholders', () => {
   it('holds an iframe behind an accessible placeholder whose button allows only that service', async () => {
     const c = track(createConsent(siteConfig(), { gpc: false }));
-    const f = document.createElement('iframe');
-    f.setAttribute('data-assenso', 'marketing');
-    f.setAttribute('data-src', 'about:blank#youtube-video');
-    f.setAttribute('width', '320');
-    document.body.append(f);
-    added.push(f);
+    const f = gatedFrame('marketing', 'about:blank#youtube-video', { width: '320' });
     await c.start();
     expect(f.hidden).toBe(true);
     expect(f.hasAttribute('src')).toBe(false);
@@ -161,11 +166,7 @@ describe('iframe placeholders', () => {
           k === 'placeholder.allow' ? `Consenti ${v.service}` : `<b>${v.service}</b> è bloccato`,
       }),
     );
-    const f = document.createElement('iframe');
-    f.setAttribute('data-assenso', 'yt');
-    f.setAttribute('data-src', 'about:blank');
-    document.body.append(f);
-    added.push(f);
+    const f = gatedFrame('yt', 'about:blank');
     await c.start();
     const box = f.previousElementSibling!;
     added.push(box);
@@ -180,11 +181,7 @@ describe('iframe placeholders', () => {
     const load = () =>
       online ? import('../../src/core/delivery.ts') : Promise.reject(new TypeError('Failed to fetch chunk'));
     const c = track(createConsentWith(load, siteConfig(), { gpc: false }));
-    const f = document.createElement('iframe');
-    f.setAttribute('data-assenso', 'yt');
-    f.setAttribute('data-src', 'about:blank#retry');
-    document.body.append(f);
-    added.push(f);
+    const f = gatedFrame('yt', 'about:blank#retry');
     await c.start();
     const box = f.previousElementSibling as HTMLElement;
     added.push(box);
@@ -205,11 +202,7 @@ describe('iframe placeholders', () => {
   it('gates iframes added later', async () => {
     const c = track(createConsent(siteConfig(), { gpc: false }));
     await c.start();
-    const f = document.createElement('iframe');
-    f.setAttribute('data-assenso', 'yt');
-    f.setAttribute('data-src', 'about:blank#late');
-    document.body.append(f);
-    added.push(f);
+    const f = gatedFrame('yt', 'about:blank#late');
     await vi.waitFor(() => expect(f.previousElementSibling?.className).toBe('assenso-placeholder'));
     added.push(f.previousElementSibling!);
     await c.acceptAll();
