@@ -81,8 +81,9 @@ describe('first visit', () => {
     expect(await analyticsRuns(page)).toBe('0');
     expect(await cookieNames(context)).not.toContain('_demo_analytics');
     expect(await page.locator('assenso-consent').count()).toBe(0);
-    // The iframe shows a placeholder that offers to allow just that service.
-    await expect(page.getByRole('button', { name: 'Allow DemoTube' }).isVisible()).resolves.toBe(true);
+    // The iframe shows a placeholder that offers to allow just that service (filled when the delivery chunk
+    // arrives, so waited for).
+    await page.getByRole('button', { name: 'Allow DemoTube' }).waitFor({ state: 'visible' });
   });
 
   it('Customise: analytics only, saved; the video placeholder allows just DemoTube', async () => {

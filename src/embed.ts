@@ -13,10 +13,9 @@
 import { createConsentWith } from './core/consent.ts';
 import { attachIdentity } from './core/identity-attach.ts';
 import type { ConsentDeps } from './core/types.ts';
-import { attachUi, widgetLanguage } from './ui/attach.ts';
+import { attachUi } from './ui/attach.ts';
 import { BUILT_IN } from './ui/i18n/catalog.ts';
-import { format, LANGUAGES } from './ui/i18n/messages.ts';
-import { PLACEHOLDER } from './ui/i18n/placeholder.ts';
+import { LANGUAGES } from './ui/i18n/messages.ts';
 import type { Loaders } from './ui/lazy.ts';
 import { createWindowApi, runQueued } from './ui/window-api.ts';
 
@@ -73,14 +72,10 @@ function main(script: HTMLScriptElement | null): void {
   const queued = (window as { assenso?: unknown }).assenso;
 
   const run = (config: Json) => {
-    let lang = 'en';
-    const deps: ConsentDeps = {
-      nonce,
-      text: (key, vars) => format(PLACEHOLDER[lang]?.[key === 'placeholder.text' ? 0 : 1] ?? '', vars),
-    };
-    // Receipts, outbox and transport come from chunks/delivery.js after start-up, off the path to the banner.
+    const deps: ConsentDeps = { nonce };
+    // Receipts, outbox, transport and iframe placeholders come from chunks/delivery.js, off the path to the
+    // banner (attachUi sets the language of the placeholders' texts before the chunk can arrive).
     const controller = createConsentWith(() => load('chunks/delivery.js'), config, deps);
-    lang = widgetLanguage(controller);
     // identify()/forget()/identity(): the identity chunk loads only when used (docs/identity.md).
     const api = createWindowApi(controller);
     (window as { assenso?: unknown }).assenso = api;

@@ -4,6 +4,7 @@ import { createCookieMirror } from './cookie-mirror.ts';
 import { decide, evaluate, readDecision, services } from './decision.ts';
 import { announce, createEmitter, report } from './events.ts';
 import { createGating } from './gating.ts';
+import type { ShownNotice } from './notice.ts';
 import { createConsentMode, gpcCategories, gpcSignal } from './signals.ts';
 import { createStorage } from './storage.ts';
 import { createTabs, type TabMessage } from './tabs.ts';
@@ -17,7 +18,6 @@ import type {
   EventMap,
   Method,
   Notice,
-  NoticeSnapshot,
   SaveInput,
   View,
 } from './types.ts';
@@ -27,24 +27,13 @@ type Outbox = ReturnType<typeof import('./outbox.ts').createOutbox>;
 /** The lazily loaded part (src/core/delivery.ts). */
 export type Delivery = typeof import('./delivery.ts');
 /** A decision whose receipt is still to be made (the delivery module could not load, e.g. offline). */
-type Job = { d: Decision; notice: NoticeSnapshot | undefined; last: string | null };
+export type Job = { d: Decision; notice: ShownNotice | undefined; last: string | null };
 
 /**
- * The consent controller. Construction is pure (validates the config, nothing else); `start()` reads the
- * cookie mirror synchronously and applies it, then reconciles with IndexedDB and flushes the outbox.
- *
- * @example
- * const consent = createConsent({ siteId: 'shop', categories: [...] });
- * consent.start();
- * consent.on('change', ({ granted }) => console.log(granted.categories));
- */
-export function createConsent(input: unknown, deps: ConsentDeps = {}): ConsentController {
-  return createConsentWith(() => import('./delivery.ts'), input, deps);
-}
-
-/**
- * `createConsent` with the loader of src/core/delivery.ts given by the caller: the script-tag build passes
- * one that fetches it as a separate chunk, so that receipts and the outbox stay off the path to the banner.
+ * `createConsent` (create.ts) with the loader of src/core/delivery.ts given by the caller: the script-tag
+ * build passes one that fetches it as a separate chunk, so that receipts and the outbox stay off the path to
+ * the banner. (No import() of it in this file: an IIFE that holds one inlines the chunk's modules behind
+ * lazy-initialisation wrappers, about 90 B brotli for nothing.)
  */
 export function createConsentWith(
   loadDelivery: () => Promise<Delivery>,
@@ -87,26 +76,14 @@ export function createConsentWith(
   // Bad keys: one warning each, worded by the delivery chunk (or, if it cannot load, just the key).
   if (issues.length)
     lazy().then(
-      (m) => {
-        for (const i of issues) console.warn(m.explain(i));
-      },
+      (m) => m.warnIssues(issues),
       () => {
         for (const [path] of issues) console.warn(`[assenso] config.${path} is invalid; a default is used`);
       },
     );
   const box = async () => {
     const m = await lazy();
-    outbox ??= m.createOutbox({
-      store: parts!.storage.outbox,
-      send: cfg.endpoint
-        ? m.createTransport(cfg.endpoint, deps.fetch ?? fetch.bind(globalThis), clock.now)
-        : null,
-      clock,
-      random: deps.random ?? Math.random,
-      lock: `assenso-outbox:${cfg.siteId}`,
-      emit: events.emit,
-      locks: globalThis.navigator?.locks,
-    });
+    outbox ??= m.openOutbox(cfg, deps, { store: parts!.storage.outbox, clock, emit: events.emit });
     return outbox;
   };
 
@@ -168,8 +145,11 @@ export function createConsentWith(
       gating: createGating({
         cfg,
         has,
-        allow: (id) => void allowService(id),
-        text: deps.text,
+        fill: (...a) =>
+          lazy().then(
+            (m) => m.fillPlaceholder(cfg, deps, (id) => void allowService(id), ...a),
+            (e) => report('iframe placeholder could not be shown', e),
+          ),
         nonce: deps.nonce,
       }),
       tabs: createTabs(`assenso:${deps.channel ?? cfg.siteId}`, (m: TabMessage) => {
@@ -269,15 +249,7 @@ export function createConsentWith(
         jobs = Array.isArray(l) ? l : [];
         return [];
       });
-      const ob = await box();
-      for (const x of jobs)
-        try {
-          await ob.add(await m.buildReceipt(x.d, cfg.siteId, x.notice ?? m.defaultNotice(cfg), x.last));
-        } catch (error) {
-          // No receipt (e.g. no crypto.subtle outside a secure context): the decision still holds.
-          report('receipt could not be built', error);
-          events.emit('error', { where: 'receipt', error });
-        }
+      await m.addReceipts(jobs, await box(), cfg, events.emit);
     }));
 
   /** Runs `fn` after every earlier decision, reset and start-up step (their order is the receipts' chain). */
@@ -366,6 +338,8 @@ export function createConsentWith(
       await start();
       return (await box()).log();
     },
+    notice: (language) =>
+      lazy().then((m) => m.noticeOf(cfg, language ? { language, texts: {} } : deps.getNotice?.())),
     async flush() {
       await start();
       return (await box()).flush(true);

@@ -1,5 +1,5 @@
 import { report } from './events.ts';
-import type { ConsentDeps, Localized, ResolvedConfig } from './types.ts';
+import type { ResolvedConfig, ResolvedService } from './types.ts';
 
 type Policy = { createScriptURL(s: string): unknown; createScript(s: string): unknown };
 type TT = { createPolicy(name: string, rules: Policy): Policy };
@@ -22,15 +22,14 @@ const ttPolicy = (win: Window) => {
   return policies.get(win) ?? null;
 };
 
-const pick = (t: Localized) => (typeof t === 'string' ? t : (Object.values(t)[0] ?? ''));
 const SCRIPTS = 'script[type="text/plain"][data-assenso]';
 const FRAMES = 'iframe[data-assenso]';
 
 export interface GatingOptions {
   cfg: ResolvedConfig;
   has(id: string): boolean;
-  allow(id: string): void;
-  text?: ConsentDeps['text'];
+  /** Fills the placeholder of a held iframe (core/placeholder.ts, fetched with the delivery chunk). */
+  fill(box: HTMLElement, frame: HTMLIFrameElement, id: string, svc: ResolvedService | undefined): void;
   nonce?: string;
   doc?: Document;
 }
@@ -119,31 +118,6 @@ export function createGating(o: GatingOptions) {
           (s.category === id && s.domains.some((d) => (frame.getAttribute('data-src') ?? '').includes(d))),
       );
 
-  const placeholder = (frame: HTMLIFrameElement, id: string) => {
-    const svc = serviceOf(frame, id);
-    const cat = o.cfg.categories.find((c) => c.id === id);
-    const name = svc?.name ?? (cat ? pick(cat.title) : id);
-    const vars = { service: name, provider: svc?.provider ?? name };
-    const t = (k: 'placeholder.text' | 'placeholder.allow', def: string) => o.text?.(k, vars) ?? def;
-    const box = doc.createElement('div');
-    box.className = 'assenso-placeholder';
-    box.setAttribute('role', 'region');
-    box.setAttribute('aria-label', name);
-    for (const dim of ['width', 'height']) {
-      const v = frame.getAttribute(dim);
-      if (v) box.style.setProperty(dim, /^\d+$/.test(v) ? `${v}px` : v);
-    }
-    box.style.setProperty('max-width', '100%');
-    const p = doc.createElement('p');
-    p.textContent = t('placeholder.text', `${name} is blocked until you allow it. It may set cookies.`);
-    const b = doc.createElement('button');
-    b.type = 'button';
-    b.textContent = t('placeholder.allow', `Allow ${name}`);
-    b.addEventListener('click', () => o.allow(svc?.id ?? id));
-    box.append(p, b);
-    return box;
-  };
-
   const frame = (f: HTMLIFrameElement) => {
     const id = key(f);
     const held = holders.get(f);
@@ -157,11 +131,15 @@ export function createGating(o: GatingOptions) {
     } else {
       // Revoked after loading: unload it. Never shown again until allowed.
       if (src && f.hasAttribute('src')) f.removeAttribute('src');
-      if (!held?.isConnected) {
-        const box = placeholder(f, id);
+      let box = held;
+      if (!box?.isConnected) {
+        box = doc.createElement('div');
+        box.className = 'assenso-placeholder';
         holders.set(f, box);
         f.before(box);
       }
+      // Filled once the delivery chunk is here; if it could not load, tried again at the next scan.
+      if (!box.firstChild) o.fill(box, f, id, svc);
       f.hidden = true;
     }
   };

@@ -8,7 +8,8 @@ export {
 } from './config.ts';
 export { explain, FIXES, type Fix, resolveConfig } from './config-fixes.ts';
 export type { Delivery } from './consent.ts';
-export { createConsent, createConsentWith } from './consent.ts';
+export { createConsentWith } from './consent.ts';
+export { createConsent } from './create.ts';
 export { createCookieMirror, decodeDecision, encodeDecision } from './cookie-mirror.ts';
 export { decide, evaluate, readDecision } from './decision.ts';
 export { clearServiceData } from './clear.ts';

@@ -7,6 +7,7 @@ import type { Method } from '../protocol/ids.ts';
 import type { NoticeSnapshot } from '../protocol/notice.ts';
 import type { ProblemDetails } from '../protocol/problem.ts';
 import type { Receipt } from '../protocol/receipt.ts';
+import type { ShownNotice } from './notice.ts';
 
 export type { Method, NoticeSnapshot, ProblemDetails, Receipt, SignedReceipt };
 
@@ -300,6 +301,12 @@ export interface ConsentController {
   /** Forgets the decision on this device (cookies of granted services are deleted; receipts are kept). */
   reset(): Promise<void>;
   receipts(): Promise<ReceiptLog>;
+  /**
+   * The notice a receipt made now would hash: what the UI shows (`deps.getNotice`) with the configured
+   * categories and services in its language. Given a `language`: the categories and services in it, without
+   * texts (what the preference center lists). Loads the delivery chunk.
+   */
+  notice(language?: string): Promise<NoticeSnapshot>;
   /** Sends pending receipts now (normally automatic). */
   flush(): Promise<void>;
   /** Stops observers, timers, listeners and the tab channel (single-page apps, tests). */
@@ -344,9 +351,14 @@ export interface ConsentDeps {
   storage?: { state: KeyValueStore; outbox: KeyValueStore };
   /** Used for receipts (default `globalThis.fetch`). */
   fetch?: typeof fetch;
-  /** The notice as shown, in the language shown (supplied by the UI); default: built from the config. */
-  getNotice?: () => NoticeSnapshot;
-  /** Translated short texts for the iframe placeholder; default English. Keys: see gating.ts. */
+  /**
+   * What the UI shows (its language and texts, supplied by the UI); the receipt's notice adds the configured
+   * categories in that language (core/notice.ts). Default: the configured language, no texts.
+   */
+  getNotice?: () => ShownNotice;
+  /** The language the UI speaks (attachUi sets it): the iframe placeholder's texts (it, en, de, fr, es). */
+  language?: string;
+  /** The host's own texts for the iframe placeholder, over the built-in ones. Keys: see placeholder.ts. */
   text?: (key: 'placeholder.text' | 'placeholder.allow', vars: Record<string, string>) => string;
   /** Nonce for gated scripts (default: read from the page's own nonced scripts). */
   nonce?: string;

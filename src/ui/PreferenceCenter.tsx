@@ -1,14 +1,14 @@
+import type { ConsentController, ConsentState } from '../core/types.ts';
 import type { NoticeCategory, NoticeService } from '../protocol/notice.ts';
 import { defineDevices, type IdentityLoader } from './devices-element.ts';
+import { downloadReceipts } from './download.ts';
+import { initialDraft, toggleCategory, toggleService } from './draft.ts';
 import { format, type Messages } from './i18n/messages.ts';
 import { Switch } from './Switch.tsx';
 import { safeUrl } from './url.ts';
 
 /** The preference center's own rules, adopted by the mount layer when it first opens. */
 export { default as css } from './prefs.css?inline';
-// The rest of what only the preference center needs, so that the first file does not carry it.
-export { downloadReceipts } from './download.ts';
-export { initialDraft, toggleCategory, toggleService } from './draft.ts';
 
 /** The switches as the visitor has set them so far (not yet saved). */
 export interface Draft {
@@ -107,15 +107,27 @@ function Service({
 
 /**
  * The second layer: one switch per category (the required one on and disabled), each category's services
- * with their own switches and cookies, and Save / Accept all / Reject all as equal buttons. A modal dialog;
- * focus handling and Escape live in the mount layer, which owns the DOM.
+ * with their own switches and cookies, and Save / Accept all / Reject all as equal buttons. A modal dialog
+ * that Escape closes; focus handling lives in the mount layer, which owns the DOM.
  */
 export function PreferenceCenter(props: PreferenceCenterProps) {
   const { m, categories, draft } = props;
   const identity = props.identity ?? pageIdentity();
   if (identity) defineDevices();
   return (
-    <div class="pc" role="dialog" aria-modal="true" aria-labelledby="assenso-pt">
+    <div
+      class="pc"
+      role="dialog"
+      aria-modal="true"
+      aria-labelledby="assenso-pt"
+      onKeyDown={(event: KeyboardEvent) => {
+        // Escape closes it, like the × (and goes no further: the page's own Escape handlers stay out).
+        if (event.key === 'Escape') {
+          event.stopPropagation();
+          props.onClose();
+        }
+      }}
+    >
       <div class="hd">
         <h2 id="assenso-pt">{m.prefsTitle}</h2>
         <button type="button" class="x" aria-label={m.closePrefs} onClick={props.onClose}>
@@ -182,3 +194,67 @@ export function PreferenceCenter(props: PreferenceCenterProps) {
     </div>
   );
 }
+
+/** What the mount layer lends the preference center: the controller, what it shows, and its render loop. */
+export interface PreferencesHost {
+  controller: ConsentController;
+  /** The categories and services shown: those of the notice the receipts hash (`controller.notice()`). */
+  categories: NoticeCategory[];
+  privacyUrl?: string;
+  identity?: IdentityLoader;
+  root: ShadowRoot;
+  /** Renders again (after a switch, or once the receipts are counted). */
+  update(): void;
+  /** Announces a decision once the core has stored it. */
+  decide(made: Promise<unknown>): void;
+}
+
+/**
+ * The preference center's state between renders (the switches not yet saved, whether there is a receipt to
+ * download) and its callbacks: part of the preference center chunk, so that the first file carries none of it.
+ */
+export function preferencesView(h: PreferencesHost) {
+  const { controller: c, categories } = h;
+  let draft: Draft = initialDraft(categories, null);
+  let canDownload = false;
+  const byId = (id: string) => categories.find((x) => x.id === id);
+  return {
+    /** Each opening starts from the stored (or previous, when asked again) choices. */
+    open(state: ConsentState) {
+      const d = state.decision ?? state.prompt?.previous ?? null;
+      draft = initialDraft(categories, d && { categories: d.categories, services: d.services });
+      c.receipts().then((log) => {
+        canDownload = log.acknowledged.length + log.pending.length > 0;
+        h.update();
+      }, noop);
+    },
+    render: (state: ConsentState, m: Messages) => (
+      <PreferenceCenter
+        m={m}
+        categories={categories}
+        draft={draft}
+        privacyUrl={h.privacyUrl}
+        canDownload={canDownload}
+        identity={h.identity}
+        notice={state.notice === 'link-failed' ? m.linkFailed : undefined}
+        onCategory={(id, on) => {
+          const x = byId(id);
+          if (x) draft = toggleCategory(draft, x, on);
+          h.update();
+        }}
+        onService={(categoryId, serviceId, on) => {
+          const x = byId(categoryId);
+          if (x) draft = toggleService(draft, x, serviceId, on);
+          h.update();
+        }}
+        onSave={() => h.decide(c.save({ ...draft, method: 'preferences' }))}
+        onAcceptAll={() => h.decide(c.acceptAll())}
+        onRejectAll={() => h.decide(c.rejectAll())}
+        onClose={() => c.hide()}
+        onDownload={() => downloadReceipts(c, h.root).catch(noop)}
+      />
+    ),
+  };
+}
+
+function noop(): void {}

@@ -34,6 +34,8 @@ export function widgetLanguage(controller: ConsentController, forced?: string): 
 export function attachUi(controller: ConsentController, options: AttachOptions): () => void {
   let mounted: Promise<MountedUi | undefined> | undefined;
   const lang = widgetLanguage(controller, options.language);
+  // The iframe placeholders speak it too (they are filled once the delivery chunk is here, after this).
+  if (options.deps) options.deps.language = lang;
 
   const mount = () =>
     options.loaders

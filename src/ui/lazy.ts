@@ -1,11 +1,8 @@
 import { BUILT_IN, type Catalog } from './i18n/catalog.ts';
 import type { PrefsMessages } from './i18n/messages.ts';
 
-/** The preference center chunk: the component, its stylesheet, its draft logic and the receipt download. */
-export type PreferencesModule = Pick<
-  typeof import('./PreferenceCenter.tsx'),
-  'PreferenceCenter' | 'css' | 'downloadReceipts' | 'initialDraft' | 'toggleCategory' | 'toggleService'
->;
+/** The preference center chunk: its view (component, draft logic, receipt download) and its stylesheet. */
+export type PreferencesModule = Pick<typeof import('./PreferenceCenter.tsx'), 'preferencesView' | 'css'>;
 
 /**
  * The on-demand parts as module imports: what bundlers split into chunks (the ES module entry) and what the

@@ -1,14 +1,14 @@
-import type { ConsentController, ConsentState, NoticeSnapshot, View } from '../core/types.ts';
+import { localize, type ShownNotice } from '../core/notice.ts';
+import type { ConsentController, ConsentState, View } from '../core/types.ts';
 import { Banner } from './Banner.tsx';
 import { idle } from '../core/clock.ts';
 import { render } from './dom/render.ts';
 import { createFocusTrap } from './focus.ts';
 import type { Catalog } from './i18n/catalog.ts';
 import { format, list, type Messages, type PrefsMessages } from './i18n/messages.ts';
-import { localize, noticeCategories, noticeSnapshot, withSiteTexts } from './notice.ts';
+import { withSiteTexts } from './notice.ts';
 import type { IdentityLoader } from './devices-element.ts';
 import type { Loaders, PreferencesModule } from './lazy.ts';
-import type { Draft } from './PreferenceCenter.tsx';
 import { addStyles, adoptStyles } from './styles.ts';
 
 export interface MountOptions {
@@ -25,7 +25,7 @@ export interface MountOptions {
   /** The identity API for the preference center's "Your devices" (default: the script tag's `assenso.identity`). */
   identity?: IdentityLoader;
   /** Receives the notice builder, so that receipts hash exactly what this UI shows. */
-  onNotice?: (notice: () => NoticeSnapshot) => void;
+  onNotice?: (notice: () => ShownNotice) => void;
 }
 
 export interface MountedUi {
@@ -52,10 +52,8 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
     (texts ??= (options.prefsTexts?.() ?? Promise.resolve(undefined)).then((p) => {
       if (p) m = withSiteTexts({ ...p, ...options.messages }, config, lang);
     }, noop));
-  const categories = noticeCategories(config, lang);
-  options.onNotice?.(() => noticeSnapshot(config, lang, m));
   const privacyUrl = localize(config.privacyPolicyUrl, lang) || undefined;
-  const byId = (id: string) => categories.find((c) => c.id === id);
+  options.onNotice?.(() => ({ language: lang, texts: { ...m, privacyPolicyUrl: privacyUrl ?? '' } }));
 
   const host = document.createElement('assenso-consent');
   host.setAttribute('lang', lang);
@@ -65,11 +63,8 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   root.append(box);
   document.body.prepend(host);
 
-  let P: PreferencesModule | undefined;
-  /** The switches, set once the chunk is here; `from`: the choices they start from. */
-  let draft: Draft | undefined;
-  let previous: Draft | null = null;
-  let canDownload = false;
+  /** The preference center's view, once its chunk is here. */
+  let P: ReturnType<PreferencesModule['preferencesView']> | undefined;
   let status = '';
   let shown: View = 'none';
   let opening = false;
@@ -88,7 +83,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   const notices = (state: ConsentState): string[] => {
     const titles = (ids: string[]) =>
       list(
-        ids.map((id) => byId(id)?.title ?? id),
+        ids.map((id) => localize(config.categories.find((c) => c.id === id)?.title, lang) || id),
         m.and,
       );
     const prompt = state.prompt;
@@ -107,26 +102,30 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
     if (view !== 'preferences') opening = false;
     else if (shown !== 'preferences') {
       if (!opening) {
-        // Opening (once per opening): start from the stored (or previous, when asked again) choices.
+        // Opening (once per opening): the view starts from the stored (or previous) choices.
         opening = true;
-        const d = state.decision ?? state.prompt?.previous ?? null;
-        previous = d && { categories: d.categories, services: d.services };
-        draft = undefined;
-        controller.receipts().then((log) => {
-          canDownload = log.acknowledged.length + log.pending.length > 0;
-          update();
-        }, noop);
+        P?.open(state);
         if (!P)
-          Promise.all([options.preferences(), allTexts()]).then(([chunk]) => {
-            addStyles(root, chunk.css, options.nonce);
-            P = chunk;
-            update();
-          }, noop);
+          Promise.all([options.preferences(), controller.notice(lang), allTexts()]).then(
+            ([chunk, notice]) => {
+              addStyles(root, chunk.css, options.nonce);
+              P = chunk.preferencesView({
+                controller,
+                categories: notice.categories,
+                privacyUrl,
+                identity: options.identity,
+                root,
+                update,
+                decide,
+              });
+              P.open(controller.getState());
+              update();
+            },
+            noop,
+          );
       }
       // Shown only with every text (offline without them: the previous view stays, like without the chunk).
-      if (P && 'prefsTitle' in m) draft ??= P.initialDraft(categories, previous);
-      // Until the chunk is here, the previous view stays.
-      else view = shown;
+      if (!(P && 'prefsTitle' in m)) view = shown;
     }
     const modal = view === 'preferences' || (view === 'banner' && config.layout === 'modal');
     box.className = `r ${config.theme}`;
@@ -145,32 +144,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
             onClose={() => decide(controller.close())}
           />
         )}
-        {view === 'preferences' && P && draft && (
-          <P.PreferenceCenter
-            m={m as Messages}
-            categories={categories}
-            draft={draft}
-            privacyUrl={privacyUrl}
-            canDownload={canDownload}
-            identity={options.identity}
-            notice={state.notice === 'link-failed' ? (m as Messages).linkFailed : undefined}
-            onCategory={(id, on) => {
-              const c = byId(id);
-              if (c && draft) draft = P!.toggleCategory(draft, c, on);
-              update();
-            }}
-            onService={(categoryId, serviceId, on) => {
-              const c = byId(categoryId);
-              if (c && draft) draft = P!.toggleService(draft, c, serviceId, on);
-              update();
-            }}
-            onSave={() => decide(controller.save({ ...draft, method: 'preferences' }))}
-            onAcceptAll={() => decide(controller.acceptAll())}
-            onRejectAll={() => decide(controller.rejectAll())}
-            onClose={() => controller.hide()}
-            onDownload={() => P!.downloadReceipts(controller, root).catch(noop)}
-          />
-        )}
+        {view === 'preferences' && P!.render(state, m as Messages)}
         <p class="sr" role="status">
           {view === 'none' ? status : ''}
         </p>
@@ -187,13 +161,6 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
     }
   }
 
-  const onKey = (event: KeyboardEvent) => {
-    if (event.key === 'Escape' && shown === 'preferences') {
-      event.stopPropagation();
-      controller.hide();
-    }
-  };
-  root.addEventListener('keydown', onKey as EventListener);
   const unsubscribe = controller.subscribe(update);
   update();
   void idle().then(allTexts);
@@ -203,7 +170,6 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
     unmount() {
       unsubscribe();
       trap.release();
-      root.removeEventListener('keydown', onKey as EventListener);
       host.remove();
     },
   };

@@ -2,7 +2,7 @@
 // Chromium with the real controller (IndexedDB, cookie mirror); the receipt server is answered by path as in
 // identity.test.ts (the real one runs in e2e/email.test.ts).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createConsent } from '../../src/core/consent.ts';
+import { createConsent } from '../../src/core/create.ts';
 import { openEmailLink } from '../../src/core/email-link.ts';
 import { createIdentity, linkedFlag } from '../../src/core/identity.ts';
 import { attachIdentity } from '../../src/core/identity-attach.ts';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createConsent, resolveConfig } from '../../src/core/index.ts';
+import { createConsent, createConsentWith, resolveConfig } from '../../src/core/index.ts';
 import { clearServiceData } from '../../src/core/clear.ts';
 import { createGating } from '../../src/core/gating.ts';
 import { cookieNames, destroyAll, siteConfig, track, uid, setCookie } from './helpers.ts';
@@ -25,6 +25,16 @@ function gated(id: string, code: string, attrs: Record<string, string> = {}) {
   document.body.append(s);
   added.push(s);
   return s;
+}
+/** A gated iframe as a page would write it. */
+function gatedFrame(id: string, src: string, attrs: Record<string, string> = {}) {
+  const f = document.createElement('iframe');
+  f.setAttribute('data-assenso', id);
+  f.setAttribute('data-src', src);
+  for (const [k, v] of Object.entries(attrs)) f.setAttribute(k, v);
+  document.body.append(f);
+  added.push(f);
+  return f;
 }
 const push = (tag: string) => `(window.__order ??= []).push(${JSON.stringify(tag)});`;
 const order = () => w.__order ?? [];
@@ -120,12 +130,7 @@ describe('script gating', () => {
 describe('iframe placeholders', () => {
   it('holds an iframe behind an accessible placeholder whose button allows only that service', async () => {
     const c = track(createConsent(siteConfig(), { gpc: false }));
-    const f = document.createElement('iframe');
-    f.setAttribute('data-assenso', 'marketing');
-    f.setAttribute('data-src', 'about:blank#youtube-video');
-    f.setAttribute('width', '320');
-    document.body.append(f);
-    added.push(f);
+    const f = gatedFrame('marketing', 'about:blank#youtube-video', { width: '320' });
     await c.start();
     expect(f.hidden).toBe(true);
     expect(f.hasAttribute('src')).toBe(false);
@@ -161,11 +166,7 @@ describe('iframe placeholders', () => {
           k === 'placeholder.allow' ? `Consenti ${v.service}` : `<b>${v.service}</b> è bloccato`,
       }),
     );
-    const f = document.createElement('iframe');
-    f.setAttribute('data-assenso', 'yt');
-    f.setAttribute('data-src', 'about:blank');
-    document.body.append(f);
-    added.push(f);
+    const f = gatedFrame('yt', 'about:blank');
     await c.start();
     const box = f.previousElementSibling!;
     added.push(box);
@@ -174,14 +175,34 @@ describe('iframe placeholders', () => {
     expect(box.querySelector('b')).toBeNull();
   });
 
+  it('fills a placeholder whose chunk could not load at the next scan (the iframe stays held meanwhile)', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    let online = false;
+    const load = () =>
+      online ? import('../../src/core/delivery.ts') : Promise.reject(new TypeError('Failed to fetch chunk'));
+    const c = track(createConsentWith(load, siteConfig(), { gpc: false }));
+    const f = gatedFrame('yt', 'about:blank#retry');
+    await c.start();
+    const box = f.previousElementSibling as HTMLElement;
+    added.push(box);
+    expect(box.className).toBe('assenso-placeholder');
+    expect(f.hidden).toBe(true);
+    expect(box.querySelector('button')).toBeNull();
+    online = true;
+    // Any later scan (here: content added to the page) tries again, and fills it once.
+    const later = document.createElement('div');
+    document.body.append(later);
+    added.push(later);
+    await vi.waitFor(() => expect(box.querySelector('button')?.textContent).toBe('Allow YouTube'));
+    await c.rejectAll();
+    expect(box.querySelectorAll('button')).toHaveLength(1);
+    errors.mockRestore();
+  });
+
   it('gates iframes added later', async () => {
     const c = track(createConsent(siteConfig(), { gpc: false }));
     await c.start();
-    const f = document.createElement('iframe');
-    f.setAttribute('data-assenso', 'yt');
-    f.setAttribute('data-src', 'about:blank#late');
-    document.body.append(f);
-    added.push(f);
+    const f = gatedFrame('yt', 'about:blank#late');
     await vi.waitFor(() => expect(f.previousElementSibling?.className).toBe('assenso-placeholder'));
     added.push(f.previousElementSibling!);
     await c.acceptAll();
@@ -217,7 +238,7 @@ describe('Trusted Types', () => {
     expect(violations.length).toBeGreaterThan(0); // the listener works (our own refused assignment above)
     violations.length = 0;
     const cfg = resolveConfig(siteConfig());
-    const g = createGating({ cfg, has: () => true, allow: () => {}, doc });
+    const g = createGating({ cfg, has: () => true, fill: () => {}, doc });
     await g.apply();
     expect(win.__order).toEqual(['a', 'b']);
     await new Promise((r) => setTimeout(r, 20));

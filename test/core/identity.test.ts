@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createConsent } from '../../src/core/consent.ts';
+import { createConsent } from '../../src/core/create.ts';
 import { createIdentity, IdentityError, linkedFlag, wasLinked } from '../../src/core/identity.ts';
 import type { ConsentStateResponse } from '../../src/protocol/api.ts';
 import type { Receipt } from '../../src/protocol/receipt.ts';

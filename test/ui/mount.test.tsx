@@ -2,8 +2,10 @@ import { waitFor, within } from '@testing-library/preact';
 import axe from 'axe-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { userEvent } from 'vitest/browser';
-import { createConsent } from '../../src/core/consent.ts';
+import { createConsent } from '../../src/core/create.ts';
+import { noticeOf } from '../../src/core/notice.ts';
 import type { AssensoConfig, ConsentController, ConsentDeps, Layout, Theme } from '../../src/core/types.ts';
+import { noticeHash } from '../../src/protocol/notice.ts';
 import { BUILT_IN } from '../../src/ui/i18n/catalog.ts';
 import { en } from '../../src/ui/i18n/en.ts';
 import { it as itMessages } from '../../src/ui/i18n/it.ts';
@@ -221,11 +223,16 @@ describe('mounted widget', () => {
   it('hashes exactly what it showed: the receipt carries the UI notice language and texts', async () => {
     const deps: ConsentDeps = {};
     const { controller } = setup({}, deps, undefined, { language: 'it', messages: itMessages });
-    expect(deps.getNotice?.().texts.acceptAll).toBe(itMessages.acceptAll);
-    expect(deps.getNotice?.().categories[1]?.title).toBe('Statistiche');
+    const shown = deps.getNotice!();
+    expect(shown.texts.acceptAll).toBe(itMessages.acceptAll);
+    // The hashed notice: these texts, and the configured categories in the language shown.
+    const notice = noticeOf(controller.config, shown);
+    expect(notice.categories[1]?.title).toBe('Statistiche');
     await controller.acceptAll();
     const log = await controller.receipts();
-    expect(log.pending[0]?.language ?? log.acknowledged[0]?.receipt.language).toBe('it');
+    const receipt = log.pending[0] ?? log.acknowledged[0]?.receipt;
+    expect(receipt?.language).toBe('it');
+    expect(receipt?.noticeHash).toBe(await noticeHash(notice));
   });
 
   it('with the banner part only (as the script tag ships it/en), fetches the preference center texts after the banner and hashes them once here', async () => {

@@ -1,0 +1,65 @@
+import { localize } from './notice.ts';
+import type { ConsentDeps, ResolvedConfig, ResolvedService } from './types.ts';
+
+/** The two texts of a gated iframe's placeholder, per language (`deps.language`, default English). */
+const PLACEHOLDER: Record<string, [text: string, allow: string]> = {
+  en: [
+    'This content is provided by {service}, which may set cookies. It loads only if you allow it.',
+    'Allow {service}',
+  ],
+  it: [
+    'Questo contenuto è fornito da {service}, che può impostare cookie. Si carica solo se lo consenti.',
+    'Consenti {service}',
+  ],
+  de: [
+    'Dieser Inhalt wird von {service} bereitgestellt, das Cookies setzen kann. Er wird nur geladen, wenn Sie es erlauben.',
+    '{service} erlauben',
+  ],
+  fr: [
+    'Ce contenu est fourni par {service}, qui peut déposer des cookies. Il ne se charge que si vous l’autorisez.',
+    'Autoriser {service}',
+  ],
+  es: [
+    'Este contenido lo proporciona {service}, que puede instalar cookies. Solo se carga si lo permites.',
+    'Permitir {service}',
+  ],
+};
+
+/**
+ * Fills the placeholder gating.ts put before a held iframe (`div.assenso-placeholder`): a region named after
+ * the service (or category), the iframe's size, a sentence and a button that allows just that service. Part
+ * of the delivery chunk: only pages with gated iframes need it, and the iframe stays hidden until it is here.
+ * Every text is set as text; `deps.text` (the host's own wording) wins over the built-in one.
+ */
+export function fillPlaceholder(
+  cfg: ResolvedConfig,
+  deps: ConsentDeps,
+  allow: (id: string) => void,
+  box: HTMLElement,
+  frame: HTMLIFrameElement,
+  id: string,
+  svc: ResolvedService | undefined,
+): void {
+  if (box.firstChild) return; // filled already (two scans asked while the chunk was loading)
+  const doc = box.ownerDocument;
+  const lang = deps.language ?? 'en';
+  const name = svc?.name ?? (localize(cfg.categories.find((c) => c.id === id)?.title, lang) || id);
+  const vars: Record<string, string> = { service: name, provider: svc?.provider ?? name };
+  const own = PLACEHOLDER[lang] ?? PLACEHOLDER.en!;
+  const t = (k: 'placeholder.text' | 'placeholder.allow', i: 0 | 1) =>
+    deps.text?.(k, vars) ?? own[i].replace(/\{(\w+)\}/g, (_, v: string) => vars[v] ?? '');
+  box.setAttribute('role', 'region');
+  box.setAttribute('aria-label', name);
+  for (const dim of ['width', 'height']) {
+    const v = frame.getAttribute(dim);
+    if (v) box.style.setProperty(dim, /^\d+$/.test(v) ? `${v}px` : v);
+  }
+  box.style.setProperty('max-width', '100%');
+  const p = doc.createElement('p');
+  p.textContent = t('placeholder.text', 0);
+  const b = doc.createElement('button');
+  b.type = 'button';
+  b.textContent = t('placeholder.allow', 1);
+  b.addEventListener('click', () => allow(svc?.id ?? id));
+  box.append(p, b);
+}
