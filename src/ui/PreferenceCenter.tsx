@@ -35,9 +35,10 @@ export interface PreferenceCenterProps {
   notice?: string;
   /**
    * The identity API, for the "Your devices" section (shown when the site has a receipt server). Default:
-   * the script tag's public `assenso.identity()` (docs/identity.md), when the page has it.
+   * the script tag's public `assenso.identity()` (docs/identity.md), when the page has it; null: no section
+   * (a site without a receipt server, where linking cannot work: its chunks are not even fetched).
    */
-  identity?: IdentityLoader;
+  identity?: IdentityLoader | null;
 }
 
 /** The script tag's `window.assenso.identity`, when this page has one. */
@@ -112,7 +113,7 @@ function Service({
  */
 export function PreferenceCenter(props: PreferenceCenterProps) {
   const { m, categories, draft } = props;
-  const identity = props.identity ?? pageIdentity();
+  const identity = props.identity === null ? undefined : (props.identity ?? pageIdentity());
   if (identity) defineDevices();
   return (
     <div
@@ -235,7 +236,7 @@ export function preferencesView(h: PreferencesHost) {
         draft={draft}
         privacyUrl={h.privacyUrl}
         canDownload={canDownload}
-        identity={h.identity}
+        identity={c.config.endpoint ? h.identity : null}
         notice={state.notice === 'link-failed' ? m.linkFailed : undefined}
         onCategory={(id, on) => {
           const x = byId(id);

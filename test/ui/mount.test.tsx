@@ -258,9 +258,18 @@ describe('mounted widget', () => {
 
   it('hands the identity API it is given to the preference center ("Your devices", ES module builds)', async () => {
     const identity = vi.fn(() => new Promise<never>(() => {}));
-    const s = setup({}, {}, undefined, { identity });
+    const s = setup({ endpoint: 'https://consent.test' }, {}, undefined, { identity });
     await openPreferences(s);
     await waitFor(() => expect(identity).toHaveBeenCalled());
+  });
+
+  it('without a receipt server there is no devices section: the identity API is not even loaded', async () => {
+    const identity = vi.fn(() => new Promise<never>(() => {}));
+    const s = setup({}, {}, undefined, { identity });
+    await openPreferences(s);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(identity).not.toHaveBeenCalled();
+    expect(s.ui.root.querySelector('assenso-devices')).toBeNull();
   });
 
   it('the audit reaches into the shadow root (a low-contrast theme token is caught)', async () => {
