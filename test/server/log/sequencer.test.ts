@@ -40,6 +40,17 @@ describe.each(databases)('sequencer on $name', (d) => {
       await db.drop();
     });
 
+    it('takes each leaf hash stored at ingest, and hashes the entry of a row whose leaf_hash is malformed', async () => {
+      const a = await insertReceipt(db, keyring, SITE, 1000);
+      const b = await insertReceipt(db, keyring, SITE, 2000);
+      // A stored hash the sequencer trusts is what ingest computed: the root is the entries' root either way.
+      await db.query(`ALTER TABLE receipts DISABLE TRIGGER USER`);
+      await db.query("UPDATE receipts SET leaf_hash = 'not hex' WHERE receipt_id = $1", [b.receiptId]);
+      await db.query(`ALTER TABLE receipts ENABLE TRIGGER USER`);
+      await startSequencer({ db, keyring, now, intervalMs: 0 }).runOnce();
+      expect((await latestCheckpoint(db, SITE))!.rootHash).toBe(rootOf([a.entry, b.entry]));
+    });
+
     it('assigns contiguous leaf indexes in (received_at, receipt_id) order and signs a checkpoint of the root', async () => {
       // Inserted out of order; two share a received_at and are ordered by receipt id.
       const late = await insertReceipt(db, keyring, SITE, 3000);
