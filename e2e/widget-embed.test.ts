@@ -31,6 +31,16 @@ const pages = {
     `<script src="/queue.js"></script><script src="/assenso.js" data-config="/config.json" async></script>`,
     '<div id="later"></div>',
   ),
+  // The page's script creates the queue after assenso.js has run but before its configuration has arrived (the
+  // test holds /slow-config.json back): calls queued then must be replayed too.
+  '/late-queue.html': shell(
+    '<script src="/assenso.js" data-config="/slow-config.json" async></script>',
+    `<script>setTimeout(() => {
+  window.startedFirst = typeof window.assenso;
+  window.assenso = window.assenso || [];
+  window.assenso.push((api) => { window.replayed = typeof api.get; });
+}, 300);</script>`,
+  ),
   '/module.html': shell(
     `<script type="module">
 import { attachUi, createConsent, createWindowApi, moduleLoaders } from '/assenso.mjs';
@@ -184,6 +194,31 @@ describe('window.assenso', () => {
     await page.evaluate(() => (window as unknown as { assenso: { open(): void } }).assenso.open());
     await banner(page, 'Cookie preferences').waitFor();
     expect(watch.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
+
+  it('replays calls queued while the configuration URL is still loading (the queue made after the script ran)', async () => {
+    context = await browser.newContext();
+    const page = await context.newPage();
+    watch = await watchPage(page);
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    await page.route('**/slow-config.json', async (route) => {
+      await held;
+      await route.fulfill({ path: 'demo/config.json', contentType: 'application/json' });
+    });
+    await page.goto(`${demo.url}/late-queue.html`);
+    await page.waitForFunction(
+      () => (window as unknown as { startedFirst?: string }).startedFirst !== undefined,
+    );
+    // assenso.js ran first (no window.assenso yet: it waits for its configuration), then the page queued.
+    expect(await page.evaluate(() => (window as unknown as { startedFirst: string }).startedFirst)).toBe(
+      'undefined',
+    );
+    release();
+    await page.waitForFunction(() => (window as unknown as { replayed?: string }).replayed === 'function');
+    await page.getByRole('button', { name: 'Accept all' }).waitFor();
   });
 
   it('replays calls queued before load; fires assenso:change and a dataLayer event; data-assenso-open on later elements', async () => {

@@ -69,9 +69,10 @@ function main(script: HTMLScriptElement | null): void {
       BUILT_IN[lang] ? load(`i18n/${lang}-prefs.js`).then((x) => x.prefs) : Promise.resolve(undefined),
     preferences: () => load('chunks/prefs.js'),
   };
-  const queued = (window as { assenso?: unknown }).assenso;
-
   const run = (config: Json) => {
+    // Read now, not when this script started: with a `data-config` URL the page's own scripts may have
+    // created the queue while the configuration was on its way.
+    const queued = (window as { assenso?: unknown }).assenso;
     const deps: ConsentDeps = { nonce };
     // Receipts, outbox, transport and iframe placeholders come from chunks/delivery.js, off the path to the
     // banner (attachUi sets the language of the placeholders' texts before the chunk can arrive).
