@@ -42,12 +42,13 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
       .catalog(lang)
       .catch(() => undefined)
       .then(async (messages) => {
-        // In a task of its own (after the parser, if it is still running), never in the one that started the
-        // core: no long task on a slow phone, and a returning visitor's scripts are already running.
+        // In a task of its own, never in the one that started the core: no long task on a slow phone, and a
+        // returning visitor's scripts are already running. Not after the parser: a banner mounted while the
+        // page is still parsing shows with its first paint. Only a page without a <body> yet waits for it.
         await new Promise((r) =>
-          document.readyState === 'loading'
-            ? document.addEventListener('DOMContentLoaded', r, { once: true })
-            : setTimeout(r),
+          document.body
+            ? setTimeout(r)
+            : document.addEventListener('DOMContentLoaded', r, { once: true }),
         );
         return mountUi(controller, {
           language: lang,
