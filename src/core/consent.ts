@@ -62,6 +62,8 @@ export function createConsentWith(
   let queue: Promise<unknown> = Promise.resolve();
   let receipts: Promise<void> = Promise.resolve();
   let parts: ReturnType<typeof init> | undefined;
+  let tabs: ReturnType<typeof createTabs> | undefined;
+  let destroyed = false;
   const off: (() => void)[] = [];
   let mod: Promise<Delivery> | undefined;
   let outbox: Outbox | undefined;
@@ -152,12 +154,15 @@ export function createConsentWith(
           ),
         nonce: deps.nonce,
       }),
-      tabs: createTabs(`assenso:${deps.channel ?? cfg.siteId}`, (m: TabMessage) => {
-        const d = m.type === 'decision' ? readDecision(m.decision) : null;
-        if (m.type === 'reset' || (d && d.receiptId !== state.decision?.receiptId)) apply(d, 'tab');
-      }),
     };
   }
+
+  /** The channel to the site's other tabs: opened after start-up (or by the first decision, if sooner). */
+  const channel = () =>
+    (tabs ??= createTabs(`assenso:${deps.channel ?? cfg.siteId}`, (m: TabMessage) => {
+      const d = m.type === 'decision' ? readDecision(m.decision) : null;
+      if (m.type === 'reset' || (d && d.receiptId !== state.decision?.receiptId)) apply(d, 'tab');
+    }));
 
   /**
    * IndexedDB is the record; the cookie may be newer (another subdomain, the server) or gone (Safari ITP).
@@ -187,21 +192,29 @@ export function createConsentWith(
       p.mode.default();
       state = { ...state, started: true, gpc: { active: active && cfg.gpc, categories: gpc } };
       apply(p.mirror.read(), 'storage');
-      p.gating.observe();
       events.emit('ready', state);
-      const on = (t: string, fn: () => void) => {
-        win?.addEventListener(t, fn);
-        off.push(() => win?.removeEventListener(t, fn));
-      };
-      on('online', () => {
-        void receipt().catch(() => {});
-        void outbox?.flush(true);
-      });
-      on('pagehide', () => outbox?.beacon());
-      // A tab left open past the expiry asks again when the visitor comes back to it.
-      on('visibilitychange', () => {
-        const d = state.decision;
-        if (d && !state.prompt && d.expiresAt <= clock.now()) apply(d, 'storage');
+      // The rest in a task of its own, so that start-up is no long task on a slow phone: watching the page for
+      // scripts and iframes added later (a scan first catches those added meanwhile), the other tabs, and the
+      // window's events.
+      setTimeout(() => {
+        if (destroyed) return;
+        p.gating.observe();
+        p.gating.apply();
+        channel();
+        const on = (t: string, fn: () => void) => {
+          win?.addEventListener(t, fn);
+          off.push(() => win?.removeEventListener(t, fn));
+        };
+        on('online', () => {
+          void receipt().catch(() => {});
+          void outbox?.flush(true);
+        });
+        on('pagehide', () => outbox?.beacon());
+        // A tab left open past the expiry asks again when the visitor comes back to it.
+        on('visibilitychange', () => {
+          const d = state.decision;
+          if (d && !state.prompt && d.expiresAt <= clock.now()) apply(d, 'storage');
+        });
       });
       // Nothing else in this task: the banner (or the page) comes first; IndexedDB, the receipts kept for
       // later and the outbox flush wait for an idle moment (a decision made before then reads IndexedDB itself).
@@ -283,7 +296,7 @@ export function createConsentWith(
       ]);
       p.mirror.write(d, now);
       apply(d, 'local');
-      p.tabs.post({ type: 'decision', decision: d });
+      channel().post({ type: 'decision', decision: d });
       await store.set('decision', d);
       await store.set('device', { id: dev.id, last: d.receiptId });
       await receipt();
@@ -332,7 +345,7 @@ export function createConsentWith(
         await p.storage.state.del('decision');
         p.mirror.clear();
         apply(null, 'local');
-        p.tabs.post({ type: 'reset' });
+        channel().post({ type: 'reset' });
       }),
     async receipts() {
       await start();
@@ -364,12 +377,13 @@ export function createConsentWith(
         await p.storage.state.set('device', { id: dev.id, last: d.receiptId });
         p.mirror.write(d, clock.now());
         apply(d, 'sync');
-        p.tabs.post({ type: 'decision', decision: d });
+        channel().post({ type: 'decision', decision: d });
         return true;
       }),
     destroy() {
+      destroyed = true;
       parts?.gating.disconnect();
-      parts?.tabs.close();
+      tabs?.close();
       outbox?.stop();
       for (const f of off.splice(0)) f();
     },
