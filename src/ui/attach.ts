@@ -46,9 +46,7 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
         // returning visitor's scripts are already running. Not after the parser: a banner mounted while the
         // page is still parsing shows with its first paint. Only a page without a <body> yet waits for it.
         await new Promise((r) =>
-          document.body
-            ? setTimeout(r)
-            : document.addEventListener('DOMContentLoaded', r, { once: true }),
+          document.body ? setTimeout(r) : document.addEventListener('DOMContentLoaded', r, { once: true }),
         );
         return mountUi(controller, {
           language: lang,
