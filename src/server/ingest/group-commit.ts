@@ -10,7 +10,6 @@
  * request that supplied the stored body counts it as inserted; a group whose statement fails stores nothing,
  * and each of its requests is then committed again on its own, so one bad request fails only itself.
  */
-import type { Receipt } from '../../protocol/receipt.ts';
 import type { Db } from '../db/db.ts';
 import { findReceipts, insertReceiptsWithChoices, type ReceiptRow } from '../db/receipts-repo.ts';
 import type { Keyring } from '../log/keys.ts';
@@ -67,11 +66,12 @@ export function createGroupCommitter(options: GroupCommitOptions): ReceiptCommit
       receivedAt,
       keyring,
     );
-    const first = new Map<string, { receipt: Receipt; row: ReceiptRow; owner: number }>();
-    candidates.forEach(({ item, owner }, n) => {
-      first.set(item.receipt.receiptId, { receipt: item.receipt, row: rows[n] as ReceiptRow, owner });
-    });
-    const offered = [...first.values()];
+    const offered = candidates.map(({ item, owner }, n) => ({
+      receipt: item.receipt,
+      row: rows[n] as ReceiptRow,
+      owner,
+    }));
+    const first = new Map(offered.map((o) => [o.receipt.receiptId, o]));
     const inserted = await insertReceiptsWithChoices(
       db,
       offered.map((o) => o.row),
