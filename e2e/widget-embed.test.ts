@@ -41,6 +41,25 @@ const pages = {
   window.assenso.push((api) => { window.replayed = typeof api.get; });
 }, 300);</script>`,
   ),
+  // The page reads the state the moment window.assenso appears, in the widget's own first task (a setter): the
+  // decision must already be there (start-up runs in the next task, or as soon as the page asks).
+  '/read-at-once.html': shell(
+    `<script>Object.defineProperty(window, 'assenso', { configurable: true, get() { return this._assenso; }, set(api) {
+  this._assenso = api;
+  window.atOnce = {
+    defaultSent: (window.dataLayer || []).some((e) => e[0] === 'consent' && e[1] === 'default'),
+    has: api.has('analytics'),
+    decided: api.get().decision !== null,
+  };
+} });</script><script type="application/json" data-assenso-config>${JSON.stringify({
+      siteId: 'demo',
+      consentMode: true,
+      categories: [
+        { id: 'necessary', required: true, title: 'Necessary', description: 'Needed.' },
+        { id: 'analytics', title: 'Analytics', description: 'Counting.' },
+      ],
+    })}</script><script src="/assenso.js" async></script>`,
+  ),
   '/module.html': shell(
     `<script type="module">
 import { attachUi, createConsent, createWindowApi, moduleLoaders } from '/assenso.mjs';
@@ -119,6 +138,28 @@ describe('configuration', () => {
     await poll(() => layout().length).toBeGreaterThan(0);
     expect(layout()).toHaveLength(1);
     expect(await b.getAttribute('class')).toBe('bn box');
+    expect(realErrors(watch)).toEqual([]);
+  });
+});
+
+describe('start-up', () => {
+  it('Consent Mode default is sent at once; a page script reading the state right after the script gets the decision', async () => {
+    const page = await open('/read-at-once.html');
+    expect(await page.evaluate(() => (window as { atOnce?: unknown }).atOnce)).toEqual({
+      defaultSent: true,
+      has: false,
+      decided: false,
+    });
+    await banner(page, 'We respect your privacy').waitFor();
+    await page.evaluate(() =>
+      (window as unknown as { assenso: { acceptAll(): Promise<unknown> } }).assenso.acceptAll(),
+    );
+    await page.reload();
+    expect(await page.evaluate(() => (window as { atOnce?: unknown }).atOnce)).toEqual({
+      defaultSent: true,
+      has: true,
+      decided: true,
+    });
     expect(realErrors(watch)).toEqual([]);
   });
 });

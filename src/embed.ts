@@ -77,18 +77,34 @@ function main(script: HTMLScriptElement | null): void {
     // Receipts, outbox, transport and iframe placeholders come from chunks/delivery.js, off the path to the
     // banner (attachUi sets the language of the placeholders' texts before the chunk can arrive).
     const controller = createConsentWith(() => load('chunks/delivery.js'), config, deps);
+    // Consent Mode's `default` at once, before any tag can read it.
+    controller.boot();
+    // Start-up proper (the cookie mirror's first read is slow: an IPC to the browser, ~5 ms at 1×, and
+    // config checks plus the cookie in one task made a long task on a slow phone) runs in the next task, or
+    // at once when the page asks for the state before then.
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      try {
+        controller.start();
+        attachUi(controller, { loaders, nonce, deps });
+        if (Array.isArray(queued)) for (const call of queued) runQueued(api, call);
+      } catch (e) {
+        warn('failed to start.', e);
+      }
+    };
     // identify()/forget()/identity(): the identity chunk loads only when used (docs/identity.md).
-    const api = createWindowApi(controller);
-    (window as { assenso?: unknown }).assenso = api;
-    // Before start(): gated inline scripts it runs must never see an email link's `?assenso=` token.
+    const api = createWindowApi(controller, start);
+    // Before start() (which the page can force by reading the state as soon as window.assenso is there): gated
+    // inline scripts it runs must never see an email link's `?assenso=` token.
     Object.assign(
       api,
       attachIdentity(controller, () => load('chunks/identity.js'), {
         token: script?.getAttribute('data-identity'),
       }),
     );
-    controller.start();
-    attachUi(controller, { loaders, nonce, deps });
+    (window as { assenso?: unknown }).assenso = api;
     // "Cookie settings" links anywhere in the page, now or later.
     document.addEventListener('click', (event) => {
       const target = event.target as Element | null;
@@ -97,7 +113,12 @@ function main(script: HTMLScriptElement | null): void {
         api.open();
       }
     });
-    if (Array.isArray(queued)) for (const call of queued) runQueued(api, call);
+    // Before the page's other tasks where the browser lets us choose (a returning visitor's gated scripts wait
+    // for it): Chromium and Firefox run a user-blocking task ahead of parsing and timers.
+    const scheduler = (globalThis as { scheduler?: { postTask?(f: () => void, o: object): unknown } })
+      .scheduler;
+    if (scheduler?.postTask) scheduler.postTask(start, { priority: 'user-blocking' });
+    else setTimeout(start);
   };
 
   const inline = readInline();

@@ -181,25 +181,38 @@ export function createConsentWith(
       }
     })());
 
+  /** Storage, GPC and Consent Mode's `default` (before any tag can read it); nothing on the page yet. */
+  function boot(): void {
+    if (parts) return;
+    try {
+      const p = init();
+      const active = deps.gpc ?? gpcSignal();
+      gpc = gpcCategories(cfg, active);
+      p.mode.default();
+      state = { ...state, gpc: { active: active && cfg.gpc, categories: gpc } };
+      parts = p;
+    } catch (error) {
+      report('start failed', error);
+    }
+  }
+
   function start(): Promise<void> {
     if (ready) return ready;
     try {
-      parts = init();
-      const p = parts;
-      const active = deps.gpc ?? gpcSignal();
-      gpc = gpcCategories(cfg, active);
-      // Consent Mode: `default` before any tag can read it, then the stored decision at once.
-      p.mode.default();
-      state = { ...state, started: true, gpc: { active: active && cfg.gpc, categories: gpc } };
+      boot();
+      // (If boot failed, it said so, and this throws: start-up ends here.)
+      const p = parts!;
+      state = { ...state, started: true };
+      // Then the stored decision at once.
       apply(p.mirror.read(), 'storage');
+      // Scripts and iframes the parser (or the page) adds from now on are gated as they come: a returning
+      // visitor's gated script at the end of the page runs as soon as it is parsed.
+      p.gating.observe();
       events.emit('ready', state);
-      // The rest in a task of its own, so that start-up is no long task on a slow phone: watching the page for
-      // scripts and iframes added later (a scan first catches those added meanwhile), the other tabs, and the
-      // window's events.
+      // The rest in a task of its own, so that start-up is no long task on a slow phone: the other tabs and
+      // the window's events.
       setTimeout(() => {
         if (destroyed) return;
-        p.gating.observe();
-        p.gating.apply();
         channel();
         const on = (t: string, fn: () => void) => {
           win?.addEventListener(t, fn);
@@ -321,6 +334,7 @@ export function createConsentWith(
   return {
     config: cfg,
     start,
+    boot,
     getState: () => state,
     subscribe(fn) {
       subs.add(fn);

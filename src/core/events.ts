@@ -8,6 +8,9 @@ export interface Emitter<E> {
 /** Reports a failure of host code (a listener) without letting it reach our caller or the next listener. */
 export const report = (what: string, e: unknown) => console.error(`[assenso] ${what}:`, e);
 
+/** One console warning for a call of the page's that failed (it gets a safe answer instead). */
+export const failed = (what: string, e: unknown) => console.warn(`[assenso] ${what} failed:`, e);
+
 /** A typed emitter (mitt's shape). One throwing listener never stops the others nor reaches the emitter. */
 export function createEmitter<E>(): Emitter<E> {
   const all = new Map<keyof E, Set<(e: never) => void>>();

@@ -4,6 +4,7 @@
  * pairing link opened on this page (`#assenso-pair=CODE`), and a sync on load for a browser linked before.
  * Tiny on purpose: the work is in identity.ts, fetched as a chunk only when one of these needs it.
  */
+import { failed } from './events.ts';
 import type { IdentityApi } from './identity.ts';
 import type { ConsentController } from './types.ts';
 
@@ -17,8 +18,6 @@ export interface IdentityWindowApi {
   /** The identity API (pairing codes, linked devices); loads its chunk. */
   identity(): Promise<IdentityApi>;
 }
-
-const warn = (what: string, e: unknown) => console.warn(`[assenso] ${what} failed:`, e);
 
 export function attachIdentity(
   controller: ConsentController,
@@ -39,7 +38,7 @@ export function attachIdentity(
       identity()
         .then((i) => fn(i, ...a))
         .catch((e) => {
-          warn(what, e);
+          failed(what, e);
           return null;
         });
   const api: IdentityWindowApi = {
@@ -64,7 +63,7 @@ export function attachIdentity(
   } else if (email)
     void load().then(
       (m) => m.openEmailLink(controller, email),
-      (e) => warn('email link', e),
+      (e) => failed('email link', e),
     );
   else if (opts.token) void api.identify(opts.token);
   else

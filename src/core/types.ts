@@ -280,6 +280,12 @@ export interface ConsentController {
    * IndexedDB and flushes the outbox; the promise settles when that is done. Never rejects.
    */
   start(): Promise<void>;
+  /**
+   * The first part of `start()` alone, for a caller that splits start-up in two tasks: opens storage, reads
+   * Global Privacy Control and sends Consent Mode's `default`, without reading the cookie mirror or touching
+   * the page. `start()` does it too if it has not run; idempotent.
+   */
+  boot(): void;
   getState(): ConsentState;
   /** Called with the new state after every change. */
   subscribe(fn: (state: ConsentState) => void): Unsubscribe;

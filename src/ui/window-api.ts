@@ -1,3 +1,4 @@
+import { failed } from '../core/events.ts';
 import type {
   Choices,
   ConsentController,
@@ -40,15 +41,13 @@ export interface AssensoApi {
   push(...calls: QueuedCall[]): number;
 }
 
-const warn = (what: string, e: unknown) => console.warn(`[assenso] ${what} failed:`, e);
-
 /** Wraps a call so that a throw reaches no one but the console. */
 function safe<A extends unknown[], R>(what: string, fn: (...a: A) => R, fallback: R) {
   return (...args: A): R => {
     try {
       return fn(...args);
     } catch (e) {
-      warn(what, e);
+      failed(what, e);
       return fallback;
     }
   };
@@ -59,28 +58,39 @@ function later<A extends unknown[], R>(what: string, fn: (...a: A) => Promise<R>
   return (...args: A): Promise<R | null> => {
     try {
       return fn(...args).catch((e) => {
-        warn(what, e);
+        failed(what, e);
         return null;
       });
     } catch (e) {
-      warn(what, e);
+      failed(what, e);
       return Promise.resolve(null);
     }
   };
 }
 
-/** Builds `window.assenso` over a controller. */
-export function createWindowApi(c: ConsentController): AssensoApi {
+/**
+ * Builds `window.assenso` over a controller. `start`, when given, is called before the state is read
+ * (`get()`, `has()`): the script-tag entry starts the controller in a task after its own, or then.
+ */
+export function createWindowApi(c: ConsentController, start?: () => void): AssensoApi {
   const api: AssensoApi = {
     get: safe(
       'get()',
       () => {
+        start?.();
         const s = c.getState();
         return { ...s.granted, decision: s.decision, pending: s.prompt != null };
       },
       { categories: {}, services: {}, decision: null, pending: false },
     ),
-    has: safe('has()', (id: string) => c.has(id), false),
+    has: safe(
+      'has()',
+      (id: string) => {
+        start?.();
+        return c.has(id);
+      },
+      false,
+    ),
     open: safe('open()', () => c.open('preferences'), undefined),
     acceptAll: later('acceptAll()', () => c.acceptAll()),
     rejectAll: later('rejectAll()', () => c.rejectAll()),
@@ -108,8 +118,8 @@ export function runQueued(api: AssensoApi, call: unknown): void {
     if (typeof call === 'function') call(api);
     else if (Array.isArray(call) && typeof api[call[0] as keyof AssensoApi] === 'function')
       (api[call[0] as keyof AssensoApi] as (...a: unknown[]) => unknown)(...call.slice(1));
-    else warn('a queued call', new TypeError('expected [method, ...args] or a function'));
+    else failed('a queued call', new TypeError('expected [method, ...args] or a function'));
   } catch (e) {
-    warn('a queued call', e);
+    failed('a queued call', e);
   }
 }

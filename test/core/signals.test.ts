@@ -64,6 +64,24 @@ describe('Google Consent Mode v2', () => {
     ]);
   });
 
+  it('boot() sends default alone, before the decision is read; start() then adds the update, not a second default', async () => {
+    const cfg = siteConfig({ consentMode: true });
+    await track(createConsent(cfg, { gpc: false })).save({ categories: { analytics: true } });
+    destroyAll();
+    delete w.dataLayer;
+    const c = track(createConsent(cfg, { gpc: false }));
+    c.boot();
+    c.boot();
+    expect(commands()).toEqual([['consent', 'default', { ...denied, wait_for_update: 500 }]]);
+    expect(c.getState()).toMatchObject({ started: false, decision: null });
+    void c.start();
+    expect(commands()).toEqual([
+      ['consent', 'default', { ...denied, wait_for_update: 500 }],
+      ['consent', 'update', { ...denied, analytics_storage: 'granted' }],
+    ]);
+    expect(c.has('analytics')).toBe(true);
+  });
+
   it('is off unless configured', async () => {
     await track(createConsent(siteConfig(), { gpc: false })).acceptAll();
     expect(w.dataLayer).toBeUndefined();
