@@ -58,7 +58,8 @@ function browserCondition(rate, c) {
     `| No long animation frame running any of the widget's scripts (the frame includes the page's own parsing, style and layout) | ${c.widget.widgetLongFrames ?? '?'} + ${r.widgetLongFrames ?? '?'}${c.widget.maxWidgetFrameMs ? ` (longest ${ms(c.widget.maxWidgetFrameMs)})` : ''} | ${ok(c.widget.widgetLongFrames + r.widgetLongFrames === 0)} |`,
     `| No long task at all on the page (the baseline page alone has ${c.none.longTasks}) | ${c.widget.longTasks} + ${r.longTasks} | ${ok(c.widget.longTasks + r.longTasks === 0)} |`,
     `| Zero layout shift | CLS ${Math.max(c.widget.maxCls, r.maxCls).toFixed(4)} | ${ok(c.widget.maxCls === 0 && r.maxCls === 0)} |`,
-    `| Returning visitor's gated script within 2 ms of an ungated page | ${ms(r.gatedMs)} vs ${ms(r.ungatedMs)}: ${r.delayMs >= 0 ? '+' : ''}${ms(r.delayMs)} | ${ok(r.delayMs <= 2)} |`,
+    `| Returning visitor's gated script within 2 ms of an ungated page: its wait once the parser reached it (median) | ${ms(r.gatedWaitMs)} vs ${ms(r.ungatedWaitMs)}: ${r.gatedWaitMs - r.ungatedWaitMs >= 0 ? '+' : ''}${ms(r.gatedWaitMs - r.ungatedWaitMs)} | ${ok(r.gatedWaitMs - r.ungatedWaitMs <= 2)} |`,
+    `| (Context: when that script ran, from navigation start, median; the page load around it varies by ±15 ms) | ${ms(r.gatedMs)} vs ${ms(r.ungatedMs)}: ${r.delayMs >= 0 ? '+' : ''}${ms(r.delayMs)} | |`,
     `| Returning visitor sees no banner | shown in ${r.bannerShownOnReturn} of the samples | ${ok(r.bannerShownOnReturn === 0)} |`,
     '',
     `The widget's own main-thread time (Assenso page − baseline page): ${ms(c.widgetMainThreadMs)}; the hand-written` +
@@ -81,7 +82,7 @@ function browserSection(b) {
       ' it (a PerformanceScriptTiming entry: one task of the widget, with the style and layout it forced; not the' +
       " page's own parsing, style and layout, nor other tasks of the same frame). The widget is loaded from its versioned path, cached as every server caches it. The returning visitor accepted all on a first visit; the figure is when the gated" +
       ' `type="text/plain"` analytics script ran on the next load, against the same script ungated on a page' +
-      ' without the widget. Pages: bench/pages.mjs.',
+      ` without the widget (${2 * b.runs} visits of each, interleaved). Pages: bench/pages.mjs.`,
     '',
     ...Object.entries(b.conditions).flatMap(([rate, c]) => [...browserCondition(rate, c), '']),
   ];
