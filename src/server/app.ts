@@ -14,6 +14,7 @@ import { createRateLimitRepo } from './db/rate-limit-repo.ts';
 import type { AppDeps, AppEnv } from './deps.ts';
 import { emailRoutes } from './email/mount.ts';
 import { HttpProblem, problemResponse } from './errors.ts';
+import { answerHeaders } from './http/answer-headers.ts';
 import { cors } from './http/cors.ts';
 import { observe } from './http/observe.ts';
 import { rateLimit } from './http/rate-limit.ts';
@@ -34,6 +35,7 @@ export function createApp(input: AppDeps): Hono<AppEnv> {
   const { config } = deps;
   const app = new Hono<AppEnv>();
 
+  app.use('*', answerHeaders());
   app.use(
     '*',
     observe({

@@ -98,6 +98,37 @@ describe.each(databases)('HTTP surface on $name', (d) => {
       expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     });
 
+    it('sends every middleware header on a receipts answer too (built without a Headers object)', async () => {
+      const { app } = buildApp(db, {
+        config: testConfig({
+          publicUrl: 'https://consent.example',
+          rateLimit: { windowSeconds: 60, receipts: 100, reads: 100 },
+        }),
+      });
+      const res = await postReceipts(
+        app,
+        { receipts: [makeReceipt()] },
+        { headers: { 'x-request-id': 'req-1' } },
+      );
+      expect(res.status).toBe(200);
+      expect(Object.fromEntries(res.headers)).toMatchObject({
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'x-frame-options': 'DENY',
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-site',
+        'strict-transport-security': 'max-age=31536000',
+        'access-control-allow-origin': SHOP_ORIGIN,
+        'access-control-expose-headers': 'Retry-After, ETag',
+        vary: 'Origin',
+        'x-request-id': 'req-1',
+      });
+      expect(res.headers.get('ratelimit-policy')).toBe('100;w=60');
+    });
+
     it('limits requests per client with 429 and Retry-After; instances share their counts through the database', async () => {
       const config = testConfig({
         rateLimit: { windowSeconds: 60, receipts: 3, reads: 100 },

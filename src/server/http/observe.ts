@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { AppEnv } from '../deps.ts';
 import { redactLinkTokens } from '../email/redact.ts';
 import type { Metrics } from '../metrics.ts';
+import { answerHeadersOf } from './answer-headers.ts';
 import { clientIp } from './client-ip.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -41,8 +42,8 @@ export function observe(deps: {
     c.set('requestId', requestId);
     c.set('log', log);
     c.set('clientIp', clientIp(c, deps.trustProxy));
+    answerHeadersOf(c).set['x-request-id'] = requestId;
     await next();
-    c.res.headers.set('X-Request-Id', requestId);
     const route = routeLabel(c);
     const status = c.res.status;
     const seconds = (performance.now() - started) / 1000;

@@ -8,6 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { RateLimitRepo } from '../db/rate-limit-repo.ts';
 import type { AppEnv } from '../deps.ts';
 import { HttpProblem } from '../errors.ts';
+import { answerHeadersOf } from './answer-headers.ts';
 
 export interface RateLimitOptions {
   repo: RateLimitRepo;
@@ -23,6 +24,7 @@ const PRUNE_EVERY = 500;
 
 export function rateLimit(opts: RateLimitOptions): MiddlewareHandler<AppEnv> {
   const windowMs = opts.windowSeconds * 1000;
+  const policy = `${opts.limit};w=${opts.windowSeconds}`;
   return async (c, next) => {
     const now = opts.now();
     const windowStart = now - (now % windowMs);
@@ -41,7 +43,7 @@ export function rateLimit(opts: RateLimitOptions): MiddlewareHandler<AppEnv> {
         { 'Retry-After': String(retryAfter) },
       );
     }
-    c.header('RateLimit-Policy', `${opts.limit};w=${opts.windowSeconds}`);
+    answerHeadersOf(c).defaults['ratelimit-policy'] = policy;
     await next();
   };
 }
