@@ -21,7 +21,8 @@ export function securityHeaders(opts: { hsts: boolean }): MiddlewareHandler<AppE
   // HSTS only means something over HTTPS; sent when the public URL is https.
   const defaults = opts.hsts ? { ...DEFAULTS, 'strict-transport-security': 'max-age=31536000' } : DEFAULTS;
   return (c, next) => {
-    Object.assign(answerHeadersOf(c).defaults, defaults);
+    const record = answerHeadersOf(c).defaults;
+    for (const name in defaults) record[name] = defaults[name] as string;
     return next();
   };
 }
