@@ -16,7 +16,7 @@ import { emailRoutes } from './email/mount.ts';
 import { HttpProblem, problemResponse } from './errors.ts';
 import { answerHeaders } from './http/answer-headers.ts';
 import { cors } from './http/cors.ts';
-import { observe } from './http/observe.ts';
+import { observe, requestLog } from './http/observe.ts';
 import { rateLimit } from './http/rate-limit.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createMetrics } from './metrics.ts';
@@ -81,7 +81,7 @@ export function createApp(input: AppDeps): Hono<AppEnv> {
   app.notFound((c) => problemResponse(c, new HttpProblem(404, 'not-found', `No resource at ${c.req.path}`)));
   app.onError((err, c) => {
     if (err instanceof HttpProblem) return problemResponse(c, err);
-    (c.get('log') ?? deps.logger).error({ err }, 'unhandled error');
+    (c.get('logger') ? requestLog(c) : deps.logger).error({ err }, 'unhandled error');
     return c.body(null, 500);
   });
   return app;

@@ -40,8 +40,10 @@ export interface AppDeps {
 /** Hono environment of the app: per-request values set by the app's middleware. */
 export interface AppEnv {
   Variables: {
-    /** Child logger carrying the request id. */
-    log: Logger;
+    /** The app's logger; `requestLog(c)` (http/observe.ts) gives the request's child, with its id. */
+    logger: Logger;
+    /** The request's child logger once made (read it through `requestLog(c)`). */
+    log: Logger | undefined;
     /** Headers for the answer, gathered by the middleware (http/answer-headers.ts). */
     answerHeaders: AnswerHeaders;
     requestId: string;

@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/protocol/canonical.ts';
 import { PROBLEM_TYPES } from '../../src/protocol/problem.ts';
@@ -220,6 +221,27 @@ describe.each(databases)('HTTP surface on $name', (d) => {
       const down = await buildApp(broken).app.request('/healthz');
       expect(down.status).toBe(503);
       expect(await down.json()).toMatchObject({ type: PROBLEM_TYPES.unavailable });
+    });
+
+    it('logs each request at info, and errors, with the request id; nothing below the level', async () => {
+      const lines: Record<string, unknown>[] = [];
+      const logger = (level: string) =>
+        pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+      const broken: Db = { ...db, query: () => Promise.reject(new Error('connection refused')) };
+      const info = buildApp(broken, { logger: logger('info') }).app;
+      await info.request('/healthz', { headers: { 'x-request-id': 'req-7' } });
+      expect(lines.map((l) => [l.msg, l.requestId])).toEqual([
+        ['health check: database unreachable', 'req-7'],
+        ['request', 'req-7'],
+      ]);
+      expect(lines[1]).toMatchObject({ method: 'GET', route: '/healthz', status: 503 });
+      lines.length = 0;
+      const warn = buildApp(broken, { logger: logger('warn') }).app;
+      await warn.request('/healthz', { headers: { 'x-request-id': 'req-8' } });
+      await warn.request('/v1/keys', { headers: { 'x-request-id': 'req-9' } });
+      expect(lines.map((l) => [l.msg, l.requestId])).toEqual([
+        ['health check: database unreachable', 'req-8'],
+      ]);
     });
 
     it('exposes Prometheus metrics: requests by route and status, receipts by outcome, latency', async () => {

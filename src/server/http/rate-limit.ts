@@ -9,6 +9,7 @@ import type { RateLimitRepo } from '../db/rate-limit-repo.ts';
 import type { AppEnv } from '../deps.ts';
 import { HttpProblem } from '../errors.ts';
 import { answerHeadersOf } from './answer-headers.ts';
+import { requestLog } from './observe.ts';
 
 export interface RateLimitOptions {
   repo: RateLimitRepo;
@@ -32,7 +33,7 @@ export function rateLimit(opts: RateLimitOptions): MiddlewareHandler<AppEnv> {
     if (Math.random() * PRUNE_EVERY < 1)
       opts.repo
         .prune(windowStart - windowMs)
-        .catch((err) => c.get('log').warn({ err }, 'rate-limit prune failed'));
+        .catch((err) => requestLog(c).warn({ err }, 'rate-limit prune failed'));
     if (hits > opts.limit) {
       const retryAfter = Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000));
       throw new HttpProblem(
