@@ -4,41 +4,28 @@
  * auditor's own script agree byte for byte.
  */
 
-/** Strings JSON.stringify would write as they are, between quotes (no quote, backslash, control or surrogate). */
+/** What JSON.stringify escapes in a string: quote, backslash, control characters, surrogates. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are the ones JSON escapes.
-const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**
  * Serialises a JSON value with object keys sorted by UTF-16 code units and no insignificant white space.
- * Written for speed (the server runs it on every receipt it takes in: 2x faster than map/filter/join with a
- * JSON.stringify call per value); the output is JSON.stringify's for every string and number.
+ * The server runs it on every receipt it takes in: plain strings, numbers and booleans are written here rather
+ * than by a JSON.stringify call each (2x faster), with JSON.stringify's output, which JCS prescribes.
  */
 export function canonicalJson(value: unknown): string {
-  switch (typeof value) {
-    case 'string':
-      return PLAIN.test(value) ? `"${value}"` : JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
-      // The ECMAScript number form, which JCS prescribes (and JSON.stringify writes).
-      return `${value}`;
-    case 'undefined':
-      return 'null';
-  }
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  let out: string;
-  if (Array.isArray(value)) {
-    out = '[';
-    for (let i = 0; i < value.length; i++) out += `${i > 0 ? ',' : ''}${canonicalJson(value[i])}`;
-    return `${out}]`;
-  }
+  const type = typeof value;
+  if (type === 'string') return ESCAPED.test(value as string) ? JSON.stringify(value) : `"${value}"`;
+  if (type === 'number' && !Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
+  if (type === 'number' || type === 'boolean') return `${value}`;
+  if (value == null) return 'null';
+  if (type !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const obj = value as Record<string, unknown>;
-  out = '{';
+  let out = '';
   for (const k of Object.keys(obj).sort())
-    if (obj[k] !== undefined)
-      out += `${out.length > 1 ? ',' : ''}${canonicalJson(k)}:${canonicalJson(obj[k])}`;
-  return `${out}}`;
+    if (obj[k] !== undefined) out += `,${canonicalJson(k)}:${canonicalJson(obj[k])}`;
+  return `{${out.slice(1)}}`;
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
