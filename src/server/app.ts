@@ -14,8 +14,9 @@ import { createRateLimitRepo } from './db/rate-limit-repo.ts';
 import type { AppDeps, AppEnv } from './deps.ts';
 import { emailRoutes } from './email/mount.ts';
 import { HttpProblem, problemResponse } from './errors.ts';
+import { answerHeaders } from './http/answer-headers.ts';
 import { cors } from './http/cors.ts';
-import { observe } from './http/observe.ts';
+import { observe, requestLog } from './http/observe.ts';
 import { rateLimit } from './http/rate-limit.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { createMetrics } from './metrics.ts';
@@ -34,6 +35,7 @@ export function createApp(input: AppDeps): Hono<AppEnv> {
   const { config } = deps;
   const app = new Hono<AppEnv>();
 
+  app.use('*', answerHeaders());
   app.use(
     '*',
     observe({
@@ -79,7 +81,7 @@ export function createApp(input: AppDeps): Hono<AppEnv> {
   app.notFound((c) => problemResponse(c, new HttpProblem(404, 'not-found', `No resource at ${c.req.path}`)));
   app.onError((err, c) => {
     if (err instanceof HttpProblem) return problemResponse(c, err);
-    (c.get('log') ?? deps.logger).error({ err }, 'unhandled error');
+    (c.get('logger') ? requestLog(c) : deps.logger).error({ err }, 'unhandled error');
     return c.body(null, 500);
   });
   return app;

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
 import type { Pseudonymizer } from './crypto/pseudonym.ts';
 import type { Db } from './db/db.ts';
+import type { AnswerHeaders } from './http/answer-headers.ts';
 import type { LinkKeySource } from './email/tokens.ts';
 import type { Keyring } from './log/keys.ts';
 import type { Metrics } from './metrics.ts';
@@ -39,8 +40,12 @@ export interface AppDeps {
 /** Hono environment of the app: per-request values set by the app's middleware. */
 export interface AppEnv {
   Variables: {
-    /** Child logger carrying the request id. */
-    log: Logger;
+    /** The app's logger; `requestLog(c)` (http/observe.ts) gives the request's child, with its id. */
+    logger: Logger;
+    /** The request's child logger once made (read it through `requestLog(c)`). */
+    log: Logger | undefined;
+    /** Headers for the answer, gathered by the middleware (http/answer-headers.ts). */
+    answerHeaders: AnswerHeaders;
     requestId: string;
     /** Client IP (through `trustProxy` hops of X-Forwarded-For), used as the rate-limit key. */
     clientIp: string;

@@ -7,6 +7,24 @@ describe('canonicalJson (RFC 8785)', () => {
       '{"a":[true,null,"x"],"b":1,"d":{"y":0,"z":1.5}}',
     );
   });
+  it('writes every string and number exactly as JSON.stringify does', () => {
+    const strings = [
+      '',
+      'plain',
+      'a"b',
+      'a\\b',
+      '\u0000\u001f\n\t',
+      'é€',
+      '\u2028\u2029',
+      '\ud800',
+      'x\udfff',
+      '😀',
+      '\u007f',
+    ];
+    const numbers = [0, -0, 1, -1.5, 0.1, 1e21, 1e-7, 123456789012345, Number.MAX_SAFE_INTEGER, 5e-324];
+    for (const value of [...strings, ...numbers]) expect(canonicalJson(value)).toBe(JSON.stringify(value));
+    expect(canonicalJson({ 'k"\u0001': ['\ud83d', 2] })).toBe('{"k\\"\\u0001":["\\ud83d",2]}');
+  });
   it('refuses non-finite numbers', () => {
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(TypeError);
   });

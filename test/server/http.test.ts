@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/protocol/canonical.ts';
 import { PROBLEM_TYPES } from '../../src/protocol/problem.ts';
@@ -98,6 +99,37 @@ describe.each(databases)('HTTP surface on $name', (d) => {
       expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     });
 
+    it('sends every middleware header on a receipts answer too (built without a Headers object)', async () => {
+      const { app } = buildApp(db, {
+        config: testConfig({
+          publicUrl: 'https://consent.example',
+          rateLimit: { windowSeconds: 60, receipts: 100, reads: 100 },
+        }),
+      });
+      const res = await postReceipts(
+        app,
+        { receipts: [makeReceipt()] },
+        { headers: { 'x-request-id': 'req-1' } },
+      );
+      expect(res.status).toBe(200);
+      expect(Object.fromEntries(res.headers)).toMatchObject({
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'x-frame-options': 'DENY',
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-site',
+        'strict-transport-security': 'max-age=31536000',
+        'access-control-allow-origin': SHOP_ORIGIN,
+        'access-control-expose-headers': 'Retry-After, ETag',
+        vary: 'Origin',
+        'x-request-id': 'req-1',
+      });
+      expect(res.headers.get('ratelimit-policy')).toBe('100;w=60');
+    });
+
     it('limits requests per client with 429 and Retry-After; instances share their counts through the database', async () => {
       const config = testConfig({
         rateLimit: { windowSeconds: 60, receipts: 3, reads: 100 },
@@ -189,6 +221,27 @@ describe.each(databases)('HTTP surface on $name', (d) => {
       const down = await buildApp(broken).app.request('/healthz');
       expect(down.status).toBe(503);
       expect(await down.json()).toMatchObject({ type: PROBLEM_TYPES.unavailable });
+    });
+
+    it('logs each request at info, and errors, with the request id; nothing below the level', async () => {
+      const lines: Record<string, unknown>[] = [];
+      const logger = (level: string) =>
+        pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+      const broken: Db = { ...db, query: () => Promise.reject(new Error('connection refused')) };
+      const info = buildApp(broken, { logger: logger('info') }).app;
+      await info.request('/healthz', { headers: { 'x-request-id': 'req-7' } });
+      expect(lines.map((l) => [l.msg, l.requestId])).toEqual([
+        ['health check: database unreachable', 'req-7'],
+        ['request', 'req-7'],
+      ]);
+      expect(lines[1]).toMatchObject({ method: 'GET', route: '/healthz', status: 503 });
+      lines.length = 0;
+      const warn = buildApp(broken, { logger: logger('warn') }).app;
+      await warn.request('/healthz', { headers: { 'x-request-id': 'req-8' } });
+      await warn.request('/v1/keys', { headers: { 'x-request-id': 'req-9' } });
+      expect(lines.map((l) => [l.msg, l.requestId])).toEqual([
+        ['health check: database unreachable', 'req-8'],
+      ]);
     });
 
     it('exposes Prometheus metrics: requests by route and status, receipts by outcome, latency', async () => {

@@ -15,6 +15,7 @@ import {
   makeReceipt,
   postReceipts,
   SHOP,
+  SHOP_ORIGIN,
 } from './helpers.ts';
 
 describe.each(databases)('POST /v1/receipts on $name', (d) => {
@@ -192,6 +193,25 @@ describe.each(databases)('POST /v1/receipts on $name', (d) => {
       expect(res.status).toBe(status);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
       expect(await res.json()).toMatchObject({ type: PROBLEM_TYPES[code], status, instance: '/v1/receipts' });
+    });
+
+    it('reads the body as UTF-8: a byte order mark is skipped, invalid bytes are malformed JSON', async () => {
+      const { app } = buildApp(db);
+      const json = new TextEncoder().encode(JSON.stringify({ receipts: [makeReceipt()] }));
+      const send = (body: Uint8Array<ArrayBuffer>) =>
+        app.request('/v1/receipts', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: SHOP_ORIGIN },
+          body,
+        });
+      const withBom = await send(new Uint8Array([0xef, 0xbb, 0xbf, ...json]));
+      expect(((await withBom.json()) as BatchResponse).results[0]?.status).toBe(201);
+      const invalid = await send(new Uint8Array([...json.slice(0, -2), 0xc3, 0x28, ...json.slice(-2)]));
+      expect(invalid.status).toBe(400);
+      expect(await invalid.json()).toMatchObject({
+        type: PROBLEM_TYPES['malformed-json'],
+        detail: 'The body is not valid UTF-8',
+      });
     });
 
     it('answers more than 100 receipts with 400 naming the limit', async () => {

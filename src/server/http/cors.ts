@@ -7,7 +7,9 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { ServerConfig } from '../config.ts';
+import type { AppEnv } from '../deps.ts';
 import { HttpProblem } from '../errors.ts';
+import { answerHeadersOf } from './answer-headers.ts';
 
 /** Every origin that any configured site allows. */
 export function allowedOrigins(config: ServerConfig): Set<string> {
@@ -24,7 +26,7 @@ export interface CorsOptions {
 /** Chromium caps preflight caching at 2 hours; 10 minutes keeps configuration changes quick to apply. */
 const PREFLIGHT_MAX_AGE = 600;
 
-export function cors(config: ServerConfig, options: CorsOptions = {}): MiddlewareHandler {
+export function cors(config: ServerConfig, options: CorsOptions = {}): MiddlewareHandler<AppEnv> {
   const origins = allowedOrigins(config);
   const methods = (options.methods ?? ['GET', 'POST', 'OPTIONS']).join(', ');
   const headers = (options.headers ?? ['Content-Type', 'Authorization']).join(', ');
@@ -41,11 +43,12 @@ export function cors(config: ServerConfig, options: CorsOptions = {}): Middlewar
       c.header('Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE));
       return c.body(null, 204);
     }
-    await next();
-    c.res.headers.append('Vary', 'Origin');
+    const h = answerHeadersOf(c);
+    h.vary.push('Origin');
     if (allowed) {
-      c.res.headers.set('Access-Control-Allow-Origin', origin);
-      c.res.headers.set('Access-Control-Expose-Headers', 'Retry-After, ETag');
+      h.set['access-control-allow-origin'] = origin;
+      h.set['access-control-expose-headers'] = 'Retry-After, ETag';
     }
+    await next();
   };
 }

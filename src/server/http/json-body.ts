@@ -4,6 +4,7 @@
  * `text/plain` is accepted because `navigator.sendBeacon(url, string)` can send nothing else without a
  * preflight; its body must still be JSON.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { HttpProblem } from '../errors.ts';
@@ -16,30 +17,36 @@ function mediaType(header: string | undefined): string {
 }
 
 /** The body of a Node request, or 'too-large' as soon as it exceeds `maxBytes` (the rest is left unread). */
-function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Uint8Array | 'too-large'> {
+function readIncoming(incoming: IncomingMessage, maxBytes: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const done = (result: Uint8Array | 'too-large') => {
-      incoming.off('data', onData).off('end', onEnd).off('error', reject);
-      resolve(result);
+    // Methods of one object, not `const f = () => …`: tsx (esbuild keepNames) names each arrow made per call
+    // with Object.defineProperty, which cost ~2% of an ingest request's CPU here.
+    const on = {
+      data(chunk: Buffer) {
+        size += chunk.byteLength;
+        if (size > maxBytes) {
+          incoming.pause();
+          on.done('too-large');
+        } else chunks.push(chunk);
+      },
+      end() {
+        on.done(Buffer.concat(chunks, size));
+      },
+      done(result: Buffer | 'too-large') {
+        incoming.off('data', on.data).off('end', on.end).off('error', reject);
+        resolve(result);
+      },
     };
-    const onData = (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size > maxBytes) {
-        incoming.pause();
-        done('too-large');
-      } else chunks.push(chunk);
-    };
-    const onEnd = () => done(Buffer.concat(chunks, size));
-    incoming.on('data', onData).on('end', onEnd).on('error', reject);
+    incoming.on('data', on.data).on('end', on.end).on('error', reject);
   });
 }
 
 /** The body of a web Request (tests call the app without Node), with the same limit. */
-async function readWebBody(c: Context, maxBytes: number): Promise<Uint8Array | 'too-large'> {
+async function readWebBody(c: Context, maxBytes: number): Promise<Buffer | 'too-large'> {
   const body = c.req.raw.body;
-  if (!body) return new Uint8Array(0);
+  if (!body) return Buffer.alloc(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -53,14 +60,11 @@ async function readWebBody(c: Context, maxBytes: number): Promise<Uint8Array | '
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return Buffer.concat(chunks, size);
 }
+
+const tooLarge = (maxBytes: number) =>
+  new HttpProblem(413, 'payload-too-large', `The body exceeds ${maxBytes} bytes`, { maxBytes });
 
 /**
  * Returns the parsed body. Throws 415 for another content type, 413 as soon as the body is known to exceed
@@ -78,21 +82,18 @@ export async function readJsonBody(c: Context, maxBytes: number): Promise<unknow
         accepted: ACCEPTED,
       },
     );
-  const tooLarge = () =>
-    new HttpProblem(413, 'payload-too-large', `The body exceeds ${maxBytes} bytes`, { maxBytes });
   const declared = Number(c.req.header('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   // On Node, read the request stream itself: cheaper than the web stream Hono would build around it.
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   const bytes = incoming ? await readIncoming(incoming, maxBytes) : await readWebBody(c, maxBytes);
-  if (bytes === 'too-large') throw tooLarge();
+  if (bytes === 'too-large') throw tooLarge(maxBytes);
   if (bytes.byteLength === 0) throw new HttpProblem(400, 'malformed-json', 'The body is empty');
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new HttpProblem(400, 'malformed-json', 'The body is not valid UTF-8');
-  }
+  // Checked, then decoded: a fatal TextDecoder made per request cost ~2% of an ingest request's CPU.
+  if (!isUtf8(bytes)) throw new HttpProblem(400, 'malformed-json', 'The body is not valid UTF-8');
+  let text = bytes.toString('utf8');
+  // As TextDecoder did: a leading byte order mark is not part of the text.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (err) {

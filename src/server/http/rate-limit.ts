@@ -8,6 +8,8 @@ import type { MiddlewareHandler } from 'hono';
 import type { RateLimitRepo } from '../db/rate-limit-repo.ts';
 import type { AppEnv } from '../deps.ts';
 import { HttpProblem } from '../errors.ts';
+import { answerHeadersOf } from './answer-headers.ts';
+import { requestLog } from './observe.ts';
 
 export interface RateLimitOptions {
   repo: RateLimitRepo;
@@ -23,6 +25,7 @@ const PRUNE_EVERY = 500;
 
 export function rateLimit(opts: RateLimitOptions): MiddlewareHandler<AppEnv> {
   const windowMs = opts.windowSeconds * 1000;
+  const policy = `${opts.limit};w=${opts.windowSeconds}`;
   return async (c, next) => {
     const now = opts.now();
     const windowStart = now - (now % windowMs);
@@ -30,7 +33,7 @@ export function rateLimit(opts: RateLimitOptions): MiddlewareHandler<AppEnv> {
     if (Math.random() * PRUNE_EVERY < 1)
       opts.repo
         .prune(windowStart - windowMs)
-        .catch((err) => c.get('log').warn({ err }, 'rate-limit prune failed'));
+        .catch((err) => requestLog(c).warn({ err }, 'rate-limit prune failed'));
     if (hits > opts.limit) {
       const retryAfter = Math.max(1, Math.ceil((windowStart + windowMs - now) / 1000));
       throw new HttpProblem(
@@ -41,7 +44,7 @@ export function rateLimit(opts: RateLimitOptions): MiddlewareHandler<AppEnv> {
         { 'Retry-After': String(retryAfter) },
       );
     }
-    c.header('RateLimit-Policy', `${opts.limit};w=${opts.windowSeconds}`);
+    answerHeadersOf(c).defaults['ratelimit-policy'] = policy;
     await next();
   };
 }

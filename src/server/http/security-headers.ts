@@ -4,24 +4,25 @@
  * values first and they are kept.
  */
 import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../deps.ts';
+import { answerHeadersOf } from './answer-headers.ts';
 
 const DEFAULTS: Record<string, string> = {
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
   // API answers are data: nothing in them may run, load or be framed.
-  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-  'X-Frame-Options': 'DENY',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-site',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-site',
 };
 
-export function securityHeaders(opts: { hsts: boolean }): MiddlewareHandler {
-  return async (c, next) => {
-    await next();
-    const headers = c.res.headers;
-    for (const [name, value] of Object.entries(DEFAULTS)) if (!headers.has(name)) headers.set(name, value);
-    // HSTS only means something over HTTPS; sent when the public URL is https.
-    if (opts.hsts && !headers.has('Strict-Transport-Security'))
-      headers.set('Strict-Transport-Security', 'max-age=31536000');
+export function securityHeaders(opts: { hsts: boolean }): MiddlewareHandler<AppEnv> {
+  // HSTS only means something over HTTPS; sent when the public URL is https.
+  const defaults = opts.hsts ? { ...DEFAULTS, 'strict-transport-security': 'max-age=31536000' } : DEFAULTS;
+  return (c, next) => {
+    const record = answerHeadersOf(c).defaults;
+    for (const name in defaults) record[name] = defaults[name] as string;
+    return next();
   };
 }

@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../deps.ts';
 import { HttpProblem } from '../errors.ts';
+import { requestLog } from '../http/observe.ts';
 import { createMetrics } from '../metrics.ts';
 
 export function healthRoutes(deps: AppDeps): Hono<AppEnv> {
@@ -15,7 +16,7 @@ export function healthRoutes(deps: AppDeps): Hono<AppEnv> {
     try {
       await deps.db.query('SELECT 1');
     } catch (err) {
-      c.get('log').error({ err }, 'health check: database unreachable');
+      requestLog(c).error({ err }, 'health check: database unreachable');
       throw new HttpProblem(503, 'unavailable', 'Database unreachable');
     }
     c.header('Cache-Control', 'no-store');

@@ -10,6 +10,7 @@ import { BatchEnvelopeSchema, type BatchResponse, MAX_BODY_BYTES } from '../../p
 import type { AppDeps, AppEnv } from '../deps.ts';
 import { HttpProblem } from '../errors.ts';
 import { requestHost } from '../http/client-ip.ts';
+import { jsonAnswer } from '../http/answer-headers.ts';
 import { allowedOrigins } from '../http/cors.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import { createGroupCommitter } from '../ingest/group-commit.ts';
@@ -17,6 +18,8 @@ import { createMetrics } from '../metrics.ts';
 import { createFirstPartyCookies } from '../services/first-party-cookie.ts';
 import type { RequestOrigin } from '../services/origin-policy.ts';
 import { createReceiptRecorder } from '../services/record-receipts.ts';
+
+const NO_STORE = { 'cache-control': 'no-store' };
 
 export function receiptsRoutes(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -61,10 +64,8 @@ export function receiptsRoutes(deps: AppDeps): Hono<AppEnv> {
 
     const results = await recorder.record(envelope.output.receipts, { origin: from });
     for (const r of results) counted.inc({ outcome: r.outcome });
-    for (const cookie of await firstParty.cookiesFor(results, origin, requestHost(c, deps.config.trustProxy)))
-      c.header('Set-Cookie', cookie, { append: true });
-    c.header('Cache-Control', 'no-store');
-    return c.json({ results } satisfies BatchResponse, 200);
+    const cookies = await firstParty.cookiesFor(results, origin, requestHost(c, deps.config.trustProxy));
+    return jsonAnswer(c, { results } satisfies BatchResponse, 200, NO_STORE, cookies);
   });
   return app;
 }

@@ -4,19 +4,34 @@
  */
 import type { ConsentStateResponse } from '../../protocol/api.ts';
 import type { Receipt } from '../../protocol/receipt.ts';
-import type { DeviceChoiceRow } from '../db/receipts-repo.ts';
+import type { ChoiceItem, DeviceChoiceRow } from '../db/receipts-repo.ts';
+
+/** The choices a receipt contributes, without what every one of them shares (the receipt's own fields). */
+export function choiceItemsOf(receipt: Receipt): ChoiceItem[] {
+  if (!receipt.deviceId) return [];
+  const { expiresAt, expiries } = receipt;
+  const items: ChoiceItem[] = [{ kind: 'receipt', itemId: '', granted: true, expiresAt }];
+  for (const [id, granted] of Object.entries(receipt.categories))
+    items.push({ kind: 'category', itemId: id, granted, expiresAt: expiries?.[id] ?? expiresAt });
+  for (const [id, granted] of Object.entries(receipt.services))
+    items.push({ kind: 'service', itemId: id, granted, expiresAt });
+  for (const [purpose, channels] of Object.entries(receipt.preferences ?? {}))
+    for (const [channel, granted] of Object.entries(channels))
+      items.push({
+        kind: 'preference',
+        itemId: `${purpose}.${channel}`,
+        granted,
+        expiresAt: expiries?.[purpose] ?? expiresAt,
+      });
+  return items;
+}
 
 /** The choice rows a receipt contributes (none when it was not made on a device). */
 export function choicesOf(receipt: Receipt, receivedAt: number): DeviceChoiceRow[] {
   const { siteId, deviceId, receiptId, revision, method, collectedAt } = receipt;
   if (!deviceId) return [];
   // Each row a literal of its own: spreading a shared base into each one cost ~50x more (ingest hot path).
-  const row = (
-    kind: DeviceChoiceRow['kind'],
-    itemId: string,
-    granted: boolean,
-    expiresAt: number,
-  ): DeviceChoiceRow => ({
+  return choiceItemsOf(receipt).map((c) => ({
     siteId,
     deviceId,
     receiptId,
@@ -24,21 +39,11 @@ export function choicesOf(receipt: Receipt, receivedAt: number): DeviceChoiceRow
     method,
     collectedAt,
     receivedAt,
-    kind,
-    itemId,
-    granted,
-    expiresAt,
-  });
-  const expiry = (id: string) => receipt.expiries?.[id] ?? receipt.expiresAt;
-  const rows: DeviceChoiceRow[] = [row('receipt', '', true, receipt.expiresAt)];
-  for (const [id, granted] of Object.entries(receipt.categories))
-    rows.push(row('category', id, granted, expiry(id)));
-  for (const [id, granted] of Object.entries(receipt.services))
-    rows.push(row('service', id, granted, receipt.expiresAt));
-  for (const [purpose, channels] of Object.entries(receipt.preferences ?? {}))
-    for (const [channel, granted] of Object.entries(channels))
-      rows.push(row('preference', `${purpose}.${channel}`, granted, expiry(purpose)));
-  return rows;
+    kind: c.kind,
+    itemId: c.itemId,
+    granted: c.granted,
+    expiresAt: c.expiresAt,
+  }));
 }
 
 const keyOf = (r: DeviceChoiceRow) => `${r.siteId}\u0000${r.deviceId}\u0000${r.kind}\u0000${r.itemId}`;

@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../src/protocol/canonical.ts';
 import type { Receipt } from '../../../src/protocol/receipt.ts';
 import type { Db } from '../../../src/server/db/db.ts';
+import { deviceChoices } from '../../../src/server/db/receipts-repo.ts';
 import { createGroupCommitter } from '../../../src/server/ingest/group-commit.ts';
 import { createMemoryKeyring } from '../../../src/server/log/keys.ts';
 import { databases } from '../../helpers/databases.ts';
-import { countReceipts, DB_START_TIMEOUT, failDerivedStateOf, idsOf, makeReceipt } from '../helpers.ts';
+import { countReceipts, DB_START_TIMEOUT, failDerivedStateOf, idsOf, makeReceipt, SHOP } from '../helpers.ts';
 
 const valid = (receipts: Receipt[]) =>
   receipts.map((receipt) => ({ receipt, canonical: canonicalJson(receipt) }));
@@ -66,6 +67,41 @@ describe.each(databases)('group commit on $name', (d) => {
       expect(results[2]?.inserted.size).toBe(0);
       expect(results[2]?.rows.get(before.receiptId)?.receiptId).toBe(before.receiptId);
       expect(await countReceipts(db, idsOf(lists.flat()))).toBe(new Set(idsOf(lists.flat())).size);
+    });
+
+    it("derives the device's current choices in the same statement, the newest per choice", async () => {
+      const commit = createGroupCommitter({ db, keyring: createMemoryKeyring(), now: Date.now });
+      const deviceId = makeReceipt().deviceId as string;
+      const t = Date.now();
+      const first = makeReceipt(SHOP, {
+        deviceId,
+        collectedAt: t,
+        categories: { necessary: true, analytics: true },
+        services: { matomo: true },
+        preferences: { news: { email: true } },
+        expiries: { analytics: t + 1000, news: t + 2000 },
+      });
+      // Collected at the same moment, in a later request of the same group: it wins where both decide.
+      const second = makeReceipt(SHOP, { deviceId, collectedAt: t, categories: { analytics: false } });
+      // Collected earlier: it changes nothing the others decided, and adds what they did not.
+      const older = makeReceipt(SHOP, { deviceId, collectedAt: t - 1, services: { youtube: false } });
+      const noDevice = makeReceipt(SHOP, { deviceId: null });
+      await Promise.all([[first], [second, noDevice], [older]].map((list) => commit(valid(list))));
+      const rows = await deviceChoices(db, SHOP, deviceId);
+      expect(rows.map((r) => [r.kind, r.itemId, r.granted, r.receiptId, r.revision, r.expiresAt])).toEqual([
+        ['category', 'analytics', false, second.receiptId, second.revision, second.expiresAt],
+        ['category', 'necessary', true, first.receiptId, first.revision, first.expiresAt],
+        ['preference', 'news.email', true, first.receiptId, first.revision, t + 2000],
+        ['receipt', '', true, second.receiptId, second.revision, second.expiresAt],
+        ['service', 'matomo', true, second.receiptId, second.revision, second.expiresAt],
+        ['service', 'youtube', false, older.receiptId, older.revision, older.expiresAt],
+      ]);
+      expect(rows.every((r) => r.method === 'accept-all' && r.siteId === SHOP)).toBe(true);
+      const stored = await db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM device_consent WHERE receipt_id = $1',
+        [noDevice.receiptId],
+      );
+      expect(stored.rows[0]?.n).toBe(0);
     });
 
     it('commits each request of a failing group alone: only the one at fault fails', async () => {
