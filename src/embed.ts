@@ -22,15 +22,8 @@ import { createWindowApi, runQueued } from './ui/window-api.ts';
 type Json = Record<string, unknown>;
 const warn = (what: string, e?: unknown) => console.warn(`[assenso] ${what}`, e ?? '');
 
-/** Data attributes of the script tag that override the configuration. */
-const ATTRIBUTES: Record<string, string> = {
-  site: 'siteId',
-  endpoint: 'endpoint',
-  revision: 'revision',
-  language: 'language',
-  layout: 'layout',
-  theme: 'theme',
-};
+/** Keys the script tag's data attributes override (`data-site` for siteId, `data-<key>` for the others). */
+const ATTRIBUTES = ['siteId', 'endpoint', 'revision', 'language', 'layout', 'theme'];
 
 function readInline(): Json | undefined {
   const el = document.querySelector('script[type="application/json"][data-assenso-config]');
@@ -45,8 +38,8 @@ function readInline(): Json | undefined {
 
 function withAttributes(config: Json, script: HTMLScriptElement | null): Json {
   const out = { ...config };
-  for (const [attr, key] of Object.entries(ATTRIBUTES)) {
-    const v = script?.getAttribute(`data-${attr}`);
+  for (const key of ATTRIBUTES) {
+    const v = script?.getAttribute(`data-${key === 'siteId' ? 'site' : key}`);
     if (v) out[key] = v;
   }
   return out;
