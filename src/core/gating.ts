@@ -144,10 +144,19 @@ export function createGating(o: GatingOptions) {
     }
   };
 
+  /**
+   * Whether the parser is done with a script: while the page loads, it inserts the element first and its text
+   * after, maybe a task later (a chunk boundary, a yield). Done once any node follows it in document order;
+   * one with nothing after it yet waits for the next insertion or DOMContentLoaded. Run earlier, an inline one
+   * would run empty, its text going to the detached original.
+   */
+  const parsed = (s: Node | null): boolean =>
+    doc.readyState !== 'loading' || (!!s && (!!s.nextSibling || parsed(s.parentNode)));
+
   /** Applies the current grants to the whole document. */
   const scan = () => {
     for (const s of doc.querySelectorAll<HTMLScriptElement>(SCRIPTS))
-      if (!queued.has(s) && o.has(key(s))) {
+      if (!queued.has(s) && o.has(key(s)) && parsed(s)) {
         queued.add(s);
         todo.push(s);
       }
@@ -166,6 +175,8 @@ export function createGating(o: GatingOptions) {
         if (records.some((r) => [...r.addedNodes].some((n) => n.nodeType === 1))) scan();
       });
       observer.observe(doc.documentElement, { childList: true, subtree: true });
+      // An inline script the parser had not finished at the last insertion (see parsed()).
+      if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', scan, { once: true });
     },
     disconnect: () => observer?.disconnect(),
   };

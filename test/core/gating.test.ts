@@ -199,6 +199,31 @@ describe('iframe placeholders', () => {
     errors.mockRestore();
   });
 
+  it('waits for the parser to finish a gated inline script (its text may come a task after the element)', async () => {
+    const frame = document.createElement('iframe');
+    document.body.append(frame);
+    added.push(frame);
+    const doc = frame.contentDocument!;
+    const win = frame.contentWindow as Window & { ran?: string[] };
+    doc.open();
+    doc.write('<!doctype html><body><p>page</p>');
+    const gating = createGating({ cfg: resolveConfig(siteConfig()), has: () => true, fill: () => {}, doc });
+    gating.observe();
+    // The parser has inserted the element and not yet its text (as when the network splits the page there).
+    doc.write('<script type="text/plain" data-assenso="analytics">');
+    expect(doc.readyState).toBe('loading');
+    await gating.apply();
+    expect(doc.querySelector('script[data-assenso]')?.getAttribute('type')).toBe('text/plain');
+    // The rest arrives: the script runs once, with its whole text.
+    doc.write('(window.ran ??= []).push("whole");</script><p>more</p>');
+    await vi.waitFor(() => expect(win.ran).toEqual(['whole']));
+    // The last script of a page, with nothing after it: run at DOMContentLoaded.
+    doc.write('<script type="text/plain" data-assenso="analytics">window.ran.push("last");</script>');
+    doc.close();
+    await vi.waitFor(() => expect(win.ran).toEqual(['whole', 'last']));
+    gating.disconnect();
+  });
+
   it('gates iframes added later', async () => {
     const c = track(createConsent(siteConfig(), { gpc: false }));
     await c.start();
