@@ -3,6 +3,8 @@
 import { cpuText } from './ingest.mjs';
 import { kB } from './sizes.mjs';
 
+/** A layout-shift score: 0, or two significant digits (a shift too small for four decimals still fails). */
+const cls = (x) => (x === 0 ? '0' : x.toPrecision(2));
 const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : 'n/a');
 const ratio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
 const ok = (pass) => (pass ? '✅ met' : '❌ missed');
@@ -48,7 +50,7 @@ function browserCondition(rate, c) {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       ([name, s]) =>
-        `| ${name} | ${ms(s.bannerMs)} | ${ms(s.fcpMs)} | ${ms(s.scriptToBannerMs)} | ${ms(s.taskMs)} | ${s.longTasks} | ${s.maxCls.toFixed(4)} |`,
+        `| ${name} | ${ms(s.bannerMs)} | ${ms(s.fcpMs)} | ${ms(s.scriptToBannerMs)} | ${ms(s.taskMs)} | ${s.longTasks} | ${cls(s.maxCls)} |`,
     ),
     '',
     '| Target (issue 2) | Measured | Verdict |',
@@ -57,7 +59,7 @@ function browserCondition(rate, c) {
     `| No long task of the widget's (one of its scripts running ≥ 50 ms: first visit, returning visit) | ${c.widget.widgetLongScripts ?? '?'} + ${r.widgetLongScripts ?? '?'} (longest ${ms(Math.max(c.widget.maxWidgetScriptMs ?? 0, r.maxWidgetScriptMs ?? 0))}) | ${ok(c.widget.widgetLongScripts + r.widgetLongScripts === 0)} |`,
     `| No long animation frame running any of the widget's scripts (the frame includes the page's own parsing, style and layout) | ${c.widget.widgetLongFrames ?? '?'} + ${r.widgetLongFrames ?? '?'}${c.widget.maxWidgetFrameMs ? ` (longest ${ms(c.widget.maxWidgetFrameMs)})` : ''} | ${ok(c.widget.widgetLongFrames + r.widgetLongFrames === 0)} |`,
     `| No long task at all on the page (the baseline page alone has ${c.none.longTasks}) | ${c.widget.longTasks} + ${r.longTasks} | ${ok(c.widget.longTasks + r.longTasks === 0)} |`,
-    `| Zero layout shift | CLS ${Math.max(c.widget.maxCls, r.maxCls).toFixed(4)} | ${ok(c.widget.maxCls === 0 && r.maxCls === 0)} |`,
+    `| Zero layout shift | CLS ${cls(Math.max(c.widget.maxCls, r.maxCls))} | ${ok(c.widget.maxCls === 0 && r.maxCls === 0)} |`,
     `| Returning visitor's gated script within 2 ms of an ungated page: its wait once the parser reached it (median) | ${ms(r.gatedWaitMs)} vs ${ms(r.ungatedWaitMs)}: ${r.gatedWaitMs - r.ungatedWaitMs >= 0 ? '+' : ''}${ms(r.gatedWaitMs - r.ungatedWaitMs)} | ${ok(r.gatedWaitMs - r.ungatedWaitMs <= 2)} |`,
     `| (Context: when that script ran, from navigation start, median; the page load around it varies by ±15 ms) | ${ms(r.gatedMs)} vs ${ms(r.ungatedMs)}: ${r.delayMs >= 0 ? '+' : ''}${ms(r.delayMs)} | |`,
     `| Returning visitor sees no banner | shown in ${r.bannerShownOnReturn} of the samples | ${ok(r.bannerShownOnReturn === 0)} |`,
