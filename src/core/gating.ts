@@ -178,6 +178,9 @@ export function createGating(o: GatingOptions) {
       // An inline script the parser had not finished at the last insertion (see parsed()).
       if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', scan, { once: true });
     },
-    disconnect: () => observer?.disconnect(),
+    disconnect() {
+      observer?.disconnect();
+      doc.removeEventListener('DOMContentLoaded', scan);
+    },
   };
 }

@@ -224,6 +224,25 @@ describe('iframe placeholders', () => {
     gating.disconnect();
   });
 
+  it('runs nothing at DOMContentLoaded once disconnected', async () => {
+    const frame = document.createElement('iframe');
+    document.body.append(frame);
+    added.push(frame);
+    const doc = frame.contentDocument!;
+    const win = frame.contentWindow as Window & { ran?: boolean };
+    doc.open();
+    doc.write('<!doctype html><body><p>page</p>');
+    const gating = createGating({ cfg: resolveConfig(siteConfig()), has: () => true, fill: () => {}, doc });
+    gating.observe();
+    doc.write('<script type="text/plain" data-assenso="analytics">window.ran = true;');
+    gating.disconnect();
+    doc.write('</script>');
+    doc.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(doc.readyState).not.toBe('loading');
+    expect(win.ran).toBeUndefined();
+  });
+
   it('gates iframes added later', async () => {
     const c = track(createConsent(siteConfig(), { gpc: false }));
     await c.start();
