@@ -45,6 +45,15 @@ const pages = {
     c.theme = 'dark';
     c.layout = 'modal';
   }, HOME_EN),
+  // A returning visitor's gated inline script that the parser reaches after start-up (a parser-blocking script
+  // before it takes 800 ms): left to the parser, never replaced by a copy (the page's own observer counts).
+  '/late.html': HOME_EN.replace(
+    '</body>',
+    `<script>new MutationObserver((rs) => { for (const r of rs) for (const n of r.removedNodes) if (n.id === 'late') window.__replaced = true; }).observe(document.documentElement, { childList: true, subtree: true });</script>
+<script src="/slow-block.js"></script>
+<script type="text/plain" data-assenso="analytics" id="late">document.documentElement.dataset.lateRan = document.readyState;</script>
+</body>`,
+  ),
   '/box.html': homeWith((c) => {
     c.theme = 'light';
     c.layout = 'box';
@@ -149,6 +158,24 @@ describe('strict CSP (nonce + strict-dynamic, Trusted Types, no unsafe-inline st
     expect(await reject.evaluate((el) => getComputedStyle(el).minHeight)).toBe('44px');
     await reject.click();
     await poll(async () => (await consent(page)).decision?.method).toBe('reject-all');
+    expect(strict.cspReports).toEqual([]);
+  });
+
+  it("a returning visitor's gated inline script parsed after start-up runs as the parser reaches it", async () => {
+    const page = await open(`${strict.url}/late.html`, (c) =>
+      c.route('**/slow-block.js', async (route) => {
+        await new Promise((r) => setTimeout(r, 800));
+        await route.fulfill({ contentType: 'text/javascript', body: 'window.__blocked = true;' });
+      }),
+    );
+    await page.getByRole('button', { name: 'Accept all' }).click();
+    await page.waitForFunction(() => document.documentElement.dataset.lateRan !== undefined);
+    await page.reload();
+    await page.waitForFunction(() => document.documentElement.dataset.lateRan !== undefined);
+    // Run by the parser at its end tag, with the page's nonce, under Trusted Types: while the page still loads,
+    // and the element the parser made is the one that ran.
+    expect(await page.evaluate(() => document.documentElement.dataset.lateRan)).toBe('loading');
+    expect(await page.evaluate(() => (window as { __replaced?: boolean }).__replaced)).toBeUndefined();
     expect(strict.cspReports).toEqual([]);
   });
 

@@ -67,24 +67,33 @@ export function createGating(o: GatingOptions) {
   const waiters: (() => void)[] = [];
   let busy = false;
 
-  /** Replaces the inert script by a live copy; returns a promise only for an external one (its load). */
-  const run = (old: HTMLScriptElement): Promise<unknown> | undefined => {
+  /**
+   * Replaces the inert script by a live copy; returns a promise only for an external one (its load). One the
+   * parser has not finished (`parsing`) is made live in place instead: the parser runs it at its end tag, with
+   * its whole text, exactly when it would have run ungated.
+   */
+  const run = (old: HTMLScriptElement, parsing?: boolean): Promise<unknown> | undefined => {
     if (!old.isConnected) return;
-    const s = doc.createElement('script');
-    for (const a of old.attributes)
-      if (!/^(type|src|data-src|data-type|nonce)$/.test(a.name)) s.setAttribute(a.name, a.value);
-    const type = old.getAttribute('data-type');
-    if (type) s.type = type;
+    const s = parsing ? old : doc.createElement('script');
+    if (!parsing)
+      for (const a of old.attributes)
+        if (!/^(type|src|data-src|data-type|nonce)$/.test(a.name)) s.setAttribute(a.name, a.value);
+    // (An empty type is JavaScript.)
+    s.type = old.getAttribute('data-type') ?? '';
     if (nonce) s.nonce = nonce;
     const src = old.getAttribute('data-src') ?? old.getAttribute('src');
     const p = ttPolicy(win);
     try {
       // Like the parser: wait for an external script before the next one, unless it is marked async.
       const loaded =
-        src && !old.hasAttribute('async') ? new Promise((r) => (s.onload = s.onerror = r)) : undefined;
+        src && !parsing && !old.hasAttribute('async')
+          ? new Promise((r) => (s.onload = s.onerror = r))
+          : undefined;
       if (src) s.src = (p ? p.createScriptURL(src) : src) as string;
-      else s.text = (p ? p.createScript(old.text) : old.text) as string;
-      old.replaceWith(s);
+      if (!parsing) {
+        if (!src) s.text = (p ? p.createScript(old.text) : old.text) as string;
+        old.replaceWith(s);
+      }
       return loaded;
     } catch (e) {
       report(`gated script ${src ?? '(inline)'} could not run`, e);
@@ -146,20 +155,28 @@ export function createGating(o: GatingOptions) {
 
   /**
    * Whether the parser is done with a script: while the page loads, it inserts the element first and its text
-   * after, maybe a task later (a chunk boundary, a yield). Done once any node follows it in document order;
-   * one with nothing after it yet waits for the next insertion or DOMContentLoaded. Run earlier, an inline one
-   * would run empty, its text going to the detached original.
+   * after, maybe a task later (a chunk boundary, a yield); run earlier, an inline one would run empty, its
+   * text going to the detached original. Done once the parser has prepared it at its end tag, which makes a
+   * parser-inserted script without an `async` attribute async (HTML's "prepare the script element", step 4;
+   * one the page created is async from the start); or once any node follows it in document order; or once the
+   * page is no longer loading (DOMContentLoaded scans again).
    */
-  const parsed = (s: Node | null): boolean =>
-    doc.readyState !== 'loading' || (!!s && (!!s.nextSibling || parsed(s.parentNode)));
+  const parsed = (s: HTMLScriptElement) =>
+    doc.readyState !== 'loading' || (s.async && !s.hasAttribute('async')) || follows(s);
+  const follows = (n: Node | null): boolean => !!n && (!!n.nextSibling || follows(n.parentNode));
 
   /** Applies the current grants to the whole document. */
   const scan = () => {
     for (const s of doc.querySelectorAll<HTMLScriptElement>(SCRIPTS))
-      if (!queued.has(s) && o.has(key(s)) && parsed(s)) {
-        queued.add(s);
-        todo.push(s);
-      }
+      if (!queued.has(s) && o.has(key(s)))
+        if (parsed(s)) {
+          queued.add(s);
+          todo.push(s);
+        } else if (!busy && !todo.length) {
+          // Nothing of ours runs before it: left to the parser, in document order.
+          queued.add(s);
+          run(s, true);
+        }
     for (const f of doc.querySelectorAll<HTMLIFrameElement>(FRAMES)) frame(f);
     const drained = new Promise<void>((r) => waiters.push(r));
     pump();
@@ -181,6 +198,9 @@ export function createGating(o: GatingOptions) {
     disconnect() {
       observer?.disconnect();
       doc.removeEventListener('DOMContentLoaded', scan);
+      // Those left to the parser are inert again, unless it has run them (it makes a script async as it does).
+      for (const s of doc.querySelectorAll<HTMLScriptElement>('script[data-assenso]'))
+        if (!s.async) s.type = 'text/plain';
     },
   };
 }

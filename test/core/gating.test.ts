@@ -39,6 +39,19 @@ function gatedFrame(id: string, src: string, attrs: Record<string, string> = {})
 const push = (tag: string) => `(window.__order ??= []).push(${JSON.stringify(tag)});`;
 const order = () => w.__order ?? [];
 
+/** A document the parser is still writing (an iframe's, through document.write), gated from `head` on. */
+function writing<T>(head: string) {
+  const frame = document.createElement('iframe');
+  document.body.append(frame);
+  added.push(frame);
+  const doc = frame.contentDocument!;
+  doc.open();
+  doc.write(head);
+  const gating = createGating({ cfg: resolveConfig(siteConfig()), has: () => true, fill: () => {}, doc });
+  gating.observe();
+  return { doc, win: frame.contentWindow as Window & { ran?: T }, gating };
+}
+
 describe('script gating', () => {
   it('runs gated scripts once, in document order (external ones awaited), only after consent', async () => {
     const c = track(createConsent(siteConfig(), { gpc: false }));
@@ -199,42 +212,49 @@ describe('iframe placeholders', () => {
     errors.mockRestore();
   });
 
-  it('waits for the parser to finish a gated inline script (its text may come a task after the element)', async () => {
-    const frame = document.createElement('iframe');
-    document.body.append(frame);
-    added.push(frame);
-    const doc = frame.contentDocument!;
-    const win = frame.contentWindow as Window & { ran?: string[] };
-    doc.open();
-    doc.write('<!doctype html><body><p>page</p>');
-    const gating = createGating({ cfg: resolveConfig(siteConfig()), has: () => true, fill: () => {}, doc });
-    gating.observe();
+  it('leaves a gated inline script the parser has not finished to the parser: run at its end tag, whole, in order', async () => {
+    const { doc, win, gating } = writing<string[]>('<!doctype html><body><p>page</p>');
     // The parser has inserted the element and not yet its text (as when the network splits the page there).
-    doc.write('<script type="text/plain" data-assenso="analytics">');
+    doc.write('<script type="text/plain" data-assenso="analytics">(window.ran ??= []).push("wh');
     expect(doc.readyState).toBe('loading');
     await gating.apply();
-    expect(doc.querySelector('script[data-assenso]')?.getAttribute('type')).toBe('text/plain');
-    // The rest arrives: the script runs once, with its whole text.
-    doc.write('(window.ran ??= []).push("whole");</script><p>more</p>');
-    await vi.waitFor(() => expect(win.ran).toEqual(['whole']));
-    // The last script of a page, with nothing after it: run at DOMContentLoaded.
+    expect(win.ran).toBeUndefined();
+    // The rest arrives: the parser runs it at its end tag, once, with its whole text, before what follows.
+    doc.write('ole");</script><script>window.ran.push("next");</script>');
+    expect(win.ran).toEqual(['whole', 'next']);
+    // The last script of a page, with nothing after it: the parser is done with it (it became async at its end
+    // tag), so it runs at once, not at DOMContentLoaded.
     doc.write('<script type="text/plain" data-assenso="analytics">window.ran.push("last");</script>');
+    await vi.waitFor(() => expect(win.ran).toEqual(['whole', 'next', 'last']));
+    expect(doc.readyState).toBe('loading');
+    await gating.apply();
     doc.close();
-    await vi.waitFor(() => expect(win.ran).toEqual(['whole', 'last']));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(win.ran).toEqual(['whole', 'next', 'last']);
+    gating.disconnect();
+  });
+
+  it('leaves no unfinished gated script to the parser while an external one of ours loads before it', async () => {
+    const slow = `data:text/javascript,${encodeURIComponent('(window.ran ??= []).push("external")')}`;
+    const { doc, win, gating } = writing<string[]>(
+      `<!doctype html><body><script type="text/plain" data-assenso="analytics" data-src="${slow}"></script><p>x</p>`,
+    );
+    void gating.apply();
+    // Not finished by the parser, but an external script of ours is loading before it: not left to the parser.
+    doc.write('<script type="text/plain" data-assenso="analytics">(window.ran ??= []).push("inline")');
+    await Promise.resolve(); // the observer sees it unfinished
+    expect(win.ran).toBeUndefined();
+    doc.write('</script><p>y</p>');
+    await vi.waitFor(() => expect(win.ran).toEqual(['external', 'inline']));
+    doc.close();
     gating.disconnect();
   });
 
   it('runs nothing at DOMContentLoaded once disconnected', async () => {
-    const frame = document.createElement('iframe');
-    document.body.append(frame);
-    added.push(frame);
-    const doc = frame.contentDocument!;
-    const win = frame.contentWindow as Window & { ran?: boolean };
-    doc.open();
-    doc.write('<!doctype html><body><p>page</p>');
-    const gating = createGating({ cfg: resolveConfig(siteConfig()), has: () => true, fill: () => {}, doc });
-    gating.observe();
+    const { doc, win, gating } = writing<boolean>('<!doctype html><body><p>page</p>');
     doc.write('<script type="text/plain" data-assenso="analytics">window.ran = true;');
+    // Left to the parser (made live in place), then disconnected before its end tag: inert again.
+    await gating.apply();
     gating.disconnect();
     doc.write('</script>');
     doc.close();
