@@ -24,8 +24,8 @@ export interface GroupCommitOptions {
   now: () => number;
   /**
    * Groups committing at once (default 2: while one group's statement and WAL flush run, the next is signed
-   * and sent, so the database and the signing worker are both kept busy. Measured on PostgreSQL with the
-   * signing worker: +14% to +17% requests per second against 1, at the same CPU per request).
+   * and sent, so the database and the server are both kept busy. Measured on PostgreSQL with a signing
+   * worker: +14% to +17% requests per second against 1, at the same CPU per request).
    */
   concurrency?: number;
   /** Most receipts in one group (default 2000). A request's receipts are never split between groups. */
@@ -60,7 +60,7 @@ export function createGroupCommitter(options: GroupCommitOptions): ReceiptCommit
         if (!firstOf.has(item.receipt.receiptId)) firstOf.set(item.receipt.receiptId, { item, owner });
     });
     const candidates = [...firstOf.values()];
-    // Signed by the keyring's worker thread: the event loop parses and answers other requests meanwhile.
+    // Signed here (small groups) or by the keyring's worker thread (Keyring.signMany).
     const rows = await buildReceiptRows(
       candidates.map((c) => c.item),
       receivedAt,

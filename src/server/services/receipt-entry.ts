@@ -52,7 +52,7 @@ export function buildReceiptRow(
   return rowOf(receipt, receivedAt, entry, kid, sig);
 }
 
-/** `buildReceiptRow` for many receipts, signed off the main thread (`Keyring.signMany`): the same rows. */
+/** `buildReceiptRow` for many receipts, signed together (`Keyring.signMany`): the same rows. */
 export async function buildReceiptRows(
   items: readonly { receipt: Receipt; canonical?: string }[],
   receivedAt: number,

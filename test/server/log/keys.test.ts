@@ -7,6 +7,7 @@ import {
   createKeyring,
   createMemoryKeyring,
   generateSigningKey,
+  SIGN_HERE_MAX,
   KeyConfigError,
   kidOf,
   loadKeyring,
@@ -75,17 +76,19 @@ describe('keyring', () => {
     return expect(verifier.signMany(['m'])).rejects.toThrow(KeyConfigError);
   });
 
-  it('signMany signs in a worker thread: the same signatures as sign(), in order, concurrent calls kept apart', async () => {
+  it('signMany, here or (past SIGN_HERE_MAX) in a worker thread: the same signatures as sign(), in order, concurrent calls kept apart', async () => {
     const keyring = createKeyring([generateSigningKey(1)]);
     const texts = Array.from(
-      { length: 50 },
+      { length: SIGN_HERE_MAX + 50 },
       (_, i) => `{"receipt":{"n":${i},"s":"perché ✓"},"receivedAt":${i}}`,
     );
-    const [a, b, none] = await Promise.all([
+    const [a, b, none, some] = await Promise.all([
       keyring.signMany(texts),
       keyring.signMany(['only one']),
       keyring.signMany([]),
+      keyring.signMany(texts.slice(0, SIGN_HERE_MAX)),
     ]);
+    expect(some.sigs).toEqual(a.sigs.slice(0, SIGN_HERE_MAX));
     expect(a.kid).toBe(keyring.publicKeys()[0]?.kid);
     expect(a.sigs).toEqual(texts.map((t) => keyring.sign(bytes(t)).sig));
     expect(b.sigs).toEqual([keyring.sign(bytes('only one')).sig]);
