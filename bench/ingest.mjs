@@ -7,8 +7,9 @@
 // process (and, for PostgreSQL, its backends) spent per request, read from /proc: on a shared machine the
 // request rate moves with the neighbours' load, the CPU a request costs much less.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import pg from 'pg';
 import autocannon from 'autocannon';
 import { freePort, startReceiptServer } from '../scripts/receipt-server.mjs';
@@ -79,11 +80,62 @@ async function withCpu(pids, fn) {
   const sum = (list) => list.reduce((n, p) => (n === null || cpuMs(p) === null ? null : n + cpuMs(p)), 0);
   const { server, database = [] } = await pids();
   const before = [sum([server]), sum(database)];
+  const generator = process.cpuUsage(); // autocannon runs in this process
   const result = await fn();
   const after = [sum([server]), sum(database)];
-  const per = (i) =>
-    before[i] === null || after[i] === null ? null : (after[i] - before[i]) / Math.max(1, result.requests);
-  return { ...result, cpu: { server: per(0), database: database.length ? per(1) : null } };
+  const spent = process.cpuUsage(generator);
+  const requests = Math.max(1, result.requests);
+  const per = (i) => (before[i] === null || after[i] === null ? null : (after[i] - before[i]) / requests);
+  return {
+    ...result,
+    cpu: {
+      server: per(0),
+      database: database.length ? per(1) : null,
+      generator: (spent.user + spent.system) / 1000 / requests,
+    },
+  };
+}
+
+/**
+ * The least CPU a receipt can cost on this machine, whatever the server: one Ed25519 signature of its leaf
+ * entry (issue 3 signs every receipt) and PostgreSQL's backend time for the cheapest durable row (a uuid key
+ * and the entry as jsonb, 20 rows per statement and commit). Both in ms, measured in this run.
+ */
+async function receiptFloor(databaseUrl) {
+  const entry = Buffer.from(`{"receipt":${receiptJson(Date.now())},"receivedAt":${Date.now()}}`);
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const signs = 4000;
+  for (let i = 0; i < 200; i++) sign(null, entry, privateKey);
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < signs; i++) sign(null, entry, privateKey);
+  const t = process.cpuUsage(t0);
+  const signMs = (t.user + t.system) / 1000 / signs;
+  let insertMs = null;
+  if (databaseUrl) {
+    const c = new pg.Client({ connectionString: databaseUrl });
+    await c.connect();
+    try {
+      await c.query('CREATE TABLE bench_floor (id uuid PRIMARY KEY, entry jsonb NOT NULL)');
+      const pid = (await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      const group = async () => {
+        const ids = Array.from({ length: 20 }, () => randomUUID());
+        await c.query('INSERT INTO bench_floor SELECT * FROM unnest($1::uuid[], $2::jsonb[])', [
+          ids,
+          ids.map(() => entry.toString()),
+        ]);
+      };
+      for (let i = 0; i < 50; i++) await group();
+      const before = cpuMs(pid);
+      const groups = 1500;
+      for (let i = 0; i < groups; i++) await group();
+      const after = cpuMs(pid);
+      if (before !== null && after !== null) insertMs = (after - before) / (groups * 20);
+    } finally {
+      await c.query('DROP TABLE IF EXISTS bench_floor');
+      await c.end();
+    }
+  }
+  return { signMs, insertMs };
 }
 
 /** `0.12 ms` or `0.12 + 0.30 ms` (server + database). */
@@ -229,6 +281,13 @@ export async function benchIngest(o = {}) {
 
   for (const driver of o.drivers ?? ['pglite', 'postgres']) {
     const server = await startReceiptServer({ driver, sites: [{ id: SITE, origins: [ORIGIN] }] });
+    if (driver === 'postgres') {
+      const f = await receiptFloor(server.databaseUrl);
+      out.floor = { ...f, cores: cpus().length };
+      log(
+        `  floor: Ed25519 ${(f.signMs * 1000).toFixed(1)} µs per signature, PostgreSQL ${f.insertMs === null ? 'n/a' : `${(f.insertMs * 1000).toFixed(1)} µs`} per minimal row`,
+      );
+    }
     const d = { runs: {}, acknowledged: 0, committed: 0, rows: 0 };
     const pids = async () => ({
       server: server.pid,

@@ -137,6 +137,45 @@ function ingestSection(i) {
         `| PostgreSQL, batch ${size}: p99 < 50 ms at that rate | ${rated.p99} ms at ${rated.rps.toFixed(0)} req/s | ${ok(held && rated.p99 < 50)} |`,
       );
     }
+  return [...lines, ...floorLines(i)];
+}
+
+/**
+ * The physical floor: the CPU a request cannot go below on this machine (load generator and bare server as
+ * measured, plus per receipt one Ed25519 signature and PostgreSQL's cheapest durable row), the rate that
+ * allows on all its cores, and that rate as a share of the bare server's.
+ */
+function floorLines(i) {
+  const f = i.floor;
+  const pg = i.drivers.postgres;
+  if (!f || f.insertMs === null || !pg || i.bare[1]?.cpu?.generator === undefined) return [];
+  const ms = (x) => `${x.toFixed(3)} ms`;
+  const lines = [
+    '',
+    `**The floor on this machine.** Measured in the same run: one Ed25519 signature of a leaf entry costs ${ms(f.signMs)} of CPU (node:crypto), and PostgreSQL's cheapest durable row (a uuid key and the entry as jsonb, 20 rows per statement and commit) ${ms(f.insertMs)} of backend CPU. A server that did nothing but answer like the bare one, sign each receipt and store it as that row would need at least the CPU below per request, with the load generator's own; the ${f.cores} cores then allow at most the rate shown. Assenso's own figure adds validation, canonical JSON and hashing, the signed answer, four indexes and the identity trigger, the per-device state and the Merkle log.`,
+    '',
+    '| Batch | Load generator | Bare server | Signatures + rows | Floor per request | At most on all cores | Share of bare | Assenso on PostgreSQL per request |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const out = [];
+  for (const [size, b] of Object.entries(i.bare)) {
+    const run = pg.runs[size]?.max;
+    if (!run) continue;
+    const n = Number(size);
+    const floor = b.cpu.generator + b.cpu.server + n * (f.signMs + f.insertMs);
+    const atMost = (f.cores * 1000) / floor;
+    const ours = run.cpu.generator + run.cpu.server + (run.cpu.database ?? 0);
+    out.push({ size, share: atMost / b.rps });
+    lines.push(
+      `| ${size} | ${ms(b.cpu.generator)} | ${ms(b.cpu.server)} | ${ms(n * (f.signMs + f.insertMs))} | ${ms(floor)} | ${atMost.toFixed(0)} req/s | ${(100 * (atMost / b.rps)).toFixed(0)}% | ${ms(ours)} (${(ours / floor).toFixed(1)}× the floor) |`,
+    );
+  }
+  const out30 = out.filter((o) => o.share < 0.3).map((o) => o.size);
+  if (out30.length)
+    lines.push(
+      '',
+      `With batches of ${out30.join(' and ')}, 30% of the bare rate is beyond what this machine's cores can do for any server that signs and stores every receipt, before any other work.`,
+    );
   return lines;
 }
 
