@@ -234,6 +234,17 @@ describe('iframe placeholders', () => {
     gating.disconnect();
   });
 
+  it('leaves an unfinished external gated script to the parser too: it holds the parser until it has run, as ungated', async () => {
+    const { doc, win, gating } = writing<string[]>('<!doctype html><body>');
+    const src = `data:text/javascript,${encodeURIComponent('(window.ran ??= []).push("external")')}`;
+    doc.write(`<script type="text/plain" data-assenso="analytics" data-src="${src}">`);
+    await gating.apply();
+    doc.write('</script><script>(window.ran ??= []).push("next")</script>');
+    doc.close();
+    await vi.waitFor(() => expect(win.ran).toEqual(['external', 'next']));
+    gating.disconnect();
+  });
+
   it('leaves no unfinished gated script to the parser while an external one of ours loads before it', async () => {
     const slow = `data:text/javascript,${encodeURIComponent('(window.ran ??= []).push("external")')}`;
     const { doc, win, gating } = writing<string[]>(
