@@ -133,6 +133,7 @@ async function returningVisit(browser, base, variant, rate) {
       return {
         ranAt: w.__ranAt,
         parsedAt: w.__parsedAt,
+        apiAt: w.__apiAt ?? null,
         bannerShown: banner(document),
         longTasks: w.__longTasks,
         ours: w.__ours,
@@ -197,6 +198,8 @@ export async function benchBrowser(o = {}) {
         ungatedMs: median(returning.ungated.map((s) => s.ranAt)),
         gatedWaitMs: median(returning.gated.map((s) => s.ranAt - s.parsedAt)),
         ungatedWaitMs: median(returning.ungated.map((s) => s.ranAt - s.parsedAt)),
+        // When the widget's first task had set window.assenso, from the same moment (its start-up follows).
+        apiWaitMs: median(returning.gated.map((s) => s.apiAt - s.parsedAt)),
         bannerShownOnReturn: returning.gated.filter((s) => s.bannerShown).length,
         longTasks: returning.gated.reduce((n, s) => n + s.longTasks.length, 0),
         widgetLongFrames: returning.gated.reduce((n, s) => n + s.ours.length, 0),

@@ -46,7 +46,6 @@ function withAttributes(config: Json, script: HTMLScriptElement | null): Json {
 }
 
 function main(script: HTMLScriptElement | null): void {
-  const began = performance.now();
   const base = script?.src ? new URL('.', script.src).href : document.baseURI;
   const nonce = script?.nonce || undefined;
   // Chunks sit next to this file: `chunks/prefs.js`, `i18n/<lang>.js`. import() from a nonced script is
@@ -107,15 +106,11 @@ function main(script: HTMLScriptElement | null): void {
         api.open();
       }
     });
-    // On a fast device, start-up runs in this task too: a returning visitor's gated script waits for it (at 1×
-    // this task so far takes ~1 ms, and running start-up in it halved that wait; at 4× it takes ~4 ms and the
-    // cookie read ~12-35 ms more on a first visit: together a long task). Otherwise in the next task, before
-    // the page's other tasks where the browser lets us choose: Chromium and Firefox run a user-blocking task
-    // ahead of parsing and timers.
+    // Before the page's other tasks where the browser lets us choose (a returning visitor's gated scripts wait
+    // for it): Chromium and Firefox run a user-blocking task ahead of parsing and timers.
     const scheduler = (globalThis as { scheduler?: { postTask?(f: () => void, o: object): unknown } })
       .scheduler;
-    if (performance.now() - began < 2) start();
-    else if (scheduler?.postTask) scheduler.postTask(start, { priority: 'user-blocking' });
+    if (scheduler?.postTask) scheduler.postTask(start, { priority: 'user-blocking' });
     else setTimeout(start);
   };
 
