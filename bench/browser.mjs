@@ -6,7 +6,7 @@
 import { chromium } from 'playwright-core';
 import { ensureChromium } from '../scripts/chromium.mjs';
 import { createDemoServer } from '../scripts/demo-server.mjs';
-import { benchPages } from './pages.mjs';
+import { BLOCK_MS, benchPages } from './pages.mjs';
 
 const ARGS = [
   '--no-sandbox',
@@ -107,10 +107,14 @@ async function firstVisit(browser, url, rate, mode) {
 /** A returning visitor: decide on a first visit (accept all), then time the gated script on the next load. */
 async function returningVisit(browser, base, variant, rate) {
   const { context, page, cdp } = await open(browser, 1);
+  await context.route('**/bench/block.js', async (route) => {
+    await new Promise((r) => setTimeout(r, BLOCK_MS));
+    await route.fulfill({ contentType: 'text/javascript', body: 'window.__blocked = true;' });
+  });
   try {
     const url = `${base}/bench/${variant}.html`;
     await page.goto(url, { waitUntil: 'load' });
-    if (variant === 'gated') {
+    if (variant.startsWith('gated')) {
       await page.waitForFunction('window.__bannerAt !== undefined', null, { timeout: 15_000 * rate });
       await page.evaluate('window.assenso.acceptAll()');
       await page.waitForFunction('window.__ranAt !== undefined', null, { timeout: 15_000 * rate });
@@ -181,7 +185,7 @@ export async function benchBrowser(o = {}) {
     for (const rate of rates) {
       const timing = { none: [], handwritten: [], widget: [] };
       const cost = { none: [], handwritten: [], widget: [] };
-      const returning = { gated: [], ungated: [] };
+      const returning = { gated: [], ungated: [], 'gated-blocked': [], 'ungated-blocked': [] };
       for (let i = 0; i < runs; i++) {
         for (const v of variants) {
           timing[v].push(await firstVisit(browser, `${base}/bench/${v}.html`, rate, 'timing'));
@@ -200,6 +204,11 @@ export async function benchBrowser(o = {}) {
         ungatedWaitMs: median(returning.ungated.map((s) => s.ranAt - s.parsedAt)),
         // When the widget's first task had set window.assenso, from the same moment (its start-up follows).
         apiWaitMs: median(returning.gated.map((s) => s.apiAt - s.parsedAt)),
+        // The same behind a parser-blocking script: the widget has started when the parser reaches it.
+        blocked: {
+          gatedWaitMs: median(returning['gated-blocked'].map((s) => s.ranAt - s.parsedAt)),
+          ungatedWaitMs: median(returning['ungated-blocked'].map((s) => s.ranAt - s.parsedAt)),
+        },
         bannerShownOnReturn: returning.gated.filter((s) => s.bannerShown).length,
         longTasks: returning.gated.reduce((n, s) => n + s.longTasks.length, 0),
         widgetLongFrames: returning.gated.reduce((n, s) => n + s.ours.length, 0),

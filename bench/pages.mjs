@@ -94,6 +94,10 @@ const ANALYTICS = 'window.__ranAt = performance.now();';
 // moment is the delay the widget adds (its own script's start and start-up included when they come later),
 // without the page-load noise around it (±15 ms per visit, against a 2 ms target).
 const PARSED = '<script>window.__parsedAt = performance.now();</script>';
+// A parser-blocking script in the body (a synchronous tag, a library), answered in BLOCK_MS (bench/browser.mjs
+// delays it): the widget has started by the time the parser reaches the gated script after it.
+export const BLOCK_MS = 300;
+const BLOCKING = '<script src="/bench/block.js"></script><p>More products below.</p>\n';
 // On the gated page, before the snippet: when the widget's first task set window.assenso (its start-up, the
 // cookie read and the gating, follows in that task on a fast device, else in the next). Context for the
 // report: how much of the wait passes before the widget runs at all.
@@ -141,6 +145,16 @@ export function benchPages() {
       `${PARSED}<script type="text/plain" data-assenso="analytics">${ANALYTICS}</script>`,
     ),
     '/bench/ungated.html': page('Ungated script', '', `${PARSED}<script>${ANALYTICS}</script>`),
+    '/bench/gated-blocked.html': page(
+      'Assenso, gated script after a slow script',
+      `${API_AT}${SNIPPET}`,
+      `${BLOCKING}${PARSED}<script type="text/plain" data-assenso="analytics">${ANALYTICS}</script>`,
+    ),
+    '/bench/ungated-blocked.html': page(
+      'Ungated script after a slow script',
+      '',
+      `${BLOCKING}${PARSED}<script>${ANALYTICS}</script>`,
+    ),
   };
 }
 
