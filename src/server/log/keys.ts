@@ -138,7 +138,7 @@ export function createKeyring(keys: readonly StoredKey[]): Keyring {
         texts.map((t) => cryptoSign(null, Buffer.from(t, 'utf8'), key).toString('base64url'));
       // Up to a full batch (≤ 3 ms) here and now: handing texts to the worker and its answers back costs a
       // wake-up of each thread, which cost more than the signing it saved (PostgreSQL ingest on 2 cores, A/B:
-      // +12% requests per second, -14% server CPU per request, one receipt per request; as good with 20).
+      // +10% requests per second, -12% server CPU per request, one receipt per request; as good with 20).
       if (texts.length <= SIGN_HERE_MAX) return { kid, sigs: here() };
       worker ??= createSignWorker(key);
       const sigs = await worker(texts).catch(here);
