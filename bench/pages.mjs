@@ -98,9 +98,9 @@ const PARSED = '<script>window.__parsedAt = performance.now();</script>';
 // delays it): the widget has started by the time the parser reaches the gated script after it.
 export const BLOCK_MS = 300;
 const BLOCKING = '<script src="/bench/block.js"></script><p>More products below.</p>\n';
-// On the gated page, before the snippet: when the widget's first task set window.assenso (its start-up, the
-// cookie read and the gating, follows in that task on a fast device, else in the next). Context for the
-// report: how much of the wait passes before the widget runs at all.
+// On the gated pages, before the snippet: when the widget's first task set window.assenso (start-up, the
+// cookie read and the gating follow in the next task). Context for the report: how much of the wait passes
+// before the widget has run at all.
 const API_AT = `<script>Object.defineProperty(window, 'assenso', { configurable: true, get() {}, set(v) {
   window.__apiAt = performance.now();
   Object.defineProperty(window, 'assenso', { value: v, writable: true, configurable: true, enumerable: true });

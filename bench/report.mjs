@@ -7,6 +7,8 @@ import { kB } from './sizes.mjs';
 /** A layout-shift score: 0, or two significant digits (a shift too small for four decimals still fails). */
 const cls = (x) => (x === 0 ? '0' : x.toPrecision(2));
 const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : 'n/a');
+/** A difference with its sign: `+1.2 ms`, `-0.3 ms`. */
+const signed = (x) => `${x >= 0 ? '+' : ''}${ms(x)}`;
 const ratio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
 const ok = (pass) => (pass ? '✅ met' : '❌ missed');
 const B = (n) => `${n.toLocaleString('en-US')} B`;
@@ -61,7 +63,7 @@ function browserCondition(rate, c) {
     `| No long animation frame running any of the widget's scripts (the frame includes the page's own parsing, style and layout) | ${c.widget.widgetLongFrames ?? '?'} + ${r.widgetLongFrames ?? '?'}${c.widget.maxWidgetFrameMs ? ` (longest ${ms(c.widget.maxWidgetFrameMs)})` : ''} | ${ok(c.widget.widgetLongFrames + r.widgetLongFrames === 0)} |`,
     `| No long task at all on the page (the baseline page alone has ${c.none.longTasks}) | ${c.widget.longTasks} + ${r.longTasks} | ${ok(c.widget.longTasks + r.longTasks === 0)} |`,
     `| Zero layout shift | CLS ${cls(Math.max(c.widget.maxCls, r.maxCls))} | ${ok(c.widget.maxCls === 0 && r.maxCls === 0)} |`,
-    `| Returning visitor's gated script within 2 ms of an ungated page: its wait once the parser reached it (median) | ${ms(r.gatedWaitMs)} vs ${ms(r.ungatedWaitMs)}: ${r.gatedWaitMs - r.ungatedWaitMs >= 0 ? '+' : ''}${ms(r.gatedWaitMs - r.ungatedWaitMs)} | ${ok(r.gatedWaitMs - r.ungatedWaitMs <= 2)} |`,
+    `| Returning visitor's gated script within 2 ms of an ungated page: its wait once the parser reached it (median) | ${ms(r.gatedWaitMs)} vs ${ms(r.ungatedWaitMs)}: ${signed(r.gatedWaitMs - r.ungatedWaitMs)} | ${ok(r.gatedWaitMs - r.ungatedWaitMs <= 2)} |`,
     ...(r.apiWaitMs === undefined
       ? []
       : [
@@ -70,9 +72,9 @@ function browserCondition(rate, c) {
     ...(r.blocked === undefined
       ? []
       : [
-          `| (Context: the same script behind a parser-blocking script that takes ${BLOCK_MS} ms, so that the widget has started when the parser reaches it: made live before its end tag, the parser runs it) | ${ms(r.blocked.gatedWaitMs)} vs ${ms(r.blocked.ungatedWaitMs)}: ${r.blocked.gatedWaitMs - r.blocked.ungatedWaitMs >= 0 ? '+' : ''}${ms(r.blocked.gatedWaitMs - r.blocked.ungatedWaitMs)} | |`,
+          `| (Context: the same script behind a parser-blocking script that takes ${BLOCK_MS} ms, so that the widget has started when the parser reaches it: made live before its end tag, the parser runs it) | ${ms(r.blocked.gatedWaitMs)} vs ${ms(r.blocked.ungatedWaitMs)}: ${signed(r.blocked.gatedWaitMs - r.blocked.ungatedWaitMs)} | |`,
         ]),
-    `| (Context: when that script ran, from navigation start, median; the page load around it varies by ±15 ms) | ${ms(r.gatedMs)} vs ${ms(r.ungatedMs)}: ${r.delayMs >= 0 ? '+' : ''}${ms(r.delayMs)} | |`,
+    `| (Context: when that script ran, from navigation start, median; the page load around it varies by ±15 ms) | ${ms(r.gatedMs)} vs ${ms(r.ungatedMs)}: ${signed(r.delayMs)} | |`,
     `| Returning visitor sees no banner | shown in ${r.bannerShownOnReturn} of the samples | ${ok(r.bannerShownOnReturn === 0)} |`,
     '',
     `The widget's own main-thread time (Assenso page − baseline page): ${ms(c.widgetMainThreadMs)}; the hand-written` +
