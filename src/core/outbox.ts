@@ -36,6 +36,8 @@ export function createOutbox(o: OutboxOptions) {
   let timer: unknown;
   let running: Promise<void> | null = null;
   let again = false;
+  /** A pass is queued behind another holder of the lock. */
+  let waiting = false;
   let maxBatch = MAX_BATCH;
   let warned = false;
   /** The queue as last read: pagehide has no time to read IndexedDB. */
@@ -151,7 +153,22 @@ export function createOutbox(o: OutboxOptions) {
       again = true;
       return running;
     }
-    const locked = o.locks ? o.locks.request(o.lock, { ifAvailable: true }, (l) => l && pass()) : pass();
+    const locked = o.locks
+      ? o.locks.request(o.lock, { ifAvailable: true }, (l) => {
+          if (l) return pass();
+          // Another tab is sending, or this tab's previous page still holds the lock while it unloads. It
+          // re-reads the queue as it goes, but a receipt added after its last read (or one it will never
+          // read) would wait for the next flush: one pass here once it is done.
+          if (!waiting) {
+            waiting = true;
+            o.locks!.request(o.lock, () => (clock.now() < until ? undefined : pass()))
+              .catch((error) => o.emit('error', { where: 'outbox', error }))
+              .finally(() => {
+                waiting = false;
+              });
+          }
+        })
+      : pass();
     running = locked
       .catch((error) => o.emit('error', { where: 'outbox', error }))
       .then(() => {

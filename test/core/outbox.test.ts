@@ -370,4 +370,25 @@ describe('outbox batching and locks', () => {
     await vi.waitFor(() => expect(s.calls).toHaveLength(2));
     expect(s.calls[1]!.receipts).toHaveLength(1);
   });
+
+  it('a flush that found the lock held sends once the holder is done, without another flush', async () => {
+    const s = server();
+    const lock = `l${uid()}`;
+    const send = createTransport(endpoint, s.fetch, () => T0);
+    // The holder never reads this tab's receipt (a page unloading, or past its last read of the queue).
+    const holder = outbox(send, lock);
+    const tab = outbox(send, lock);
+    await holder.add(receipt(1));
+    await tab.add(receipt(2));
+    const held = holder.flush();
+    await vi.waitFor(() => expect(s.calls).toHaveLength(1));
+    await tab.flush(); // the lock is held: nothing sent now
+    expect(s.calls).toHaveLength(1);
+    await s.reply(s.ok(s.calls[0]!.receipts));
+    await held;
+    await vi.waitFor(() => expect(s.calls).toHaveLength(2));
+    expect(s.calls[1]!.receipts).toHaveLength(1);
+    await s.reply(s.ok(s.calls[1]!.receipts));
+    await vi.waitFor(async () => expect((await tab.log()).pending).toEqual([]));
+  });
 });
