@@ -369,6 +369,8 @@ export function createConsentWith(
       lazy().then((m) => m.noticeOf(cfg, language ? { language, texts: {} } : deps.getNotice?.())),
     async flush() {
       await start();
+      // Decisions whose receipts are still to be made (`later`) first: flushed means the server has them all.
+      await receipt();
       return (await box()).flush(true);
     },
     deviceId: () =>

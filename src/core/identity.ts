@@ -158,8 +158,10 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
    * on, or false when a receipt could not be delivered (offline): this device's decision is then newer.
    */
   const ask = async <T>(method: string, path: string, body?: Record<string, unknown>) => {
+    // The decision as the request leaves: one made after this is newer than the answer (adopt refuses it).
+    const now = basis();
     await c.flush().catch(() => {});
-    const at: string | null | false = (await c.receipts()).pending.length ? false : basis();
+    const at: string | null | false = (await c.receipts()).pending.length ? false : now;
     return { res: await call<T>(method, path, body), at };
   };
 
