@@ -60,6 +60,22 @@ const pages = {
       ],
     })}</script><script src="/assenso.js" async></script>`,
   ),
+  // The blocking embed (no async): start-up runs in the script's own task, before the parser goes on. A
+  // returning visitor's gated script runs as it is parsed, before the page's next script; a first visitor's
+  // banner shows while a slow script at the end of the body still holds the parser (the test delays it).
+  '/blocking.html': shell(
+    `<script type="application/json" data-assenso-config>${JSON.stringify({
+      siteId: 'demo',
+      consentMode: true,
+      categories: [
+        { id: 'necessary', required: true, title: 'Necessary', description: 'Needed.' },
+        { id: 'analytics', title: 'Analytics', description: 'Counting.' },
+      ],
+    })}</script><script src="/assenso.js"></script>
+<script>window.order = []; window.updated = dataLayer.some((e) => e[0] === 'consent' && e[1] === 'update');</script>`,
+    `<script type="text/plain" data-assenso="analytics">order.push('gated:' + document.readyState)</script>
+<script>order.push('next')</script><script src="/slow-block.js"></script>`,
+  ),
   '/module.html': shell(
     `<script type="module">
 import { attachUi, createConsent, createWindowApi, moduleLoaders } from '/assenso.mjs';
@@ -160,6 +176,46 @@ describe('start-up', () => {
       has: true,
       decided: true,
     });
+    expect(realErrors(watch)).toEqual([]);
+  });
+});
+
+describe('blocking embed (a script tag without async)', () => {
+  it("the banner shows while the parser is still held; a returning visitor's gated script runs as parsed", async () => {
+    context = await browser.newContext();
+    await context.route('**/slow-block.js', async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.fulfill({ contentType: 'text/javascript', body: 'window.unblocked = true;' });
+    });
+    const page = await context.newPage();
+    watch = await watchPage(page);
+    await page.goto(`${demo.url}/blocking.html`, { waitUntil: 'commit' });
+    // Shown with <body>, not at DOMContentLoaded (which waits for the slow script).
+    await banner(page, 'We respect your privacy').waitFor();
+    expect(await page.evaluate(() => [document.readyState, 'unblocked' in window])).toEqual([
+      'loading',
+      false,
+    ]);
+    await page.getByRole('button', { name: 'Accept all' }).click();
+    await poll(async () => (await consent(page)).categories.analytics).toBe(true);
+    await page.reload({ waitUntil: 'load' });
+    // The decision applied before the page's next script (a tag placed after the snippet reads Consent Mode's
+    // update), and the gated script run in place, before the script after it: when an ungated one would run.
+    expect(await page.evaluate(() => (window as { updated?: boolean }).updated)).toBe(true);
+    expect(await page.evaluate(() => (window as { order?: string[] }).order)).toEqual([
+      'gated:loading',
+      'next',
+    ]);
+    // The same where the browser has no scheduler.postTask (Safari): start-up does not wait for a timer.
+    await page.addInitScript(() => Object.defineProperty(window, 'scheduler', { value: undefined }));
+    await page.reload({ waitUntil: 'load' });
+    expect(
+      await page.evaluate(() => [(window as { updated?: boolean }).updated, 'scheduler' in window]),
+    ).toEqual([true, true]);
+    expect(await page.evaluate(() => (window as { order?: string[] }).order)).toEqual([
+      'gated:loading',
+      'next',
+    ]);
     expect(realErrors(watch)).toEqual([]);
   });
 });

@@ -44,10 +44,17 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
       .then(async (messages) => {
         // In a task of its own, never in the one that started the core: no long task on a slow phone, and a
         // returning visitor's scripts are already running. Not after the parser: a banner mounted while the
-        // page is still parsing shows with its first paint. Only a page without a <body> yet waits for it.
-        await new Promise((r) =>
-          document.body ? setTimeout(r) : document.addEventListener('DOMContentLoaded', r, { once: true }),
-        );
+        // page is still parsing shows with its first paint. A page without a <body> yet (a blocking script
+        // in <head>) gets it as soon as the parser has made one, not at DOMContentLoaded.
+        await new Promise<void>((r) => {
+          const go = () => {
+            seen.disconnect();
+            setTimeout(r);
+          };
+          const seen = new MutationObserver(() => document.body && go());
+          if (document.body) go();
+          else seen.observe(document.documentElement, { childList: true });
+        });
         return mountUi(controller, {
           language: lang,
           messages: messages ?? BUILT_IN.en!,
