@@ -180,12 +180,18 @@ export async function benchBrowser(o = {}) {
   const out = { runs, conditions: {} };
   try {
     // One throw-away visit per variant: Chromium's own first-use costs (code caches, fonts) are not ours.
-    const variants = ['none', 'handwritten', 'widget'];
+    const variants = ['none', 'handwritten', 'widget', 'widget-sync'];
     for (const v of variants) await firstVisit(browser, `${base}/bench/${v}.html`, 1, 'timing');
     for (const rate of rates) {
-      const timing = { none: [], handwritten: [], widget: [] };
-      const cost = { none: [], handwritten: [], widget: [] };
-      const returning = { gated: [], ungated: [], 'gated-blocked': [], 'ungated-blocked': [] };
+      const timing = Object.fromEntries(variants.map((v) => [v, []]));
+      const cost = Object.fromEntries(variants.map((v) => [v, []]));
+      const returning = {
+        gated: [],
+        ungated: [],
+        'gated-blocked': [],
+        'ungated-blocked': [],
+        'gated-sync': [],
+      };
       for (let i = 0; i < runs; i++) {
         for (const v of variants) {
           timing[v].push(await firstVisit(browser, `${base}/bench/${v}.html`, rate, 'timing'));
@@ -209,6 +215,8 @@ export async function benchBrowser(o = {}) {
           gatedWaitMs: median(returning['gated-blocked'].map((s) => s.ranAt - s.parsedAt)),
           ungatedWaitMs: median(returning['ungated-blocked'].map((s) => s.ranAt - s.parsedAt)),
         },
+        // The blocking embed (no `async`): the widget has run before the parser reaches the body.
+        sync: { gatedWaitMs: median(returning['gated-sync'].map((s) => s.ranAt - s.parsedAt)) },
         bannerShownOnReturn: returning.gated.filter((s) => s.bannerShown).length,
         longTasks: returning.gated.reduce((n, s) => n + s.longTasks.length, 0),
         widgetLongFrames: returning.gated.reduce((n, s) => n + s.ours.length, 0),

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 //   widget       the Assenso snippet as documented (inline JSON config + async script tag)
 //   gated        widget + a `type="text/plain"` analytics script (the returning visitor's gated script)
 //   ungated      the same analytics script, plain, no widget
+//   *-sync       widget / gated with the blocking embed: the script tag without `async`
 // A detector (same in every variant, so its cost cancels out) records when a visible "Accept" button is on
 // screen, in the document or in an open shadow root, at the animation frame that paints it. `?nodetect` turns
 // the detector off for the main-thread measurements (its polling would otherwise be counted).
@@ -88,6 +89,8 @@ export const BENCH_CONFIG = {
 const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 const SNIPPET = `<script type="application/json" data-assenso-config>${JSON.stringify(BENCH_CONFIG)}</script>
 <script src="/${VERSION}/assenso.js" async></script>`;
+// The blocking embed (docs/embedding.md): the same tag without `async`, which the parser waits for.
+const SNIPPET_BLOCKING = SNIPPET.replace(' async></script>', '></script>');
 
 const ANALYTICS = 'window.__ranAt = performance.now();';
 // Right before the analytics script, on both pages: when the parser reached it. The script's wait after that
@@ -145,6 +148,12 @@ export function benchPages() {
       `${PARSED}<script type="text/plain" data-assenso="analytics">${ANALYTICS}</script>`,
     ),
     '/bench/ungated.html': page('Ungated script', '', `${PARSED}<script>${ANALYTICS}</script>`),
+    '/bench/widget-sync.html': page('Assenso, blocking embed', SNIPPET_BLOCKING),
+    '/bench/gated-sync.html': page(
+      'Assenso, blocking embed, gated script',
+      SNIPPET_BLOCKING,
+      `${PARSED}<script type="text/plain" data-assenso="analytics">${ANALYTICS}</script>`,
+    ),
     '/bench/gated-blocked.html': page(
       'Assenso, gated script after a slow script',
       `${API_AT}${SNIPPET}`,

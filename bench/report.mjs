@@ -44,6 +44,7 @@ function browserCondition(rate, c) {
     ['No banner (baseline)', c.none],
     ['Hand-written ~1 kB banner (physical limit)', c.handwritten],
     ['Assenso', c.widget],
+    ...(c['widget-sync'] ? [['Assenso, blocking embed (the tag without `async`)', c['widget-sync']]] : []),
   ];
   const r = c.returning;
   return [
@@ -73,6 +74,11 @@ function browserCondition(rate, c) {
       ? []
       : [
           `| (Context: the same script behind a parser-blocking script that takes ${BLOCK_MS} ms, so that the widget has started when the parser reaches it: made live before its end tag, the parser runs it) | ${ms(r.blocked.gatedWaitMs)} vs ${ms(r.blocked.ungatedWaitMs)}: ${signed(r.blocked.gatedWaitMs - r.blocked.ungatedWaitMs)} | |`,
+        ]),
+    ...(r.sync === undefined
+      ? []
+      : [
+          `| (Context: the same page with the blocking embed, the script tag without \`async\`: the widget has run before the parser reaches the body) | ${ms(r.sync.gatedWaitMs)} vs ${ms(r.ungatedWaitMs)}: ${signed(r.sync.gatedWaitMs - r.ungatedWaitMs)} | |`,
         ]),
     `| (Context: when that script ran, from navigation start, median; the page load around it varies by ±15 ms) | ${ms(r.gatedMs)} vs ${ms(r.ungatedMs)}: ${signed(r.delayMs)} | |`,
     `| Returning visitor sees no banner | shown in ${r.bannerShownOnReturn} of the samples | ${ok(r.bannerShownOnReturn === 0)} |`,
