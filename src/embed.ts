@@ -10,6 +10,7 @@
  * no UI code executed), mounts the UI only when something must be shown, and exposes `window.assenso`.
  * Everything is wrapped: nothing thrown here reaches the host page, one console warning says what failed.
  */
+import { soon } from './core/clock.ts';
 import { createConsentWith } from './core/consent.ts';
 import { attachIdentity } from './core/identity-attach.ts';
 import type { ConsentDeps } from './core/types.ts';
@@ -108,10 +109,7 @@ function main(script: HTMLScriptElement | null): void {
     });
     // Before the page's other tasks where the browser lets us choose (a returning visitor's gated scripts wait
     // for it): Chromium and Firefox run a user-blocking task ahead of parsing and timers.
-    const scheduler = (globalThis as { scheduler?: { postTask?(f: () => void, o: object): unknown } })
-      .scheduler;
-    if (scheduler?.postTask) scheduler.postTask(start, { priority: 'user-blocking' });
-    else setTimeout(start);
+    soon(start);
   };
 
   const inline = readInline();

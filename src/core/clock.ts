@@ -14,6 +14,17 @@ export const idle = (ms = 1000): Promise<void> =>
     'requestIdleCallback' in globalThis ? requestIdleCallback(() => r(), { timeout: ms }) : setTimeout(r, 1),
   );
 
+/**
+ * Runs `fn` in a task of its own, ahead of the page's other tasks where the browser lets us choose: Chromium and
+ * Firefox run a user-blocking `scheduler.postTask` before parsing, timers and, when it is already queued, the
+ * next rendering; elsewhere a timer.
+ */
+export const soon = (fn: () => void): void => {
+  const s = (globalThis as { scheduler?: { postTask?(f: () => void, o: object): unknown } }).scheduler;
+  if (s?.postTask) s.postTask(fn, { priority: 'user-blocking' });
+  else setTimeout(fn);
+};
+
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
 /** A UUID v4. `crypto.randomUUID` exists only in secure contexts; getRandomValues everywhere. */
