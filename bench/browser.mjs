@@ -6,7 +6,7 @@
 import { chromium } from 'playwright-core';
 import { ensureChromium } from '../scripts/chromium.mjs';
 import { createDemoServer } from '../scripts/demo-server.mjs';
-import { BLOCK_MS, benchPages } from './pages.mjs';
+import { benchPages } from './pages.mjs';
 
 const ARGS = [
   '--no-sandbox',
@@ -106,11 +106,9 @@ async function firstVisit(browser, url, rate, mode) {
 
 /** A returning visitor: decide on a first visit (accept all), then time the gated script on the next load. */
 async function returningVisit(browser, base, variant, rate) {
+  // No request interception here (context.route): it turns the browser's HTTP cache off, and the returning
+  // visitor's assenso.js must come from it (the demo server delays /bench/block.js itself).
   const { context, page, cdp } = await open(browser, 1);
-  await context.route('**/bench/block.js', async (route) => {
-    await new Promise((r) => setTimeout(r, BLOCK_MS));
-    await route.fulfill({ contentType: 'text/javascript', body: 'window.__blocked = true;' });
-  });
   try {
     const url = `${base}/bench/${variant}.html`;
     await page.goto(url, { waitUntil: 'load' });

@@ -97,7 +97,7 @@ const ANALYTICS = 'window.__ranAt = performance.now();';
 // moment is the delay the widget adds (its own script's start and start-up included when they come later),
 // without the page-load noise around it (±15 ms per visit, against a 2 ms target).
 const PARSED = '<script>window.__parsedAt = performance.now();</script>';
-// A parser-blocking script in the body (a synchronous tag, a library), answered in BLOCK_MS (bench/browser.mjs
+// A parser-blocking script in the body (a synchronous tag, a library), answered in BLOCK_MS (the demo server
 // delays it): the widget has started by the time the parser reaches the gated script after it.
 export const BLOCK_MS = 300;
 const BLOCKING = '<script src="/bench/block.js"></script><p>More products below.</p>\n';
@@ -159,6 +159,7 @@ export function benchPages() {
       `${API_AT}${SNIPPET}`,
       `${BLOCKING}${PARSED}<script type="text/plain" data-assenso="analytics">${ANALYTICS}</script>`,
     ),
+    '/bench/block.js': { body: 'window.__blocked = true;', type: 'text/javascript', delayMs: BLOCK_MS },
     '/bench/ungated-blocked.html': page(
       'Ungated script after a slow script',
       '',

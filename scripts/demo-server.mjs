@@ -107,7 +107,9 @@ async function fileIn(dir, urlPath) {
 /**
  * Creates the server (not listening yet). Paths resolve in `demo/` first, then `/dist/<file>` and bare
  * `/<file>` in `dist/` (so `/assenso.js` works as it does on the receipt server).
- * @param {{ endpoint?: string, csp?: boolean, pages?: Record<string, string | {body: string, type?: string}>,
+ * A page given as an object may carry `delayMs`: the server waits that long before answering it (the benchmark's
+ * slow parser-blocking script, without request interception, which would turn the browser's HTTP cache off).
+ * @param {{ endpoint?: string, csp?: boolean, pages?: Record<string, string | {body: string, type?: string, delayMs?: number}>,
  *   headers?: Record<string, string>, demoDir?: string, distDir?: string,
  *   handle?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<boolean> }} [options]
  */
@@ -121,7 +123,11 @@ export function createDemoServer(options = {}) {
     const page = options.pages?.[pathname];
     if (page !== undefined) {
       const p = typeof page === 'string' ? { body: page } : page;
-      return { body: Buffer.from(p.body), type: p.type ?? CONTENT_TYPES[extname(pathname) || '.html'] };
+      return {
+        body: Buffer.from(p.body),
+        type: p.type ?? CONTENT_TYPES[extname(pathname) || '.html'],
+        delayMs: p.delayMs,
+      };
     }
     const file =
       (await fileIn(demoDir, pathname)) ??
@@ -190,6 +196,7 @@ export function createDemoServer(options = {}) {
         body = Buffer.from(text);
       }
       headers['content-length'] = String(body.length);
+      if (found.delayMs) await new Promise((r) => setTimeout(r, found.delayMs));
       res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch (err) {
