@@ -76,7 +76,7 @@ export interface DemoOptions {
   /** A receipt server (or its URL) the demo's widget configuration should send receipts to. */
   server?: { url: string } | string;
   /** Extra in-memory files, by path (`/test.html`); a string body is served as HTML. */
-  pages?: Record<string, string | { body: string; type?: string }>;
+  pages?: Record<string, string | { body: string; type?: string; delayMs?: number }>;
   /** Extra response headers for every file. */
   headers?: Record<string, string>;
   /** Port to listen on (default: a free one). Pick it first with `freePort()` when a receipt server must

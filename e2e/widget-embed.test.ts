@@ -1,11 +1,14 @@
 // The script-tag entry: where the configuration comes from, what a bad one does, window.assenso, the
 // pre-load queue, data-assenso-open, and the events the page can listen to.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Demo, launchChromium, type PageWatch, startDemo, watchPage } from './harness.ts';
+import { type Demo, launchChromium, type PageWatch, ROOT, startDemo, watchPage } from './harness.ts';
 import { banner, consent, realErrors, poll } from './widget-helpers.ts';
 
 const UNREACHABLE = 'http://127.0.0.1:9';
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const shell = (head: string, body = '') =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title>${head}</head><body><main><h1>t</h1>${body}</main></body></html>`;
 
@@ -60,9 +63,12 @@ const pages = {
       ],
     })}</script><script src="/assenso.js" async></script>`,
   ),
-  // The blocking embed (no async): start-up runs in the script's own task, before the parser goes on. A
-  // returning visitor's gated script runs as it is parsed, before the page's next script; a first visitor's
-  // banner shows while a slow script at the end of the body still holds the parser (the test delays it).
+  // The blocking embed (no async), from the versioned path the browser caches (a cached blocking script is run
+  // by the parser at once, which then goes on parsing in the same task): start-up runs in the script's own
+  // task, before the parser goes on. A returning visitor's gated script runs as it is parsed, before the page's
+  // next script; a first visitor's banner shows while a slow script at the end of the body still holds the
+  // parser (the server answers it after 1.5 s; no request interception, which would turn the cache off).
+  '/slow-block.js': { body: 'window.unblocked = true;', type: 'text/javascript', delayMs: 1500 },
   '/blocking.html': shell(
     `<script type="application/json" data-assenso-config>${JSON.stringify({
       siteId: 'demo',
@@ -71,7 +77,7 @@ const pages = {
         { id: 'necessary', required: true, title: 'Necessary', description: 'Needed.' },
         { id: 'analytics', title: 'Analytics', description: 'Counting.' },
       ],
-    })}</script><script src="/assenso.js"></script>
+    })}</script><script src="/${VERSION}/assenso.js"></script>
 <script>window.order = []; window.updated = dataLayer.some((e) => e[0] === 'consent' && e[1] === 'update');</script>`,
     `<script type="text/plain" data-assenso="analytics">order.push('gated:' + document.readyState)</script>
 <script>order.push('next')</script><script src="/slow-block.js"></script>`,
@@ -183,10 +189,6 @@ describe('start-up', () => {
 describe('blocking embed (a script tag without async)', () => {
   it("the banner shows while the parser is still held; a returning visitor's gated script runs as parsed", async () => {
     context = await browser.newContext();
-    await context.route('**/slow-block.js', async (route) => {
-      await new Promise((r) => setTimeout(r, 1500));
-      await route.fulfill({ contentType: 'text/javascript', body: 'window.unblocked = true;' });
-    });
     const page = await context.newPage();
     watch = await watchPage(page);
     await page.goto(`${demo.url}/blocking.html`, { waitUntil: 'commit' });
@@ -199,6 +201,13 @@ describe('blocking embed (a script tag without async)', () => {
     await page.getByRole('button', { name: 'Accept all' }).click();
     await poll(async () => (await consent(page)).categories.analytics).toBe(true);
     await page.reload({ waitUntil: 'load' });
+    expect(
+      await page.evaluate(() =>
+        (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).some(
+          (e) => e.name.endsWith('/assenso.js') && e.transferSize === 0,
+        ),
+      ),
+    ).toBe(true); // from the HTTP cache
     // The decision applied before the page's next script (a tag placed after the snippet reads Consent Mode's
     // update), and the gated script run in place, before the script after it: when an ungated one would run.
     expect(await page.evaluate(() => (window as { updated?: boolean }).updated)).toBe(true);

@@ -48,6 +48,8 @@ function withAttributes(config: Json, script: HTMLScriptElement | null): Json {
 
 function main(script: HTMLScriptElement | null): void {
   const base = script?.src ? new URL('.', script.src).href : document.baseURI;
+  // A parser-blocking tag (no async, no defer) while the page loads: the parser waits for this script anyway.
+  const blocking = !!script && !script.async && !script.defer && document.readyState === 'loading';
   const nonce = script?.nonce || undefined;
   // Chunks sit next to this file: `chunks/prefs.js`, `i18n/<lang>.js`. import() from a nonced script is
   // allowed by 'strict-dynamic'; only known names are ever requested.
@@ -108,8 +110,11 @@ function main(script: HTMLScriptElement | null): void {
       }
     });
     // Before the page's other tasks where the browser lets us choose (a returning visitor's gated scripts wait
-    // for it): Chromium and Firefox run a user-blocking task ahead of parsing and timers.
-    soon(start);
+    // for it): Chromium and Firefox run a user-blocking task ahead of parsing and timers. Under a blocking tag
+    // at once, before the parser moves on: Chromium went on parsing the body before that task ran, and a gated
+    // script it met was run only afterwards.
+    if (blocking) start();
+    else soon(start);
   };
 
   const inline = readInline();
