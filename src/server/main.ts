@@ -144,6 +144,6 @@ async function announceWidget(dir: string, base: string, logger: Logger): Promis
   const src = new URL(`/${path}`, base).toString();
   logger.info(
     { src, integrity: file.integrity },
-    `widget: <script src="${src}" integrity="${file.integrity}" crossorigin="anonymous" defer></script>`,
+    `widget: <script src="${src}" integrity="${file.integrity}" crossorigin="anonymous" async></script>`,
   );
 }

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -15,6 +15,7 @@ import { databases, POSTGRES_URL } from '../helpers/databases.ts';
 import { makeReceipt, SHOP, SHOP_ORIGIN } from './helpers.ts';
 
 const BIN = new URL('../../bin/assenso.js', import.meta.url).pathname;
+const ROOT = new URL('../../', import.meta.url).pathname;
 /** PGlite's first start runs initdb in WebAssembly: slow on a loaded machine. */
 const START_TIMEOUT = 180_000;
 
@@ -172,6 +173,15 @@ describe('assenso serve on PGlite', () => {
         expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
         const receipt = makeReceipt();
         expect((await postOne(server.url, receipt))?.status).toBe(201);
+        // The script tag printed at start is the documented snippet (docs/embedding.md): the versioned file, its
+        // SRI hash (dist/sri.json, written by `vite build`, which `npm test` runs first), and `async`.
+        const sri = JSON.parse(await readFile(join(ROOT, 'dist', 'sri.json'), 'utf8')) as {
+          file: string;
+          integrity: string;
+        };
+        expect(server.output()).toContain(
+          `<script src=\\"${server.url}/${sri.file}\\" integrity=\\"${sri.integrity}\\" crossorigin=\\"anonymous\\" async></script>`,
+        );
         server.proc.kill('SIGTERM');
         expect(await server.exited).toBe(0);
         expect(server.output()).toContain('"msg":"stopped"');
