@@ -54,6 +54,9 @@ const pages = {
 <script type="text/plain" data-assenso="analytics" id="late">document.documentElement.dataset.lateRan = document.readyState;</script>
 </body>`,
   ),
+  // Answered after 800 ms by the server itself: request interception would turn the HTTP cache off, and the
+  // returning visitor's widget must come from it, as on a real site.
+  '/slow-block.js': { body: 'window.__blocked = true;', type: 'text/javascript', delayMs: 800 },
   '/box.html': homeWith((c) => {
     c.theme = 'light';
     c.layout = 'box';
@@ -162,12 +165,7 @@ describe('strict CSP (nonce + strict-dynamic, Trusted Types, no unsafe-inline st
   });
 
   it("a returning visitor's gated inline script parsed after start-up runs as the parser reaches it", async () => {
-    const page = await open(`${strict.url}/late.html`, (c) =>
-      c.route('**/slow-block.js', async (route) => {
-        await new Promise((r) => setTimeout(r, 800));
-        await route.fulfill({ contentType: 'text/javascript', body: 'window.__blocked = true;' });
-      }),
-    );
+    const page = await open(`${strict.url}/late.html`);
     await page.getByRole('button', { name: 'Accept all' }).click();
     await page.waitForFunction(() => document.documentElement.dataset.lateRan !== undefined);
     await page.reload();
