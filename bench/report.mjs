@@ -70,6 +70,11 @@ function browserCondition(rate, c) {
       : [
           `| (Context: of that wait, the part before the widget's first task had even set \`window.assenso\`: the browser runs the cached async script after the parser has passed the gated one on this small page; start-up, the cookie read and gating follow) | ${ms(r.apiWaitMs)} of ${ms(r.gatedWaitMs)} | |`,
         ]),
+    ...(r.later === undefined
+      ? []
+      : [
+          `| (Context: the page view after that one, when Chromium runs the widget from V8's code cache, which it made during the previous load) | ${ms(r.later.gatedWaitMs)} vs ${ms(r.later.ungatedWaitMs)}: ${signed(r.later.gatedWaitMs - r.later.ungatedWaitMs)} | |`,
+        ]),
     ...(r.blocked === undefined
       ? []
       : [
