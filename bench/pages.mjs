@@ -97,6 +97,7 @@ const ANALYTICS = 'window.__ranAt = performance.now();';
 // moment is the delay the widget adds (its own script's start and start-up included when they come later),
 // without the page-load noise around it (±15 ms per visit, against a 2 ms target).
 const PARSED = '<script>window.__parsedAt = performance.now();</script>';
+const GATED = `${PARSED}<script type="text/plain" data-assenso="analytics">${ANALYTICS}</script>`;
 // A parser-blocking script in the body (a synchronous tag, a library), answered in BLOCK_MS (the demo server
 // delays it): the widget has started by the time the parser reaches the gated script after it.
 export const BLOCK_MS = 300;
@@ -142,22 +143,14 @@ export function benchPages() {
     '/bench/none.html': page('No banner', ''),
     '/bench/handwritten.html': page('Hand-written banner', '', HANDWRITTEN),
     '/bench/widget.html': page('Assenso', SNIPPET),
-    '/bench/gated.html': page(
-      'Assenso, gated script',
-      `${API_AT}${SNIPPET}`,
-      `${PARSED}<script type="text/plain" data-assenso="analytics">${ANALYTICS}</script>`,
-    ),
+    '/bench/gated.html': page('Assenso, gated script', `${API_AT}${SNIPPET}`, GATED),
     '/bench/ungated.html': page('Ungated script', '', `${PARSED}<script>${ANALYTICS}</script>`),
     '/bench/widget-sync.html': page('Assenso, blocking embed', SNIPPET_BLOCKING),
-    '/bench/gated-sync.html': page(
-      'Assenso, blocking embed, gated script',
-      SNIPPET_BLOCKING,
-      `${PARSED}<script type="text/plain" data-assenso="analytics">${ANALYTICS}</script>`,
-    ),
+    '/bench/gated-sync.html': page('Assenso, blocking embed, gated script', SNIPPET_BLOCKING, GATED),
     '/bench/gated-blocked.html': page(
       'Assenso, gated script after a slow script',
       `${API_AT}${SNIPPET}`,
-      `${BLOCKING}${PARSED}<script type="text/plain" data-assenso="analytics">${ANALYTICS}</script>`,
+      `${BLOCKING}${GATED}`,
     ),
     '/bench/block.js': { body: 'window.__blocked = true;', type: 'text/javascript', delayMs: BLOCK_MS },
     '/bench/ungated-blocked.html': page(
