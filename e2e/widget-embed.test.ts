@@ -82,6 +82,19 @@ const pages = {
     `<script type="text/plain" data-assenso="analytics">order.push('gated:' + document.readyState)</script>
 <script>order.push('next')</script><script src="/slow-block.js"></script>`,
   ),
+  // The tag twice (hard-coded, and again from a tag manager): the second copy runs while the first one's
+  // configuration is still on its way (the server answers it after 800 ms), and must do nothing but say so.
+  '/twice-config.json': {
+    body: JSON.stringify({
+      ...JSON.parse(readFileSync(join(ROOT, 'demo', 'config.json'), 'utf8')),
+      endpoint: UNREACHABLE,
+    }),
+    type: 'application/json',
+    delayMs: 800,
+  },
+  '/twice.html': shell(
+    `<script src="/assenso.js" data-config="/twice-config.json"></script><script src="/${VERSION}/assenso.js" data-config="/config.json" async></script>`,
+  ),
   '/module.html': shell(
     `<script type="module">
 import { attachUi, createConsent, createWindowApi, moduleLoaders } from '/assenso.mjs';
@@ -182,6 +195,35 @@ describe('start-up', () => {
       has: true,
       decided: true,
     });
+    expect(realErrors(watch)).toEqual([]);
+  });
+});
+
+describe('the tag twice on one page', () => {
+  it('the second copy is ignored with one warning: one banner, one Consent Mode default, one receipt', async () => {
+    const page = await open('/twice.html');
+    await banner(page, 'We respect your privacy').waitFor();
+    await poll(() => watch.warnings.filter((w) => w.includes('second assenso.js')).length).toBe(1);
+    expect(watch.warnings.find((w) => w.includes('second assenso.js'))).toContain(`/${VERSION}/assenso.js`);
+    const receipts = await page.evaluate(async () => {
+      type Api = {
+        acceptAll(): Promise<unknown>;
+        receipts(): Promise<{ pending: unknown[]; acknowledged: unknown[] } | null>;
+      };
+      const api = (window as unknown as { assenso: Api }).assenso;
+      await api.acceptAll();
+      const log = await api.receipts();
+      return (log?.pending.length ?? 0) + (log?.acknowledged.length ?? 0);
+    });
+    expect(receipts).toBe(1);
+    expect(
+      await page.evaluate(() => ({
+        hosts: document.querySelectorAll('assenso-consent').length,
+        defaults: ((window as unknown as { dataLayer: unknown[][] }).dataLayer ?? []).filter(
+          (e) => e[0] === 'consent' && e[1] === 'default',
+        ).length,
+      })),
+    ).toEqual({ hosts: 1, defaults: 1 });
     expect(realErrors(watch)).toEqual([]);
   });
 });

@@ -134,7 +134,19 @@ function main(script: HTMLScriptElement | null): void {
 }
 
 try {
-  main(document.currentScript as HTMLScriptElement | null);
+  const script = document.currentScript as HTMLScriptElement | null;
+  // One widget per page: a second copy of the tag (hard-coded and again from a tag manager, say) would show a
+  // second banner, send Consent Mode's default again and make two receipts of every decision. The mark is set
+  // before the configuration is read, so a copy that runs while the first one's `data-config` is on its way is
+  // ignored too.
+  const seen = window as unknown as Record<symbol, unknown>;
+  const mark = Symbol.for('assenso');
+  if (seen[mark])
+    warn('a second assenso.js on this page is ignored; keep one tag.', script?.src);
+  else {
+    seen[mark] = 1;
+    main(script);
+  }
 } catch (e) {
   warn('failed to start.', e);
 }
