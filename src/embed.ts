@@ -141,8 +141,7 @@ try {
   // ignored too.
   const seen = window as unknown as Record<symbol, unknown>;
   const mark = Symbol.for('assenso');
-  if (seen[mark])
-    warn('a second assenso.js on this page is ignored; keep one tag.', script?.src);
+  if (seen[mark]) warn('a second assenso.js on this page is ignored; keep one tag.', script?.src);
   else {
     seen[mark] = 1;
     main(script);
