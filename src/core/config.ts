@@ -143,7 +143,13 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
       m,
       'consentMode.waitForUpdate',
     );
-    consentMode = { mapping, waitForUpdate };
+    const set = [
+      ['adsDataRedaction', 'ads_data_redaction'],
+      ['urlPassthrough', 'url_passthrough'],
+    ]
+      .filter(([k]) => opt(k!, isBool, false, 'bool', m, `consentMode.${k}`))
+      .map(([, flag]) => flag!);
+    consentMode = { mapping, waitForUpdate, set };
   } else if (cm !== undefined && cm !== false) w('consentMode', 'cm');
 
   const ck = opt<Record<string, Any>>('cookie', isObj, {}, 'cookie');

@@ -41,10 +41,11 @@ export function createConsentMode(cfg: ResolvedConfig, win: Win = window) {
     }).apply(null, args as []);
   };
   return {
-    /** Before any tag: everything denied (security_storage granted), waiting for our update. */
+    /** Before any tag: everything denied (security_storage granted), waiting for our update; then the flags. */
     default() {
-      if (cm)
-        gtag('consent', 'default', { ...consentModeState(cfg, null), wait_for_update: cm.waitForUpdate });
+      if (!cm) return;
+      gtag('consent', 'default', { ...consentModeState(cfg, null), wait_for_update: cm.waitForUpdate });
+      for (const flag of cm.set) gtag('set', flag, true);
     },
     update(granted: Choices) {
       if (cm) gtag('consent', 'update', consentModeState(cfg, granted));

@@ -72,6 +72,16 @@ export interface ConsentModeConfig {
   mapping?: Partial<Record<GoogleConsentType, string[]>>;
   /** `wait_for_update` in ms for the `consent default` command (default 500). */
   waitForUpdate?: number;
+  /**
+   * `gtag('set', 'ads_data_redaction', true)` after the default: while `ad_storage` is denied, Google's ad tags
+   * also drop ad-click identifiers from their requests (default false).
+   */
+  adsDataRedaction?: boolean;
+  /**
+   * `gtag('set', 'url_passthrough', true)` after the default: while storage is denied, Google's tags carry
+   * ad-click information in the links of the page instead of cookies (default false).
+   */
+  urlPassthrough?: boolean;
 }
 
 export interface CookieConfig {
@@ -150,7 +160,8 @@ export interface ResolvedConfig {
   theme: Theme;
   themeTokens: Record<string, string>;
   cookie: Required<Omit<CookieConfig, 'domain'>> & { domain: string | null };
-  consentMode: false | { mapping: Record<GoogleConsentType, string[]>; waitForUpdate: number };
+  /** `set`: the `gtag('set', …, true)` flags sent after the default (`ads_data_redaction`, `url_passthrough`). */
+  consentMode: false | { mapping: Record<GoogleConsentType, string[]>; waitForUpdate: number; set: string[] };
   gpc: boolean;
 }
 

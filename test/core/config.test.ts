@@ -44,7 +44,12 @@ describe('config validation', () => {
       revision: 'x'.repeat(65),
       language: 'it_IT',
       endpoint: 'javascript:alert(1)',
-      consentMode: { mapping: { ad_storage: ['marketing'], bogus: ['x'] }, waitForUpdate: -1 },
+      consentMode: {
+        mapping: { ad_storage: ['marketing'], bogus: ['x'] },
+        waitForUpdate: -1,
+        adsDataRedaction: 'yes',
+        urlPassthrough: true,
+      },
       categories: [
         ...base.categories,
         { id: 'Bad Id', title: 'x', description: 'x' },
@@ -70,6 +75,7 @@ describe('config validation', () => {
         'config.categories[5].lifetimeDays: must be a whole number of days from 1 to 395 (13 months); using 182',
         'config.consentMode.mapping.bogus: must be a Consent Mode type (ad_storage, ad_user_data, ad_personalization, analytics_storage, functionality_storage, personalization_storage, security_storage) → category ids',
         'config.consentMode.waitForUpdate: must be milliseconds ≥ 0; using 500',
+        'config.consentMode.adsDataRedaction: must be true or false; using false',
         'config.endpoint: must be an http(s) URL or a path; receipts stay on the device',
         'config.revision: must be a string of 1 to 64 characters like "2026-05"; using "1"',
         'config.language: must be a language tag like "it" or "pt-BR"',
@@ -77,6 +83,7 @@ describe('config validation', () => {
       ].map((m) => `[assenso] ${m}`),
     );
     expect(cfg).toMatchObject({ siteId: 'default', lifetimeDays: 182, layout: 'box', endpoint: null });
+    expect(cfg.consentMode).toMatchObject({ waitForUpdate: 500, set: ['url_passthrough'] });
     expect(cfg.categories.map((c) => c.id)).toEqual(['necessary', 'analytics', 'marketing', 'social']);
     expect(cfg.categories[3]).toMatchObject({
       title: 'social',

@@ -82,6 +82,29 @@ describe('Google Consent Mode v2', () => {
     expect(c.has('analytics')).toBe(true);
   });
 
+  it('adsDataRedaction and urlPassthrough: gtag set commands right after the default, before the update', async () => {
+    const cfg = siteConfig({ consentMode: { adsDataRedaction: true, urlPassthrough: true } });
+    await track(createConsent(cfg, { gpc: false })).save({ categories: { analytics: true } });
+    destroyAll();
+    delete w.dataLayer;
+    void track(createConsent(cfg, { gpc: false })).start();
+    expect(commands()).toEqual([
+      ['consent', 'default', { ...denied, wait_for_update: 500 }],
+      ['set', 'ads_data_redaction', true],
+      ['set', 'url_passthrough', true],
+      ['consent', 'update', { ...denied, analytics_storage: 'granted' }],
+    ]);
+    destroyAll();
+    delete w.dataLayer;
+    // Only the one asked for; none with `consentMode: true`.
+    void track(createConsent(siteConfig({ consentMode: { urlPassthrough: true } }), { gpc: false })).boot();
+    expect(commands().filter((c) => c[0] === 'set')).toEqual([['set', 'url_passthrough', true]]);
+    destroyAll();
+    delete w.dataLayer;
+    track(createConsent(siteConfig({ consentMode: true }), { gpc: false })).boot();
+    expect(commands().filter((c) => c[0] === 'set')).toEqual([]);
+  });
+
   it('is off unless configured', async () => {
     await track(createConsent(siteConfig(), { gpc: false })).acceptAll();
     expect(w.dataLayer).toBeUndefined();
