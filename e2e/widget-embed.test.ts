@@ -95,6 +95,15 @@ const pages = {
   '/twice.html': shell(
     `<script src="/assenso.js" data-config="/twice-config.json"></script><script src="/${VERSION}/assenso.js" data-config="/config.json" async></script>`,
   ),
+  '/swap.html': shell(
+    `<script type="application/json" data-assenso-config>${JSON.stringify({
+      siteId: 'demo',
+      categories: [
+        { id: 'necessary', required: true, title: 'Necessary', description: 'Needed.' },
+        { id: 'analytics', title: 'Analytics', description: 'Counting.' },
+      ],
+    })}</script><script src="/assenso.js" async></script>`,
+  ),
   '/module.html': shell(
     `<script type="module">
 import { attachUi, createConsent, createWindowApi, moduleLoaders } from '/assenso.mjs';
@@ -367,6 +376,31 @@ describe('window.assenso', () => {
     release();
     await page.waitForFunction(() => (window as unknown as { replayed?: string }).replayed === 'function');
     await page.getByRole('button', { name: 'Accept all' }).waitFor();
+  });
+
+  it('a page that swaps its whole <body> (Turbo, htmx): the banner stays, gated scripts in the new body run, its "Cookie settings" link works', async () => {
+    const page = await open('/swap.html');
+    await banner(page, 'We respect your privacy').waitFor();
+    await page.evaluate(() => {
+      const next = document.createElement('body');
+      next.innerHTML = `<main><h1>Next page</h1><a href="#settings" data-assenso-open>Cookie settings</a>
+<script type="text/plain" data-assenso="analytics">window.swapRan = true</script></main>`;
+      document.body.replaceWith(next);
+    });
+    // Still there, first in the new body, with no decision made.
+    await banner(page, 'We respect your privacy').waitFor();
+    expect(await page.evaluate(() => document.body.firstElementChild?.localName)).toBe('assenso-consent');
+    await page.getByRole('button', { name: 'Accept all' }).click();
+    await page.waitForFunction(() => (window as { swapRan?: boolean }).swapRan === true);
+    // Emptied (htmx's innerHTML swap of the body) while nothing is shown, then opened from the new content.
+    await page.evaluate(() => {
+      document.body.innerHTML =
+        '<main><h1>Third page</h1><a href="#settings" data-assenso-open>Cookie settings</a></main>';
+    });
+    await page.getByRole('link', { name: 'Cookie settings' }).click();
+    await banner(page, 'Cookie preferences').waitFor();
+    expect(await page.evaluate(() => document.body.firstElementChild?.localName)).toBe('assenso-consent');
+    expect(realErrors(watch)).toEqual([]);
   });
 
   it('replays calls queued before load; fires assenso:change and a dataLayer event; data-assenso-open on later elements', async () => {

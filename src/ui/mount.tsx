@@ -69,6 +69,13 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   let shown: View = 'none';
   let opening = false;
   const trap = createFocusTrap(root, host);
+  // A page that replaces or empties its <body> (Turbo, htmx boosting, a framework's root render) takes the
+  // widget with it: it goes back in, first, whenever something is shown, and while it is shown.
+  const back = () => {
+    if (!host.isConnected && document.body) document.body.prepend(host);
+  };
+  const swaps = new MutationObserver(back);
+  let gone = false;
 
   // A decision made here is announced once the core has stored it.
   const decide = (made: Promise<unknown>) =>
@@ -97,6 +104,8 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   };
 
   function update(): void {
+    // Late callers (a chunk or a decision that settles after unmount()) must not bring the widget back.
+    if (gone) return;
     const state = controller.getState();
     let view = state.view;
     if (view !== 'preferences') opening = false;
@@ -128,6 +137,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
       if (!(P && 'prefsTitle' in m)) view = shown;
     }
     const modal = view === 'preferences' || (view === 'banner' && config.layout === 'modal');
+    if (view !== 'none') back();
     box.className = `r ${config.theme}`;
     render(
       <>
@@ -154,6 +164,8 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
     if (view !== shown) {
       const from = shown;
       shown = view;
+      if (view === 'none') swaps.disconnect();
+      else swaps.observe(document.documentElement, { childList: true, subtree: true });
       if (view !== 'none') status = '';
       // Back from the preference center to the banner: focus returns to Customise.
       const focus = view === 'banner' && from === 'preferences' ? '.b:nth-child(2)' : null;
@@ -168,7 +180,9 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   return {
     root,
     unmount() {
+      gone = true;
       unsubscribe();
+      swaps.disconnect();
       trap.release();
       host.remove();
     },

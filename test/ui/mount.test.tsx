@@ -168,6 +168,16 @@ describe('mounted widget', () => {
     expect(document.activeElement).toBe(button);
   });
 
+  it('unmounted while the preference center is on its way: the late chunk does not bring the widget back', async () => {
+    const s = setup();
+    s.controller.open('preferences');
+    s.ui.unmount();
+    await moduleLoaders.preferences();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(document.querySelector('assenso-consent')).toBeNull();
+    expect(s.ui.root.host.isConnected).toBe(false);
+  });
+
   it('modal layout: the banner is a modal dialog with focus moved in and trapped', async () => {
     const s = setup({ layout: 'modal' });
     const dialog = s.q.getByRole('dialog', { name: en.bannerTitle });
