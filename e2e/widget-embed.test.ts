@@ -122,6 +122,7 @@ window.esm = createWindowApi(consent);
 window.seen = [];
 window.dataLayer = [];
 assenso.push(['on', 'change', (e) => window.seen.push('on:' + e.decision.method)]);
+assenso.push(['on', 'ready', () => window.seen.push('ready')]);
 assenso.push((api) => window.seen.push('fn:' + typeof api.get));
 window.addEventListener('assenso:change', (e) => window.seen.push('event:' + e.detail.granted.categories.analytics));`,
   },
@@ -409,6 +410,7 @@ describe('window.assenso', () => {
     await page.getByRole('button', { name: 'Accept all' }).click();
     await page.waitForFunction(() => (window as unknown as { seen: string[] }).seen.length >= 3);
     expect(await page.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual([
+      'ready',
       'fn:function',
       'on:accept-all',
       'event:true',
@@ -429,6 +431,15 @@ describe('window.assenso', () => {
     await page.getByRole('link', { name: 'Cookie settings (added later)' }).click();
     await banner(page, 'Cookie preferences').waitFor();
     expect(new URL(page.url()).hash).toBe('');
+    // A returning visitor: the queued listeners hear start-up itself (the stored decision applied, then ready).
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as { seen: string[] }).seen.includes('fn:function'));
+    expect(await page.evaluate(() => (window as unknown as { seen: string[] }).seen)).toEqual([
+      'on:accept-all',
+      'event:true',
+      'ready',
+      'fn:function',
+    ]);
     expect(realErrors(watch)).toEqual([]);
   });
 });

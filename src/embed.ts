@@ -83,9 +83,14 @@ function main(script: HTMLScriptElement | null): void {
       if (started) return;
       started = true;
       try {
+        // Queued listeners first, so that they hear start-up itself (`ready`, a returning visitor's `change`);
+        // the other calls after it, so that they see the stored decision.
+        const calls = Array.isArray(queued) ? (queued as unknown[]) : [];
+        const listen = (call: unknown) => Array.isArray(call) && call[0] === 'on';
+        for (const call of calls) if (listen(call)) runQueued(api, call);
         controller.start();
         attachUi(controller, { loaders, nonce, deps });
-        if (Array.isArray(queued)) for (const call of queued) runQueued(api, call);
+        for (const call of calls) if (!listen(call)) runQueued(api, call);
       } catch (e) {
         warn('failed to start.', e);
       }

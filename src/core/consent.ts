@@ -113,10 +113,13 @@ export function createConsentWith(
       prompt,
       view: prompt ? (state.view === 'none' ? 'banner' : state.view) : 'none',
     });
-    const lost = (o: Choices, n: Choices) => Object.keys(o).filter((id) => o[id] && !n[id]);
+    // Lost: granted on this page, or by the decision this one replaces. After a revision change or an expiry the
+    // page starts with nothing granted, but the scripts the old decision allowed on earlier pages left cookies.
+    const lost = (o: Choices, n: Choices, p: Choices = {}) =>
+      Object.keys(n).filter((id) => (o[id] || p[id] === true) && !n[id]);
     const revoked = {
-      categories: lost(before.categories, granted.categories),
-      services: lost(before.services, granted.services),
+      categories: lost(before.categories, granted.categories, previous?.categories),
+      services: lost(before.services, granted.services, previous?.services),
     };
     // Revocation clean-up comes with the delivery chunk (already here after start-up, as a rule).
     const gone = allServices.filter((s) => revoked.services.includes(s.id));
@@ -128,9 +131,10 @@ export function createConsentWith(
         (e) => report('cookies of revoked services could not be cleared', e),
       );
     if (revoked.services.length || revoked.categories.length) events.emit('revoke', revoked);
+    // Consent Mode first: a gated script that calls gtag() (a config, an event) must find the update there.
+    if (d || previous) p.mode.update(granted.categories);
     p.gating.apply();
     if (d || previous) {
-      p.mode.update(granted.categories);
       const change = { decision: d, previous, granted, source };
       events.emit('change', change);
       if (win) announce(win, change);
@@ -161,7 +165,13 @@ export function createConsentWith(
   const channel = () =>
     (tabs ??= createTabs(`assenso:${deps.channel ?? cfg.siteId}`, (m: TabMessage) => {
       const d = m.type === 'decision' ? readDecision(m.decision) : null;
-      if (m.type === 'reset' || (d && d.receiptId !== state.decision?.receiptId)) apply(d, 'tab');
+      // Two tabs deciding at once cross their messages: the newer decision wins in both, as in the cookie.
+      const mine = state.decision;
+      if (
+        m.type === 'reset' ||
+        (d && d.receiptId !== mine?.receiptId && !(mine && mine.decidedAt > d.decidedAt))
+      )
+        apply(d, 'tab');
     }));
 
   /**

@@ -104,6 +104,11 @@ export function createGating(o: GatingOptions) {
   const pump = () => {
     if (busy) return;
     for (let s = todo.shift(); s; s = todo.shift()) {
+      // Withdrawn while it waited behind an external script: not run; queued again if granted again.
+      if (!o.has(key(s))) {
+        queued.delete(s);
+        continue;
+      }
       const wait = run(s);
       if (wait) {
         busy = true;

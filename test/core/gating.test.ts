@@ -76,6 +76,27 @@ describe('script gating', () => {
     expect(document.querySelectorAll('script[type="text/plain"][data-assenso]')).toHaveLength(0);
   });
 
+  it('does not run a script whose consent was withdrawn while it waited behind an external one', async () => {
+    const granted = new Set(['analytics', 'marketing']);
+    const gating = createGating({
+      cfg: resolveConfig(siteConfig()),
+      has: (id) => granted.has(id),
+      fill: () => {},
+    });
+    gated('analytics', '', { 'data-src': blobUrl(push('slow')) });
+    gated('marketing', push('marketing'));
+    const drained = gating.apply();
+    // The external script is loading; marketing waits behind it, and is withdrawn meanwhile.
+    granted.delete('marketing');
+    await drained;
+    expect(order()).toEqual(['slow']);
+    // Granted again: it runs then, once.
+    granted.add('marketing');
+    await gating.apply();
+    await gating.apply();
+    expect(order()).toEqual(['slow', 'marketing']);
+  });
+
   it('does not hold later scripts behind an async one', async () => {
     const c = track(createConsent(siteConfig(), { gpc: false }));
     gated('analytics', '', { 'data-src': blobUrl(push('async')), async: '' });
@@ -358,6 +379,23 @@ describe('revocation clears cookies and storage', () => {
     expect(localStorage.getItem(`keep_${id}`)).toBe('1');
     setCookie(`keep_${id}=; max-age=0; path=/`);
     localStorage.removeItem(`keep_${id}`);
+  });
+
+  it('rejecting on the banner of a new revision clears what the decision before it allowed', async () => {
+    const id = uid();
+    setCookie(`_ga_${id}=1; path=/`);
+    const cfg = siteConfig({ revision: '1' });
+    await track(createConsent(cfg, { gpc: false })).acceptAll();
+    destroyAll();
+    const next = track(createConsent({ ...cfg, revision: '2' }, { gpc: false }));
+    void next.start();
+    expect(next.getState().prompt?.reason).toBe('revision');
+    const revoked = vi.fn();
+    next.on('revoke', revoked);
+    expect(cookieNames()).toContain(`_ga_${id}`);
+    await next.rejectAll();
+    expect(revoked).toHaveBeenCalledWith({ categories: ['analytics', 'marketing'], services: ['ga', 'yt'] });
+    await vi.waitFor(() => expect(cookieNames()).not.toContain(`_ga_${id}`));
   });
 
   it('clears exact names and a declared path and domain', () => {

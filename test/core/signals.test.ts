@@ -105,6 +105,35 @@ describe('Google Consent Mode v2', () => {
     expect(commands().filter((c) => c[0] === 'set')).toEqual([]);
   });
 
+  it("sends the update before the gated scripts it allows run (a first decision and a returning visitor's start)", async () => {
+    const s = document.createElement('script');
+    s.type = 'text/plain';
+    s.setAttribute('data-assenso', 'analytics');
+    s.text = "window.dataLayer.push('gated ran')";
+    document.body.append(s);
+    try {
+      const cfg = siteConfig({ consentMode: true });
+      await track(createConsent(cfg, { gpc: false })).save({ categories: { analytics: true } });
+      const names = () =>
+        (w.dataLayer ?? []).map((e) =>
+          typeof e === 'string' ? e : ((e as { event?: string }).event ?? [...(e as IArguments)][1]),
+        );
+      expect(names()).toEqual(['default', 'update', 'gated ran', 'assenso_consent']);
+      destroyAll();
+      delete w.dataLayer;
+      document.querySelector('script[data-assenso="analytics"]')?.remove();
+      const again = document.createElement('script');
+      again.type = 'text/plain';
+      again.setAttribute('data-assenso', 'analytics');
+      again.text = "window.dataLayer.push('gated ran')";
+      document.body.append(again);
+      void track(createConsent(cfg, { gpc: false })).start();
+      expect(names()).toEqual(['default', 'update', 'gated ran', 'assenso_consent']);
+    } finally {
+      for (const el of document.querySelectorAll('script[data-assenso]')) el.remove();
+    }
+  });
+
   it('is off unless configured', async () => {
     await track(createConsent(siteConfig(), { gpc: false })).acceptAll();
     expect(w.dataLayer).toBeUndefined();

@@ -1,10 +1,32 @@
 import { afterEach, expect, it, vi } from 'vitest';
 import { createConsent } from '../../src/core/index.ts';
-import { destroyAll, siteConfig, track } from './helpers.ts';
+import { destroyAll, siteConfig, T0, track } from './helpers.ts';
 
 afterEach(() => {
   destroyAll();
   delete (window as { __tab?: number }).__tab;
+});
+
+it("two tabs deciding at once: a tab keeps its own newer decision when the other's older one arrives", async () => {
+  const cfg = siteConfig();
+  let now = T0;
+  const clock = {
+    now: () => now,
+    setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+    clearTimeout: (h: unknown) => clearTimeout(h as number),
+  };
+  const a = track(createConsent(cfg, { gpc: false, clock: { ...clock, now: () => now - 1000 } }));
+  const b = track(createConsent(cfg, { gpc: false, clock }));
+  await a.start();
+  await b.start();
+  // b decides first (newer clock); a's accept, made a moment earlier, reaches b after it.
+  now += 5000;
+  const mine = await b.rejectAll();
+  const theirs = await a.acceptAll();
+  expect(theirs.decidedAt).toBeLessThan(mine.decidedAt);
+  await new Promise((r) => setTimeout(r, 100));
+  expect(b.getState().decision?.receiptId).toBe(mine.receiptId);
+  expect(b.has('analytics')).toBe(false);
 });
 
 it('a decision in one tab applies in the others without reload, gated scripts included', async () => {
