@@ -25,6 +25,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/core/**/*.test.{ts,tsx}', 'test/ui/**/*.test.{ts,tsx}'],
+          setupFiles: ['test/helpers/browser-setup.ts'],
           testTimeout: 15_000,
           browser: {
             enabled: true,
