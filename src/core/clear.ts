@@ -20,16 +20,20 @@ export function clearServiceData(s: ResolvedService, doc: Document = document) {
     for (let i = 1; i <= segs.length; i++)
       paths.push(`/${segs.slice(0, i).join('/')}`, `/${segs.slice(0, i).join('/')}/`);
     const secure = loc.protocol === 'https:' ? '; Secure' : '';
-    for (const c of s.cookies) {
-      const names = c.name.endsWith('*') ? present.filter((n) => match(c.name, n)) : [c.name];
-      const ds = c.domain
-        ? [...domains, c.domain.replace(/^\./, ''), `.${c.domain.replace(/^\./, '')}`]
-        : domains;
-      const ps = c.path ? [...paths, c.path] : paths;
-      for (const n of names)
-        for (const d of ds)
-          for (const p of ps) doc.cookie = `${n}=; Max-Age=0; Path=${p}${d ? `; Domain=${d}` : ''}${secure}`;
-    }
+    // One cookie at a time: a spec that throws (clearServiceData is public, so checkConfig may not have seen
+    // it) must not keep the service's other cookies on the visitor's device.
+    for (const c of s.cookies)
+      try {
+        const names = c.name.endsWith('*') ? present.filter((n) => match(c.name, n)) : [c.name];
+        const ds = c.domain
+          ? [...domains, c.domain.replace(/^\./, ''), `.${c.domain.replace(/^\./, '')}`]
+          : domains;
+        const ps = c.path ? [...paths, c.path] : paths;
+        for (const n of names)
+          for (const d of ds)
+            for (const p of ps)
+              doc.cookie = `${n}=; Max-Age=0; Path=${p}${d ? `; Domain=${d}` : ''}${secure}`;
+      } catch {}
   } catch {}
   for (const st of ['localStorage', 'sessionStorage'] as const) {
     try {

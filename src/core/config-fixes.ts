@@ -21,6 +21,7 @@ export const FIXES = {
   keys: 'must be an array of key names',
   hosts: 'must be an array of host names',
   loc: 'must be a string or { lang: string }; using the id',
+  text: 'must be a string or { lang: string }; ignored',
   bool: 'must be true or false; using {0}',
   object: 'must be an object',
   cmType: 'must be a Consent Mode type ({0}) → category ids',

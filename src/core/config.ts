@@ -32,6 +32,7 @@ const isObj = (v: unknown): v is Record<string, Any> => !!v && typeof v === 'obj
 const isStr = (v: unknown): v is string => typeof v === 'string' && v !== '';
 const isLoc = (v: unknown): v is Localized => isStr(v) || (isObj(v) && Object.values(v).every(isStr));
 const isStrList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
+const isPath = (v: unknown) => isStr(v) && v[0] === '/';
 const isBool = (v: unknown) => typeof v === 'boolean';
 /** BCP 47, as the receipt schema requires. */
 const isLang = (v: unknown) => isStr(v) && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(v);
@@ -97,18 +98,32 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
       if (!idOk(s.id, `${q}id`)) continue;
       const o = <T>(key: string, ok: (v: unknown) => boolean, def?: T, fix: Fix = 'type') =>
         opt(key, ok, def, fix, s, q + key);
-      const cookies = o<Any[]>('cookies', Array.isArray, [])!.filter((k, n) => {
-        if (isObj(k) && isStr(k.name)) return true;
-        w(`${q}cookies[${n}].name`, 'cookieName');
-        return false;
-      });
+      // A cookie's other fields are checked one by one: a bad one is dropped, the cookie stays (its name is
+      // what clearing needs), so that neither the preference center nor the clean-up on withdrawal trips on it.
+      const cookies: CookieSpec[] = [];
+      for (const [n, k] of o<Any[]>('cookies', Array.isArray, [])!.entries()) {
+        const r = `${q}cookies[${n}].`;
+        if (!(isObj(k) && isStr(k.name))) {
+          w(`${r}name`, 'cookieName');
+          continue;
+        }
+        const f = (key: string, ok: (v: unknown) => boolean, fix: Fix) =>
+          opt<Any>(key, ok, undefined, fix, k, r + key);
+        cookies.push({
+          name: k.name,
+          domain: f('domain', isStr, 'domain'),
+          path: f('path', isPath, 'path'),
+          duration: f('duration', isLoc, 'text'),
+          purpose: f('purpose', isLoc, 'text'),
+        });
+      }
       services.push({
         id: s.id,
         name: o('name', isStr, s.id, 'name')!,
         provider: o('provider', isStr),
         purpose: o('purpose', isLoc),
         privacyUrl: o('privacyUrl', isStr),
-        cookies: cookies.map((k) => ({ ...k }) as CookieSpec),
+        cookies,
         storageKeys: o('storageKeys', isStrList, [], 'keys')!,
         domains: o('domains', isStrList, [], 'hosts')!,
         category: cat.id,
@@ -156,7 +171,7 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
   const cookie = {
     name: opt('name', (v) => isStr(v) && /^[\w-]+$/.test(v), 'assenso', 'ckName', ck, 'cookie.name'),
     domain: opt<string | null>('domain', isStr, null, 'domain', ck, 'cookie.domain'),
-    path: opt('path', (v) => isStr(v) && v[0] === '/', '/', 'path', ck, 'cookie.path'),
+    path: opt('path', isPath, '/', 'path', ck, 'cookie.path'),
     sameSite: opt(
       'sameSite',
       (v) => ['Lax', 'Strict', 'None'].includes(v as string),

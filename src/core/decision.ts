@@ -94,14 +94,21 @@ export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInpu
   const services: Choices = {};
   const expiries: Record<string, number> = {};
   let expiresAt = Number.POSITIVE_INFINITY;
+  // Only a boolean is a choice: anything else (`'false'`, 1, null from a page's form) counts as not named, so
+  // that it neither grants nor reaches the stored decision (where the cookie mirror would read it as true).
+  const chosen = (m: Choices | undefined, id: string) => {
+    const v = m?.[id];
+    return typeof v === 'boolean' ? v : undefined;
+  };
   for (const c of cfg.categories) {
-    const named = i.categories && c.id in i.categories;
+    const choice = chosen(i.categories, c.id);
+    const named = choice !== undefined;
     const kept = !named && keep(c.id);
-    categories[c.id] = c.required || (named ? !!i.categories![c.id] : kept && valid!.categories[c.id]!);
+    categories[c.id] = c.required || (named ? choice : kept && valid!.categories[c.id]!);
     for (const s of c.services)
       services[s.id] =
         c.required ||
-        (i.services?.[s.id] ??
+        (chosen(i.services, s.id) ??
           (named
             ? categories[c.id]!
             : kept

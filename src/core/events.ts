@@ -33,7 +33,10 @@ export function createEmitter<E>(): Emitter<E> {
 }
 
 /** Tells the page: the `assenso:change` CustomEvent on window, and a dataLayer event when one exists. */
-export function announce(win: Window, change: ChangeEvent) {
+export function announce(win: Window, source: ChangeEvent) {
+  // A copy: the state's own objects are what has() and the next decision read; a page editing what it was
+  // handed (merging its defaults in, say) must not grant consent.
+  const change = structuredClone(source);
   try {
     win.dispatchEvent(new CustomEvent('assenso:change', { detail: change }));
   } catch (e) {

@@ -220,10 +220,18 @@ export function preferencesView(h: PreferencesHost) {
   let canDownload = false;
   const byId = (id: string) => categories.find((x) => x.id === id);
   return {
-    /** Each opening starts from the stored (or previous, when asked again) choices. */
+    /**
+     * Each opening starts from the stored (or previous, when asked again) choices, less what Global Privacy
+     * Control denies now: the core applies GPC over a choice made without it (Decision.gpc false), so those
+     * switches start off, as applied.
+     */
     open(state: ConsentState) {
       const d = state.decision ?? state.prompt?.previous ?? null;
-      draft = initialDraft(categories, d && { categories: d.categories, services: d.services });
+      draft = initialDraft(
+        categories,
+        d && { categories: d.categories, services: d.services },
+        state.decision?.gpc ? [] : state.gpc.categories,
+      );
       c.receipts().then((log) => {
         canDownload = log.acknowledged.length + log.pending.length > 0;
         h.update();

@@ -4,14 +4,16 @@ import type { Draft } from './PreferenceCenter.tsx';
 /**
  * The preference center's switches before Save. A category switch sets all its services; a service switch
  * sets itself and its category becomes "on" when any of its services is. Required ones are always on.
- * Nothing optional starts on without an earlier choice (no pre-ticked boxes).
+ * Nothing optional starts on without an earlier choice (no pre-ticked boxes), nor when it is in `off`: the
+ * categories that Global Privacy Control denies now, whatever was chosen before (else Save would grant them).
  */
-export function initialDraft(categories: NoticeCategory[], from: Draft | null): Draft {
+export function initialDraft(categories: NoticeCategory[], from: Draft | null, off: string[] = []): Draft {
   const draft: Draft = { categories: {}, services: {} };
   for (const c of categories) {
-    const on = c.required || from?.categories[c.id] === true;
+    const f = off.includes(c.id) ? null : from;
+    const on = c.required || f?.categories[c.id] === true;
     draft.categories[c.id] = on;
-    for (const s of c.services) draft.services[s.id] = c.required || (from?.services[s.id] ?? on);
+    for (const s of c.services) draft.services[s.id] = c.required || (f?.services[s.id] ?? on);
   }
   return draft;
 }

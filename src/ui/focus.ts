@@ -1,8 +1,9 @@
 /**
  * Focus handling of the widget's dialogs. Modal views (the preference center, the banner in modal layout)
  * get focus moved in and trapped (Tab and Shift+Tab cycle inside; focus wandering to the page is pulled
- * back); when the widget closes, focus returns to where it was before it opened. A non-modal banner shown on
- * page load does not steal focus: it is first in the tab order instead.
+ * back); when the widget closes, focus returns to where it was before the widget moved it in. A non-modal
+ * banner shown on page load does not steal focus (it is first in the tab order instead), so deciding there
+ * leaves focus and scroll where the page has them.
  */
 export interface FocusTrap {
   /** Called after each render that changed the view: the dialog now shown (or null) and whether modal. */
@@ -15,7 +16,7 @@ const FOCUSABLE = 'a[href],button:not(:disabled),summary,input:not(:disabled),[t
 export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap {
   let dialog: HTMLElement | null = null;
   let modal = false;
-  let restore: Element | null = null;
+  let restore: HTMLElement | null = null;
 
   const focusables = (): HTMLElement[] =>
     dialog
@@ -43,15 +44,18 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap 
 
   return {
     show(next, nextModal, focus) {
-      if (!dialog && next) restore = document.activeElement;
       dialog = next;
       modal = nextModal;
       if (next) {
         const target = focus ? next.querySelector<HTMLElement>(focus) : nextModal ? focusables()[0] : null;
+        // Remembered only when focus comes from the page: moving between the widget's own views keeps it.
+        if (target && !root.activeElement) restore = document.activeElement as HTMLElement | null;
         target?.focus();
       } else {
-        if (restore instanceof HTMLElement && restore !== document.body && restore.isConnected)
-          restore.focus();
+        // The dialog is gone by now, and focus that was in it has fallen to <body>: only then is it given
+        // back (focus the visitor has put in the page since stays there). An element that has left the page
+        // ignores focus().
+        if (document.activeElement === document.body) restore?.focus();
         restore = null;
       }
     },

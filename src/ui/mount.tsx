@@ -49,9 +49,15 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   // Receipts hash what the page holds (the banner's texts, and these once here: in practice always).
   let texts: Promise<void> | undefined;
   const allTexts = () =>
-    (texts ??= (options.prefsTexts?.() ?? Promise.resolve(undefined)).then((p) => {
-      if (p) m = withSiteTexts({ ...p, ...options.messages }, config, lang);
-    }, noop));
+    (texts ??= (options.prefsTexts?.() ?? Promise.resolve(undefined)).then(
+      (p) => {
+        if (p) m = withSiteTexts({ ...p, ...options.messages }, config, lang);
+      },
+      (e) => {
+        texts = undefined; // fetched again at the next opening
+        throw e;
+      },
+    ));
   const privacyUrl = localize(config.privacyPolicyUrl, lang) || undefined;
   options.onNotice?.(() => ({ language: lang, texts: { ...m, privacyPolicyUrl: privacyUrl ?? '' } }));
 
@@ -130,7 +136,9 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
               P.open(controller.getState());
               update();
             },
-            noop,
+            // The chunk or its texts did not come (offline, a flaky network): back to the view it was opened
+            // from, so that the next opening tries again.
+            () => controller.hide(),
           );
       }
       // Shown only with every text (offline without them: the previous view stays, like without the chunk).
@@ -175,7 +183,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
 
   const unsubscribe = controller.subscribe(update);
   update();
-  void idle().then(allTexts);
+  void idle().then(allTexts).catch(noop);
 
   return {
     root,

@@ -79,7 +79,9 @@ export function createWindowApi(c: ConsentController, start?: () => void): Assen
       () => {
         start?.();
         const s = c.getState();
-        return { ...s.granted, decision: s.decision, pending: s.prompt != null };
+        // A copy: the state's own objects are what has() and the next decision read, so a page editing
+        // the snapshot (merging its defaults in, say) would grant consent.
+        return structuredClone({ ...s.granted, decision: s.decision, pending: s.prompt != null });
       },
       { categories: {}, services: {}, decision: null, pending: false },
     ),
@@ -91,15 +93,30 @@ export function createWindowApi(c: ConsentController, start?: () => void): Assen
       },
       false,
     ),
-    open: safe('open()', () => c.open('preferences'), undefined),
+    // Started first: opened before start-up, the stored decision applied afterwards would close it again.
+    open: safe(
+      'open()',
+      () => {
+        start?.();
+        c.open('preferences');
+      },
+      undefined,
+    ),
     acceptAll: later('acceptAll()', () => c.acceptAll()),
     rejectAll: later('rejectAll()', () => c.rejectAll()),
-    set: later('set()', (choices: { categories?: Choices; services?: Choices }) =>
-      c.save({ categories: choices?.categories, services: choices?.services, method: 'api' }),
-    ),
+    set: later('set()', (choices: { categories?: Choices; services?: Choices }) => {
+      // Only true is consent: decide() takes anything that is not a boolean as not named; say so here.
+      for (const k of ['categories', 'services'] as const)
+        for (const [id, v] of Object.entries(choices?.[k] ?? {}))
+          if (typeof v !== 'boolean')
+            console.warn(`[assenso] set(): ${k}.${id} must be true or false; ignored`);
+      return c.save({ categories: choices?.categories, services: choices?.services, method: 'api' });
+    }),
     on: safe(
       'on()',
-      (type, fn) => c.on(type, fn),
+      // Copies for the same reason as get() ("ready" and "change" carry the state's own objects); an error
+      // as it is (it may not be cloneable).
+      (type, fn) => c.on(type, (e) => fn(type === 'error' ? e : structuredClone(e))),
       () => {},
     ) as AssensoApi['on'],
     reset: later('reset()', () => c.reset()),

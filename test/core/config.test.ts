@@ -92,6 +92,47 @@ describe('config validation', () => {
     });
   });
 
+  it('checks each cookie of a service: a bad field is dropped with one warning naming it, the cookie stays', () => {
+    const base = siteConfig();
+    const cookies = [
+      { name: '_a', duration: { en: { years: 1 } }, purpose: true, domain: 5, path: 'shop' },
+      {
+        name: '_b',
+        duration: { en: '1 year', it: '1 anno' },
+        purpose: 'Counts visits',
+        domain: '.example.com',
+        path: '/shop',
+      },
+      { name: '_c', duration: [{ a: 1 }], purpose: { en: 7 }, domain: '', path: ['/'] },
+      { name: '_d', duration: '2 years' },
+    ];
+    const { cfg, out } = warnings({
+      ...base,
+      categories: [
+        base.categories[0],
+        { ...base.categories[1], services: [{ id: 'ga', name: 'GA', cookies }] },
+      ],
+    });
+    const at = '[assenso] config.categories[1].services[0].cookies';
+    expect(out).toEqual([
+      `${at}[0].domain: must be a domain like "example.com"`,
+      `${at}[0].path: must start with "/"`,
+      `${at}[0].duration: must be a string or { lang: string }; ignored`,
+      `${at}[0].purpose: must be a string or { lang: string }; ignored`,
+      `${at}[2].domain: must be a domain like "example.com"`,
+      `${at}[2].path: must start with "/"`,
+      `${at}[2].duration: must be a string or { lang: string }; ignored`,
+      `${at}[2].purpose: must be a string or { lang: string }; ignored`,
+    ]);
+    // Dropped fields are gone (undefined), the rest kept as given.
+    expect(cfg.categories[1]!.services[0]!.cookies).toEqual([
+      { name: '_a' },
+      cookies[1],
+      { name: '_c' },
+      { name: '_d', duration: '2 years' },
+    ]);
+  });
+
   it('never throws, whatever the page passes', () => {
     for (const input of [
       undefined,

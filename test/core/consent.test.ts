@@ -272,6 +272,26 @@ describe('events', () => {
     delete (window as { dataLayer?: unknown }).dataLayer;
     errors.mockRestore();
   });
+
+  it('a page editing the assenso:change detail or the dataLayer push grants nothing (they are copies)', async () => {
+    const a = make(siteConfig());
+    const edit = (e: Event) =>
+      Object.assign((e as CustomEvent).detail.granted.categories, { marketing: true });
+    window.addEventListener('assenso:change', edit);
+    (window as unknown as { dataLayer: unknown[] }).dataLayer = [];
+    try {
+      await a.rejectAll();
+      const dl = (window as unknown as { dataLayer: { assenso: { services: Record<string, boolean> } }[] })
+        .dataLayer;
+      dl[0]!.assenso.services.yt = true;
+      expect(a.has('marketing')).toBe(false);
+      expect(a.has('yt')).toBe(false);
+      expect(a.getState().granted.categories.marketing).toBe(false);
+    } finally {
+      window.removeEventListener('assenso:change', edit);
+      delete (window as { dataLayer?: unknown }).dataLayer;
+    }
+  });
 });
 
 function validDecision() {

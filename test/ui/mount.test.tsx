@@ -168,6 +168,66 @@ describe('mounted widget', () => {
     expect(document.activeElement).toBe(button);
   });
 
+  it('a preference center chunk that failed to load once is fetched again on the next opening', async () => {
+    let calls = 0;
+    const preferences = () =>
+      ++calls === 1 ? Promise.reject(new Error('offline')) : moduleLoaders.preferences();
+    const s = setup({}, {}, undefined, { preferences });
+    await userEvent.click(s.q.getByRole('button', { name: en.customise }));
+    // It fails quietly: the banner stays, usable, and the controller is back on it.
+    await waitFor(() => expect(s.controller.getState().view).toBe('banner'));
+    expect(s.q.queryByRole('dialog', { name: en.prefsTitle })).toBeNull();
+    await openPreferences(s);
+    expect(calls).toBe(2);
+  });
+
+  it('preference center texts that failed to load once are fetched again on the next opening', async () => {
+    let calls = 0;
+    const s = setup({}, {}, undefined, {
+      messages: BUILT_IN.en!,
+      prefsTexts: () =>
+        ++calls <= 2 ? Promise.reject(new Error('offline')) : moduleLoaders.prefsTexts('en'),
+    });
+    // The idle prefetch fails (quietly), then the first opening's fetch too: back on the banner.
+    await waitFor(() => expect(calls).toBe(1));
+    await userEvent.click(s.q.getByRole('button', { name: en.customise }));
+    await waitFor(() => expect(s.controller.getState().view).toBe('banner'));
+    expect(s.q.queryByRole('dialog', { name: en.prefsTitle })).toBeNull();
+    await openPreferences(s);
+    expect(calls).toBe(3);
+  });
+
+  it.each([
+    // Safari and assistive technology press a button without focusing it: focus stays on the page's element.
+    { how: 'a click that leaves focus alone', click: (b: HTMLElement) => b.click(), stays: true },
+    // Chromium focuses a clicked button: focus leaves with the banner, to <body>, and nothing scrolls.
+    { how: 'a pointer click', click: (b: HTMLElement) => userEvent.click(b), stays: false },
+  ])(
+    'a non-modal banner leaves focus and scroll to the page when deciding with $how',
+    async ({ click, stays }) => {
+      // An autofocused field at the top of a tall page, focused when the banner appears.
+      const field = document.createElement('input');
+      const tall = document.createElement('div');
+      tall.style.height = '5000px';
+      const below = document.createElement('button');
+      below.textContent = 'Read more';
+      document.body.append(field, tall, below);
+      live.push(() => {
+        for (const el of [field, tall, below]) el.remove();
+      });
+      field.focus();
+      const s = setup();
+      // The visitor reads on, far down the page, then decides.
+      below.focus();
+      const y = scrollY;
+      expect(y).toBeGreaterThan(1000);
+      await click(s.q.getByRole('button', { name: en.acceptAll }));
+      await waitFor(() => expect(s.q.queryByRole('dialog')).toBeNull());
+      expect(scrollY).toBe(y);
+      expect(document.activeElement).toBe(stays ? below : document.body);
+    },
+  );
+
   it('unmounted while the preference center is on its way: the late chunk does not bring the widget back', async () => {
     const s = setup();
     s.controller.open('preferences');
@@ -199,6 +259,27 @@ describe('mounted widget', () => {
     const banner = s.q.getByRole('dialog', { name: en.bannerTitle });
     expect(banner.textContent).toContain(en.reasonRevision);
     expect(banner.textContent).toContain(en.gpcHonoured.replace('{categories}', 'Marketing'));
+  });
+
+  it('GPC sent after an accept-all made without it: the preference center starts with its categories off, and Save keeps them denied', async () => {
+    const id = `t${Math.random().toString(36).slice(2, 9)}`;
+    await setup({}, {}, id).controller.acceptAll();
+    for (const f of live.splice(0)) f();
+    const s = setup({}, { gpc: true }, id);
+    await waitFor(() => expect(s.controller.getState().gpc.categories).toEqual(['marketing']));
+    expect(s.controller.has('marketing')).toBe(false);
+    s.controller.open('preferences');
+    await waitFor(() => s.q.getByRole('dialog', { name: en.prefsTitle }));
+    expect(s.q.getByRole('switch', { name: 'Marketing' }).getAttribute('aria-checked')).toBe('false');
+    expect(s.q.getByRole('switch', { name: 'Tube', hidden: true }).getAttribute('aria-checked')).toBe(
+      'false',
+    );
+    expect(s.q.getByRole('switch', { name: 'Analytics' }).getAttribute('aria-checked')).toBe('true');
+    await userEvent.click(s.q.getByRole('button', { name: en.save }));
+    await waitFor(() => expect(s.controller.getState().decision?.method).toBe('preferences'));
+    expect(s.controller.has('marketing')).toBe(false);
+    expect(s.controller.has('tube')).toBe(false);
+    expect(s.controller.has('analytics')).toBe(true);
   });
 
   it('offers the receipts kept on the device as a JSON download', async () => {

@@ -176,6 +176,17 @@ describe('draft', () => {
     expect(initialDraft(CATEGORIES, prev)).toEqual(prev);
   });
 
+  it('a category that GPC denies now starts off, its services too, whatever was chosen before', () => {
+    const prev = {
+      categories: { necessary: true, analytics: true },
+      services: { matomo: true, hotjar: true },
+    };
+    expect(initialDraft(CATEGORIES, prev, ['analytics'])).toEqual({
+      categories: { necessary: true, analytics: false },
+      services: { matomo: false, hotjar: false },
+    });
+  });
+
   it('a category switch sets its services; a service switch decides its category', () => {
     const on = toggleCategory(initialDraft(CATEGORIES, null), CATEGORIES[1]!, true);
     expect(on.services).toEqual({ matomo: true, hotjar: true });

@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createConsent } from '../../src/core/index.ts';
+import { createStorage } from '../../src/core/storage.ts';
+import type { Decision } from '../../src/core/types.ts';
+import { createWindowApi } from '../../src/ui/window-api.ts';
+import { destroyAll, manualClock, siteConfig, track } from './helpers.ts';
+
+afterEach(destroyAll);
+
+const make = (cfg = siteConfig()) => {
+  const c = track(createConsent(cfg, { clock: manualClock(), gpc: false }));
+  return { c, api: createWindowApi(c), cfg };
+};
+const onlyBooleans = (d: Decision | null | undefined) =>
+  [d!.categories, d!.services].every((m) => Object.values(m).every((v) => typeof v === 'boolean'));
+
+describe('window.assenso.set(): only true is consent', () => {
+  for (const bad of ['false', 1, null, {}])
+    it(`ignores ${JSON.stringify(bad)} with one warning naming the key, and never stores it`, async () => {
+      const { c, api, cfg } = make();
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const d = await api.set({
+        categories: { marketing: bad, analytics: true } as never,
+        services: { ga: bad } as never,
+      });
+      expect(warn.mock.calls.map((a) => a.join(' '))).toEqual([
+        '[assenso] set(): categories.marketing must be true or false; ignored',
+        '[assenso] set(): services.ga must be true or false; ignored',
+      ]);
+      warn.mockRestore();
+      // Ignored: marketing is as if not named (denied on a first visit), ga follows its granted category.
+      expect(d).toMatchObject({ categories: { marketing: false, analytics: true }, services: { ga: true } });
+      expect(api.has('marketing')).toBe(false);
+      expect(api.has('yt')).toBe(false);
+      expect(onlyBooleans(c.getState().decision)).toBe(true);
+      expect(onlyBooleans(await createStorage(cfg.siteId).state.get<Decision>('decision'))).toBe(true);
+      // The next page reads the cookie mirror first: still no marketing.
+      const next = track(createConsent(cfg, { clock: manualClock(), gpc: false }));
+      void next.start();
+      expect(next.has('marketing')).toBe(false);
+    });
+
+  it('an ignored value keeps the previous choice (it is no denial either)', async () => {
+    const { api } = make();
+    await api.acceptAll();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    await api.set({
+      categories: { marketing: null, analytics: 'false' } as never,
+      services: { yt: 0, ga: {} } as never,
+    });
+    expect(warn).toHaveBeenCalledTimes(4);
+    warn.mockRestore();
+    for (const id of ['marketing', 'analytics', 'yt', 'ga']) expect(api.has(id)).toBe(true);
+  });
+
+  it('a service value that is not a boolean is not stored for the next page (cookie mirror)', async () => {
+    const { c, api, cfg } = make();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const d = await api.set({ services: { yt: 1 as never } });
+    warn.mockRestore();
+    expect(d?.services.yt).toBe(false);
+    expect(api.has('yt')).toBe(false);
+    c.destroy();
+    const next = track(createConsent(cfg, { clock: manualClock(), gpc: false }));
+    void next.start();
+    expect(next.getState().decision?.services.yt).toBe(false);
+    expect(next.has('yt')).toBe(false);
+  });
+
+  it('true and false still work; unknown ids are ignored silently, as before', async () => {
+    const { api } = make();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const d = await api.set({
+      categories: { analytics: true, marketing: false, nope: true },
+      services: { yt: true, zzz: false },
+    });
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+    expect(d?.categories).toEqual({ necessary: true, analytics: true, marketing: false });
+    expect(d?.services).toEqual({ ga: true, yt: true });
+    expect([api.has('analytics'), api.has('marketing'), api.has('yt'), api.has('nope')]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
+    await api.set({ categories: { analytics: false } });
+    expect(api.has('analytics')).toBe(false);
+  });
+});
+
+describe('window.assenso hands out copies', () => {
+  it('editing what get() returned changes nothing in has() or get()', async () => {
+    const { api } = make();
+    await api.rejectAll();
+    const snap = api.get();
+    Object.assign(snap.categories, { marketing: true });
+    snap.services.yt = true;
+    snap.decision!.categories.marketing = true;
+    snap.decision!.services.yt = true;
+    snap.decision!.expiries.marketing = 0;
+    expect(api.has('marketing')).toBe(false);
+    expect(api.has('yt')).toBe(false);
+    expect(api.get()).toMatchObject({
+      categories: { marketing: false },
+      services: { yt: false },
+      decision: { categories: { marketing: false }, services: { yt: false } },
+    });
+    expect(api.get().decision!.expiries.marketing).toBeGreaterThan(0);
+    // The kept choices of a later decision come from the real one, not from the edited copy.
+    await api.set({ categories: { analytics: true } });
+    expect(api.has('marketing')).toBe(false);
+  });
+
+  it('editing the payload of a "ready" or "change" listener changes nothing either', async () => {
+    const { c, api } = make();
+    api.on('ready', (s) => {
+      s.granted.categories.marketing = true;
+    });
+    api.on('change', (e) => {
+      e.granted.categories.marketing = true;
+      e.granted.services.yt = true;
+      e.decision!.categories.marketing = true;
+    });
+    await c.start();
+    expect(api.has('marketing')).toBe(false);
+    await api.rejectAll();
+    expect(api.has('marketing')).toBe(false);
+    expect(api.has('yt')).toBe(false);
+    expect(api.get().decision!.categories.marketing).toBe(false);
+  });
+});
+
+describe('window.assenso.open() before start-up', () => {
+  it("a returning visitor's page opening the preference center at once keeps it open", async () => {
+    const cfg = siteConfig();
+    await make(cfg).c.acceptAll();
+    destroyAll();
+    const c = track(createConsent(cfg, { clock: manualClock(), gpc: false }));
+    let started = false;
+    const start = () => {
+      if (!started) {
+        started = true;
+        void c.start();
+      }
+    };
+    const api = createWindowApi(c, start);
+    // The script-tag entry starts in the task after its own; the page calls open() before that.
+    api.open();
+    start();
+    expect(c.getState().decision).not.toBeNull();
+    expect(c.getState().view).toBe('preferences');
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { clearServiceData, resolveConfig } from '../../src/core/index.ts';
+import type { ResolvedService } from '../../src/core/types.ts';
+import { cookieNames, setCookie, uid } from './helpers.ts';
+
+const service = (cookies: unknown[]) => {
+  const warnings: string[] = [];
+  const cfg = resolveConfig(
+    {
+      siteId: 'x',
+      categories: [{ id: 'a', title: 'A', description: 'A', services: [{ id: 's', cookies }] }],
+    },
+    (m) => warnings.push(m),
+  );
+  return { s: cfg.categories[0]!.services[0]!, warnings };
+};
+
+describe('clearing a service’s cookies on withdrawal', () => {
+  it('one bad cookie spec does not stop the others from being cleared', () => {
+    const id = uid();
+    setCookie(`a${id}=1; path=/`);
+    setCookie(`b${id}=1; path=/`);
+    setCookie(`c${id}x=1; path=/`);
+    localStorage.setItem(`k${id}`, '1');
+    // Built by hand, as a caller of clearServiceData may: no checkConfig in between.
+    const s: ResolvedService = {
+      ...service([]).s,
+      cookies: [{ name: `a${id}`, domain: 5 as never }, { name: `b${id}` }, { name: `c${id}*` }],
+      storageKeys: [`k${id}`],
+    };
+    expect(() => clearServiceData(s)).not.toThrow();
+    expect(cookieNames()).not.toContain(`b${id}`);
+    expect(cookieNames()).not.toContain(`c${id}x`);
+    expect(localStorage.getItem(`k${id}`)).toBeNull();
+    setCookie(`a${id}=; max-age=0; path=/`);
+  });
+
+  it('a cookie whose declared domain or path was invalid is still cleared (the bad field is dropped)', () => {
+    const id = uid();
+    setCookie(`a${id}=1; path=/`);
+    setCookie(`b${id}=1; path=/`);
+    const { s, warnings } = service([
+      { name: `a${id}`, domain: 5, path: 'x' },
+      { name: `b${id}`, domain: location.hostname },
+    ]);
+    expect(warnings).toHaveLength(2);
+    clearServiceData(s);
+    expect(cookieNames().filter((n) => n!.endsWith(id))).toEqual([]);
+  });
+});
