@@ -111,6 +111,33 @@ describe('storage blocked', () => {
     await expect(banner(page, 'We respect your privacy').count()).resolves.toBe(0);
     expect(watch.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
+  it('IndexedDB hanging for good (an open queued behind a blocked version change): a click still decides', async () => {
+    const page = await open(`${demo.url}/en/index.html`, (c) =>
+      c.addInitScript(() => {
+        // Another connection holds the widget's database and ignores a version change queued behind it: every
+        // later open of that database waits for good, as behind an old tab that never closes.
+        const r = indexedDB.open('assenso-demo');
+        r.onsuccess = () => {
+          (window as { __held?: unknown }).__held = r.result;
+          indexedDB.open('assenso-demo', r.result.version + 1).onblocked = () => {
+            document.documentElement.dataset.idbBlocked = '1';
+          };
+        };
+      }),
+    );
+    await page.waitForFunction(() => document.documentElement.dataset.idbBlocked === '1');
+    await banner(page, 'We respect your privacy').waitFor();
+    await page.getByRole('button', { name: 'Accept all' }).click();
+    await page.waitForFunction(() => document.documentElement.dataset.analyticsRuns === '1');
+    await expect(banner(page, 'We respect your privacy').count()).resolves.toBe(0);
+    expect((await consent(page)).decision?.method).toBe('accept-all');
+    // The decision lasts: the next page has it from the cookie mirror and shows no banner.
+    await page.reload();
+    await page.waitForFunction(() => document.documentElement.dataset.analyticsRuns === '1');
+    expect((await consent(page)).categories.analytics).toBe(true);
+    await expect(banner(page, 'We respect your privacy').count()).resolves.toBe(0);
+    expect(watch.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
 });
 
 describe('hostile configuration strings', () => {

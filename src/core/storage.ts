@@ -10,9 +10,17 @@ export interface StorageEnv {
 type Layer = () => KeyValueStore;
 
 /**
+ * How long an IndexedDB call may take before the layer counts as failed. An open can hang for good: queued
+ * behind another tab's blocked version change, or in Safari's known bugs; a decision would then never apply.
+ * A cold open on a slow phone takes a few hundred milliseconds.
+ */
+export const HANG_MS = 2000;
+
+/**
  * A key–value store that degrades instead of throwing: IndexedDB (its own database, as idb-keyval allows
  * one object store per database) → localStorage (keys prefixed with the database name) → memory.
- * A layer that fails once (private mode, blocked storage, quota) is left for the next one for good.
+ * A layer that fails once (private mode, blocked storage, quota, an IndexedDB call hanging for `HANG_MS`) is
+ * left for the next one for good.
  */
 export function createKeyValueStore(name: string, env: StorageEnv = globalThis): KeyValueStore {
   const idb: Layer = () => {
@@ -63,7 +71,12 @@ export function createKeyValueStore(name: string, env: StorageEnv = globalThis):
       for (;;) {
         try {
           cur ??= layers[0]!();
-          return await op(cur, ...a);
+          const s = cur;
+          // Only IndexedDB can hang; its call, if it ends later, ends unobserved (receipts are deduplicated).
+          return await new Promise<R>((ok, no) => {
+            op(s, ...a).then(ok, no);
+            if (layers[2]) setTimeout(no, HANG_MS);
+          });
         } catch (e) {
           // memory never fails but a caller's updater may: rethrow that instead of looping
           if (layers.length === 1) throw e;

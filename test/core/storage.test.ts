@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createKeyValueStore } from '../../src/core/storage.ts';
+import { createKeyValueStore, HANG_MS } from '../../src/core/storage.ts';
 import { uid } from './helpers.ts';
 
 /** A localStorage that refuses every write, as in some private modes and with storage blocked. */
@@ -37,6 +37,28 @@ describe('storage fallbacks', () => {
     expect(await s.get('k')).toEqual({ v: 1 });
     await s.update<{ v: number }>('k', (o) => ({ v: o!.v + 1 }));
     expect(await s.get('k')).toEqual({ v: 2 });
+  });
+
+  it('leaves an IndexedDB that hangs for localStorage, and the data is there', async () => {
+    // A real hang: another connection holds the database and ignores a version change queued behind it, so
+    // every later open of that database waits for good (as behind an old tab that never closes).
+    const name = `kv${uid()}`;
+    const held = await new Promise<IDBDatabase>((ok) => {
+      const r = indexedDB.open(name);
+      r.onsuccess = () => ok(r.result);
+    });
+    const blocked = new Promise((ok) => {
+      indexedDB.open(name, held.version + 1).onblocked = ok;
+    });
+    await blocked;
+    const s = createKeyValueStore(name);
+    const t0 = performance.now();
+    await s.set('k', { a: 1 });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(HANG_MS - 50);
+    expect(JSON.parse(localStorage.getItem(`${name}:k`)!)).toEqual({ a: 1 });
+    expect(await s.get('k')).toEqual({ a: 1 });
+    held.close();
+    localStorage.removeItem(`${name}:k`);
   });
 
   it('reads corrupt localStorage data as absent', async () => {
