@@ -36,6 +36,7 @@ export const FIXES = {
   endpoint: 'must be an http(s) URL or a path; receipts stay on the device',
   revision: 'must be a string of 1 to 64 characters like "2026-05"; using "1"',
   language: 'must be a language tag like "it" or "pt-BR"',
+  unlisted: 'is not in config.languages ({0}); ignored',
   languages: 'must be a non-empty array of language tags like "it"',
   privacy: 'must be a URL or { lang: URL }',
   texts: 'must be { lang: { key: text } }',
@@ -49,6 +50,17 @@ export const explain = ([path, fix, ...values]: Issue): string =>
   `[assenso] config.${path}: ${FIXES[fix].replace(/\{(\d)\}/g, (_, n: string) => values[Number(n)] ?? '')}`;
 
 /**
+ * Keys valid alone but not together. What they do is already safe (a forced language the site does not offer
+ * is passed over for the page's), so they are checked here, off the script tag's first file.
+ */
+export function crossCheck(cfg: ResolvedConfig): Issue[] {
+  const l = cfg.language?.toLowerCase();
+  return l && !cfg.languages.some((x) => [l, l.split('-')[0]].includes(x.toLowerCase()))
+    ? [['language', 'unlisted', cfg.languages.join(', ')]]
+    : [];
+}
+
+/**
  * Validates the host configuration: every bad key gets ONE warning naming it and the fix, and is replaced by
  * a safe default; never throws (the host page must keep working whatever it passes).
  */
@@ -56,5 +68,7 @@ export function resolveConfig(
   input: unknown,
   warn: (msg: string) => void = (m) => console.warn(m),
 ): ResolvedConfig {
-  return checkConfig(input, (issue) => warn(explain(issue)));
+  const cfg = checkConfig(input, (issue) => warn(explain(issue)));
+  for (const issue of crossCheck(cfg)) warn(explain(issue));
+  return cfg;
 }

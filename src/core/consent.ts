@@ -69,20 +69,25 @@ export function createConsentWith(
   let outbox: Outbox | undefined;
   /** Receipts and the outbox: loaded after start-up, off the path to the banner. */
   const lazy = () => {
-    mod ??= loadDelivery().catch((e) => {
-      mod = undefined; // a failed chunk load (offline) is retried next time
-      throw e;
-    });
-    return mod;
-  };
-  // Bad keys: one warning each, worded by the delivery chunk (or, if it cannot load, just the key).
-  if (issues.length)
-    lazy().then(
-      (m) => m.warnIssues(issues),
-      () => {
-        for (const [path] of issues) console.warn(`[assenso] config.${path} is invalid; a default is used`);
+    mod ??= loadDelivery().then(
+      // Bad keys: one warning each, worded by the chunk (those found here, then its cross-checks).
+      (m) => {
+        m.warnIssues(issues.splice(0), cfg);
+        return m;
+      },
+      (e) => {
+        mod = undefined; // a failed chunk load (offline) is retried next time
+        throw e;
       },
     );
+    return mod;
+  };
+  // With bad keys the chunk comes at once; if it cannot load, each key is named alone.
+  if (issues.length)
+    lazy().catch(() => {
+      for (const [path] of issues.splice(0))
+        console.warn(`[assenso] config.${path} is invalid; a default is used`);
+    });
   const box = async () => {
     const m = await lazy();
     outbox ??= m.openOutbox(cfg, deps, { store: parts!.storage.outbox, clock, emit: events.emit });

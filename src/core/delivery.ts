@@ -5,7 +5,7 @@
  * dynamic import when the browser is idle after start-up (a separate chunk in module builds), so it does not
  * weigh on the time to banner.
  */
-import { explain } from './config-fixes.ts';
+import { crossCheck, explain } from './config-fixes.ts';
 import type { Issue } from './config.ts';
 import type { Job } from './consent.ts';
 import { report } from './events.ts';
@@ -19,9 +19,9 @@ export { clearServiceData } from './clear.ts';
 export { noticeOf };
 export { fillPlaceholder } from './placeholder.ts';
 
-/** One console warning per bad configuration key. */
-export const warnIssues = (issues: Issue[]) => {
-  for (const i of issues) console.warn(explain(i));
+/** One console warning per bad configuration key (those found at start-up, then the cross-checks). */
+export const warnIssues = (issues: Issue[], cfg: ResolvedConfig) => {
+  for (const i of [...issues, ...crossCheck(cfg)]) console.warn(explain(i));
 };
 
 /** The site's outbox: sent to its receipt server, or kept on the device when there is no endpoint. */

@@ -92,6 +92,15 @@ describe('config validation', () => {
     });
   });
 
+  it('warns when the forced language is not among the languages offered (it would be passed over)', () => {
+    const base = siteConfig();
+    expect(warnings({ ...base, language: 'pt', languages: ['it', 'en'] }).out).toEqual([
+      '[assenso] config.language: is not in config.languages (it, en); ignored',
+    ]);
+    expect(warnings({ ...base, language: 'de' }).out).toEqual([]);
+    expect(warnings({ ...base, language: 'it-CH', languages: ['IT', 'en'] }).out).toEqual([]);
+  });
+
   it('checks each cookie of a service: a bad field is dropped with one warning naming it, the cookie stays', () => {
     const base = siteConfig();
     const cookies = [
@@ -176,6 +185,18 @@ describe('config validation', () => {
     expect(warn).toHaveBeenCalledTimes(1);
     await c.acceptAll();
     expect(c.has('analytics')).toBe(true);
+    c.destroy();
+    warn.mockRestore();
+  });
+
+  it('createConsent tells a forced language outside languages once its chunk is here, and only once', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const c = createConsent({ ...siteConfig(), language: 'pt', languages: ['it'] }, { gpc: false });
+    await c.acceptAll(); // the chunk is in use for the receipt
+    await c.flush();
+    expect(warn.mock.calls).toEqual([
+      ['[assenso] config.language: is not in config.languages (it); ignored'],
+    ]);
     c.destroy();
     warn.mockRestore();
   });
