@@ -4,9 +4,9 @@ import { DECISION_FORMAT, type Choices, type Decision, type ResolvedConfig } fro
 /**
  * The first-party cookie that mirrors the decision, so that start-up can decide synchronously and the
  * site's backend can read it. Format (docs/cookie.md): an application/x-www-form-urlencoded string
- * `v=1&r=<revision>&t=<decidedAt>&x=<expiresAt>&m=<method>&id=<receiptId>&d=<deviceId>&g=<0|1>
- * &c=<category>:<0|1>:<expiry>.…&s=<service>:<0|1>.…` where `s` lists only services whose choice differs
- * from their category's.
+ * `v=1&k=<siteId>&r=<revision>&t=<decidedAt>&x=<expiresAt>&m=<method>&id=<receiptId>&d=<deviceId>
+ * &g=<0|1>&c=<category>:<0|1>:<expiry>.…&s=<service>:<0|1>.…` where `s` lists only services whose choice
+ * differs from their category's.
  */
 
 export function encodeDecision(d: Decision, cfg: ResolvedConfig): string {
@@ -19,6 +19,7 @@ export function encodeDecision(d: Decision, cfg: ResolvedConfig): string {
   for (const [id, v] of Object.entries(d.services)) if (v !== d.categories[cat.get(id)!]) svc[id] = v;
   return new URLSearchParams({
     v: `${d.format}`,
+    k: cfg.siteId,
     r: d.revision,
     t: `${d.decidedAt}`,
     x: `${d.expiresAt}`,
@@ -35,6 +36,8 @@ export function encodeDecision(d: Decision, cfg: ResolvedConfig): string {
 export function decodeDecision(raw: string, cfg: ResolvedConfig): Decision | null {
   try {
     const p = new URLSearchParams(raw);
+    // Another site's decision (a sibling subdomain sharing the parent domain and the name) is none of ours.
+    if ((p.get('k') ?? cfg.siteId) !== cfg.siteId) throw 0;
     const categories: Choices = {};
     const expiries: Record<string, number> = {};
     const svc: Choices = {};

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDecision, encodeDecision, resolveConfig } from '../../src/core/index.ts';
-import { DAY, siteConfig, T0 } from './helpers.ts';
+import { createCookieMirror, decodeDecision, encodeDecision, resolveConfig } from '../../src/core/index.ts';
+import { DAY, setCookie, siteConfig, T0, uid } from './helpers.ts';
 
 const cfg = resolveConfig(siteConfig());
 const decision = {
@@ -21,9 +21,12 @@ describe('cookie mirror format (docs/cookie.md)', () => {
   it('round-trips and lists only services that differ from their category', () => {
     const v = encodeDecision(decision, cfg);
     expect(decodeDecision(v, cfg)).toEqual(decision);
+    // Written before the site id was part of the value: still this site's.
+    expect(decodeDecision(v.replace(`k=${cfg.siteId}&`, ''), cfg)).toEqual(decision);
     const p = new URLSearchParams(v);
     expect(Object.fromEntries(p)).toEqual({
       v: '1',
+      k: cfg.siteId,
       r: '2026-05 & more',
       t: `${T0}`,
       x: `${T0 + 30 * DAY}`,
@@ -49,7 +52,21 @@ describe('cookie mirror format (docs/cookie.md)', () => {
       v.replace(/d=[^&]+/, 'd=1234'),
       v.replace('analytics%3A1', 'analytics%3Ayes'),
       v.replace(/t=\d+/, 't=soon'),
+      v.replace(`k=${cfg.siteId}`, 'k=another-site'),
     ])
       expect(decodeDecision(bad, cfg)).toBeNull();
+  });
+
+  it("never takes another site's decision from a cookie of its name", () => {
+    const own = resolveConfig(siteConfig({ siteId: 'shop', cookie: { name: `c${uid()}` } }));
+    const sibling = resolveConfig(siteConfig({ siteId: 'blog', cookie: { name: own.cookie.name } }));
+    const mirror = createCookieMirror(own);
+    // On a real site: a domain-wide cookie another site on the parent domain wrote, granting more.
+    const theirs = { ...decision, categories: { ...decision.categories, marketing: true } };
+    setCookie(`${own.cookie.name}=${encodeDecision(theirs, sibling)}; path=/`);
+    expect(mirror.read()).toBeNull();
+    mirror.write(decision, T0);
+    expect(mirror.read()).toEqual(decision);
+    mirror.clear();
   });
 });

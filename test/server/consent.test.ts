@@ -166,6 +166,7 @@ describe.each(databases)('device consent on $name', (d) => {
         const value = new URLSearchParams(pair?.slice('assenso='.length));
         expect(Object.fromEntries(value)).toEqual({
           v: '1',
+          k: SHOP,
           r: receipt.revision,
           t: String(receipt.collectedAt),
           x: String(receipt.expiresAt),

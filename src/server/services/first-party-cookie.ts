@@ -15,7 +15,7 @@ import { latestDeviceReceiptId } from '../db/receipts-repo.ts';
 export const COOKIE_FORMAT = 1;
 
 /**
- * The cookie value for a receipt: `v=1&r=<revision>&t=<decidedAt>&x=<expiresAt>&m=<method>&id=<receiptId>
+ * The cookie value for a receipt: `v=1&k=<siteId>&r=<revision>&t=<decidedAt>&x=<expiresAt>&m=<method>&id=<receiptId>
  * &d=<deviceId>&g=<0|1>&c=<category>:<0|1>[:<expiry>].…&s=<service>:<0|1>.…`. The widget lists in `s` only
  * services that differ from their category; the server does not know which category a service belongs to,
  * so it lists every service, which the widget reads the same way.
@@ -27,6 +27,7 @@ export function cookieValue(receipt: Receipt): string {
       .join('.');
   return new URLSearchParams({
     v: String(COOKIE_FORMAT),
+    k: receipt.siteId,
     r: receipt.revision,
     t: String(receipt.collectedAt),
     x: String(receipt.expiresAt),
