@@ -4,6 +4,7 @@ import {
   type ConsentState,
   DECISION_FORMAT,
   type Decision,
+  type ResolvedCategory,
   type ResolvedConfig,
 } from './types.ts';
 
@@ -89,7 +90,13 @@ export interface DecideInput {
  */
 export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInput): Decision {
   const valid = prev?.revision === cfg.revision ? prev : null;
-  const keep = (id: string) => !!valid && id in valid.categories && (valid.expiries[id] ?? 0) > i.now;
+  // A choice carries over while valid, except a category GPC denies now when GPC was off as it was made: the
+  // visitor has not chosen it while sending GPC (a later "Allow Chat" must not bring marketing back).
+  const keep = (c: ResolvedCategory) =>
+    !!valid &&
+    c.id in valid.categories &&
+    (valid.expiries[c.id] ?? 0) > i.now &&
+    !(i.gpc && c.gpc && !valid.gpc);
   const categories: Choices = {};
   const services: Choices = {};
   const expiries: Record<string, number> = {};
@@ -103,7 +110,7 @@ export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInpu
   for (const c of cfg.categories) {
     const choice = chosen(i.categories, c.id);
     const named = choice !== undefined;
-    const kept = !named && keep(c.id);
+    const kept = !named && keep(c);
     categories[c.id] = c.required || (named ? choice : kept && valid!.categories[c.id]!);
     for (const s of c.services)
       services[s.id] =

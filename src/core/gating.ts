@@ -47,7 +47,11 @@ export function createGating(o: GatingOptions) {
       doc.querySelector<HTMLScriptElement>('script[nonce]')?.nonce ||
       '');
   const queued = new WeakSet<Element>();
-  const holders = new WeakMap<Element, HTMLElement>();
+  /** Held iframes and their placeholders (a Map: a frame removed while held takes its placeholder along). */
+  const holders = new Map<HTMLIFrameElement, HTMLElement>();
+  /** Frames this module loaded (the page may change their `src` afterwards) and hid (the page's own stay). */
+  const loaded = new WeakSet<Element>();
+  const hid = new WeakSet<Element>();
   const warned = new Set<string>();
   const ids = new Set(o.cfg.categories.flatMap((c) => [c.id, ...c.services.map((s) => s.id)]));
   let observer: MutationObserver | undefined;
@@ -79,22 +83,31 @@ export function createGating(o: GatingOptions) {
       for (const a of old.attributes)
         if (!/^(type|src|data-src|data-type|nonce)$/.test(a.name)) s.setAttribute(a.name, a.value);
     // (An empty type is JavaScript.)
-    s.type = old.getAttribute('data-type') ?? '';
+    const type = (s.type = old.getAttribute('data-type') ?? '');
     if (nonce) s.nonce = nonce;
     const src = old.getAttribute('data-src') ?? old.getAttribute('src');
     const p = ttPolicy(win);
     try {
-      // Like the parser: wait for an external script before the next one, unless it is marked async.
-      const loaded =
-        src && !parsing && !old.hasAttribute('async')
-          ? new Promise((r) => (s.onload = s.onerror = r))
+      // Like the parser: wait for an external script before the next one, unless it is marked async, or will
+      // never load (`nomodule`, a data block): no load event would come, and nothing after it would run. Not
+      // through onload: the page's own handler (an `onload` attribute) is the copy's.
+      const wait =
+        src &&
+        !parsing &&
+        !old.hasAttribute('async') &&
+        !old.hasAttribute('nomodule') &&
+        /^(module|.*(java|ecma)script)?$/i.test(type)
+          ? new Promise((r) => {
+              s.addEventListener('load', r);
+              s.addEventListener('error', r);
+            })
           : undefined;
       if (src) s.src = (p ? p.createScriptURL(src) : src) as string;
       if (!parsing) {
         if (!src) s.text = (p ? p.createScript(old.text) : old.text) as string;
         old.replaceWith(s);
       }
-      return loaded;
+      return wait;
     } catch (e) {
       report(`gated script ${src ?? '(inline)'} could not run`, e);
     }
@@ -122,38 +135,48 @@ export function createGating(o: GatingOptions) {
     for (const r of waiters.splice(0)) r();
   };
 
-  /** The service an iframe belongs to: named directly, or by its URL among the category's services. */
-  const serviceOf = (frame: HTMLIFrameElement, id: string) =>
-    o.cfg.categories
+  /** The service an iframe belongs to: named directly, or by its URL's host among the category's services. */
+  const serviceOf = (src: string | null, id: string) => {
+    let host = '';
+    try {
+      host = new URL(src!, doc.baseURI).hostname;
+    } catch {}
+    return o.cfg.categories
       .flatMap((c) => c.services)
       .find(
         (s) =>
-          s.id === id ||
-          (s.category === id && s.domains.some((d) => (frame.getAttribute('data-src') ?? '').includes(d))),
+          s.id === id || (s.category === id && s.domains.some((d) => host === d || host.endsWith(`.${d}`))),
       );
+  };
 
   const frame = (f: HTMLIFrameElement) => {
     const id = key(f);
     const held = holders.get(f);
     const src = f.getAttribute('data-src');
-    const svc = serviceOf(f, id);
-    if (o.has(id) || (svc && o.has(svc.id))) {
+    const svc = serviceOf(src, id);
+    // The service's own choice when it has one: a denied service stays out under a granted category.
+    if (o.has(svc?.id ?? id)) {
       held?.remove();
       holders.delete(f);
-      f.hidden = false;
-      if (src && f.getAttribute('src') !== src) f.src = src;
+      if (hid.has(f)) f.hidden = false;
+      hid.delete(f);
+      if (src && !loaded.has(f)) f.src = src;
+      loaded.add(f);
     } else {
       // Revoked after loading: unload it. Never shown again until allowed.
       if (src && f.hasAttribute('src')) f.removeAttribute('src');
+      loaded.delete(f);
       let box = held;
       if (!box?.isConnected) {
         box = doc.createElement('div');
         box.className = 'assenso-placeholder';
         holders.set(f, box);
-        f.before(box);
       }
+      // Just before its frame, wherever the page has moved that.
+      if (box.nextSibling !== f) f.before(box);
       // Filled once the delivery chunk is here; if it could not load, tried again at the next scan.
       if (!box.firstChild) o.fill(box, f, id, svc);
+      if (!f.hidden) hid.add(f);
       f.hidden = true;
     }
   };
@@ -182,6 +205,11 @@ export function createGating(o: GatingOptions) {
           queued.add(s);
           run(s, true);
         }
+    for (const [f, box] of holders)
+      if (!f.isConnected) {
+        box.remove();
+        holders.delete(f);
+      }
     for (const f of doc.querySelectorAll<HTMLIFrameElement>(FRAMES)) frame(f);
     const drained = new Promise<void>((r) => waiters.push(r));
     pump();
@@ -194,7 +222,13 @@ export function createGating(o: GatingOptions) {
     /** Gates scripts and iframes added later (single-page apps). */
     observe() {
       observer ??= new MutationObserver((records) => {
-        if (records.some((r) => [...r.addedNodes].some((n) => n.nodeType === 1))) scan();
+        // Removals too while iframes are held: a removed one takes its placeholder along.
+        if (
+          records.some((r) =>
+            [...r.addedNodes, ...(holders.size ? r.removedNodes : [])].some((n) => n.nodeType === 1),
+          )
+        )
+          scan();
       });
       observer.observe(doc.documentElement, { childList: true, subtree: true });
       // An inline script the parser had not finished at the last insertion (see parsed()).

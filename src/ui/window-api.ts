@@ -104,13 +104,22 @@ export function createWindowApi(c: ConsentController, start?: () => void): Assen
     ),
     acceptAll: later('acceptAll()', () => c.acceptAll()),
     rejectAll: later('rejectAll()', () => c.rejectAll()),
-    set: later('set()', (choices: { categories?: Choices; services?: Choices }) => {
-      // Only true is consent: decide() takes anything that is not a boolean as not named; say so here.
+    set: later('set()', async (choices: { categories?: Choices; services?: Choices }) => {
+      // Only true is consent, and only a configured id is a choice: decide() drops the rest; say so here.
+      let named = false;
       for (const k of ['categories', 'services'] as const)
         for (const [id, v] of Object.entries(choices?.[k] ?? {}))
-          if (typeof v !== 'boolean')
+          if (!(id in c.getState().granted[k]))
+            console.warn(`[assenso] set(): ${k}.${id} is not a configured id; ignored`);
+          else if (typeof v !== 'boolean')
             console.warn(`[assenso] set(): ${k}.${id} must be true or false; ignored`);
-      return c.save({ categories: choices?.categories, services: choices?.services, method: 'api' });
+          else named = true;
+      // Nothing chosen, nothing decided: on a first visit a decision would deny every category unasked.
+      if (!named) {
+        console.warn('[assenso] set(): no valid choice; nothing changed');
+        return null;
+      }
+      return c.save({ categories: choices.categories, services: choices.services, method: 'api' });
     }),
     on: safe(
       'on()',

@@ -48,7 +48,7 @@ describe('window.assenso.set(): only true is consent', () => {
       categories: { marketing: null, analytics: 'false' } as never,
       services: { yt: 0, ga: {} } as never,
     });
-    expect(warn).toHaveBeenCalledTimes(4);
+    expect(warn).toHaveBeenCalledTimes(5);
     warn.mockRestore();
     for (const id of ['marketing', 'analytics', 'yt', 'ga']) expect(api.has(id)).toBe(true);
   });
@@ -56,25 +56,47 @@ describe('window.assenso.set(): only true is consent', () => {
   it('a service value that is not a boolean is not stored for the next page (cookie mirror)', async () => {
     const { c, api, cfg } = make();
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const d = await api.set({ services: { yt: 1 as never } });
+    await api.acceptAll();
+    const d = await api.set({ services: { yt: 1 as never }, categories: { analytics: false } });
     warn.mockRestore();
-    expect(d?.services.yt).toBe(false);
-    expect(api.has('yt')).toBe(false);
+    expect(d?.services.yt).toBe(true);
     c.destroy();
     const next = track(createConsent(cfg, { clock: manualClock(), gpc: false }));
     void next.start();
-    expect(next.getState().decision?.services.yt).toBe(false);
-    expect(next.has('yt')).toBe(false);
+    expect(next.getState().decision?.services.yt).toBe(true);
+    expect(next.has('analytics')).toBe(false);
   });
 
-  it('true and false still work; unknown ids are ignored silently, as before', async () => {
+  it('nothing valid to set (nothing named, a typo, only bad values): no decision, the visitor is still asked', async () => {
+    const { c, api, cfg } = make();
+    await c.start();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    for (const choices of [{}, { categories: { Analytics: true } }, { services: { yt: 'true' as never } }])
+      expect(await api.set(choices)).toBeNull();
+    expect(warn.mock.calls.map((a) => a.join(' '))).toEqual([
+      '[assenso] set(): no valid choice; nothing changed',
+      '[assenso] set(): categories.Analytics is not a configured id; ignored',
+      '[assenso] set(): no valid choice; nothing changed',
+      '[assenso] set(): services.yt must be true or false; ignored',
+      '[assenso] set(): no valid choice; nothing changed',
+    ]);
+    warn.mockRestore();
+    expect(api.get()).toMatchObject({ decision: null, pending: true });
+    expect(await createStorage(cfg.siteId).state.get('decision')).toBeUndefined();
+    expect(c.getState().prompt?.reason).toBe('first-visit');
+  });
+
+  it('true and false still work; unknown ids are ignored, each with a warning', async () => {
     const { api } = make();
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const d = await api.set({
       categories: { analytics: true, marketing: false, nope: true },
       services: { yt: true, zzz: false },
     });
-    expect(warn).not.toHaveBeenCalled();
+    expect(warn.mock.calls.map((a) => a.join(' '))).toEqual([
+      '[assenso] set(): categories.nope is not a configured id; ignored',
+      '[assenso] set(): services.zzz is not a configured id; ignored',
+    ]);
     warn.mockRestore();
     expect(d?.categories).toEqual({ necessary: true, analytics: true, marketing: false });
     expect(d?.services).toEqual({ ga: true, yt: true });

@@ -36,6 +36,8 @@ function gatedFrame(id: string, src: string, attrs: Record<string, string> = {})
   added.push(f);
   return f;
 }
+/** A URL of the helpers' `yt` service (domains: youtube.com); nothing loads from it offline, nothing needs to. */
+const YT = 'https://www.youtube.com/embed/x';
 const push = (tag: string) => `(window.__order ??= []).push(${JSON.stringify(tag)});`;
 const order = () => w.__order ?? [];
 
@@ -136,6 +138,27 @@ describe('script gating', () => {
     await vi.waitFor(() => expect(order()).toEqual(['early', 'late']));
   });
 
+  it('does not wait for an external script that never loads (nomodule, a data block): the next ones run', async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    gated('analytics', '', { 'data-src': blobUrl(push('module')), 'data-type': 'module' });
+    gated('analytics', '', { 'data-src': blobUrl(push('legacy')), nomodule: '' });
+    gated('analytics', '', { 'data-src': blobUrl('{}'), 'data-type': 'application/json' });
+    gated('analytics', push('inline'));
+    await c.acceptAll();
+    await vi.waitFor(() => expect(order()).toEqual(['module', 'inline']));
+    gated('analytics', push('later'));
+    await vi.waitFor(() => expect(order()).toEqual(['module', 'inline', 'later']));
+  });
+
+  it("keeps the script's own onload and onerror handlers", async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    gated('analytics', '', { 'data-src': blobUrl(push('lib')), onload: push('onload') });
+    gated('analytics', '', { 'data-src': blobUrl('') + '-gone', onerror: push('onerror 404') });
+    gated('analytics', push('after'));
+    await c.acceptAll();
+    await vi.waitFor(() => expect(order()).toEqual(['lib', 'onload', 'onerror 404', 'after']));
+  });
+
   it('gives gated scripts the page nonce and their data-type', async () => {
     const c = track(createConsent(siteConfig(), { gpc: false, nonce: 'n0nce' }));
     const s = gated('analytics', push('mod'), { 'data-type': 'module', id: `s${uid()}`, 'data-x': 'kept' });
@@ -164,7 +187,7 @@ describe('script gating', () => {
 describe('iframe placeholders', () => {
   it('holds an iframe behind an accessible placeholder whose button allows only that service', async () => {
     const c = track(createConsent(siteConfig(), { gpc: false }));
-    const f = gatedFrame('marketing', 'about:blank#youtube-video', { width: '320' });
+    const f = gatedFrame('marketing', YT, { width: '320' });
     await c.start();
     expect(f.hidden).toBe(true);
     expect(f.hasAttribute('src')).toBe(false);
@@ -176,7 +199,7 @@ describe('iframe placeholders', () => {
     const button = box.querySelector('button')!;
     expect(button.textContent).toBe('Allow YouTube');
     button.click();
-    await vi.waitFor(() => expect(f.getAttribute('src')).toBe('about:blank#youtube-video'));
+    await vi.waitFor(() => expect(f.getAttribute('src')).toBe(YT));
     expect(box.isConnected).toBe(false);
     expect(f.hidden).toBe(false);
     expect(c.getState().decision).toMatchObject({
@@ -293,6 +316,72 @@ describe('iframe placeholders', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(doc.readyState).not.toBe('loading');
     expect(win.ran).toBeUndefined();
+  });
+
+  it("matches an iframe to a service by its URL's host, not by text anywhere in it", async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const tracker = gatedFrame('marketing', '/tracker.html?ref=youtube.com');
+    const video = gatedFrame('marketing', YT);
+    await c.start();
+    added.push(tracker.previousElementSibling!, video.previousElementSibling!);
+    expect(tracker.previousElementSibling?.getAttribute('aria-label')).toBe('Marketing');
+    await c.allowService('yt');
+    expect(video.getAttribute('src')).toBe(YT);
+    expect(tracker.hasAttribute('src')).toBe(false);
+    expect(tracker.hidden).toBe(true);
+  });
+
+  it("holds a category's iframe whose service the visitor refused", async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const f = gatedFrame('marketing', YT);
+    await c.save({ categories: { marketing: true }, services: { yt: false } });
+    added.push(f.previousElementSibling!);
+    expect(f.hasAttribute('src')).toBe(false);
+    expect(f.hidden).toBe(true);
+    await c.save({ services: { yt: true } });
+    expect(f.getAttribute('src')).toBe(YT);
+  });
+
+  it("leaves the page's later src and its own hidden alone", async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const f = gatedFrame('yt', `${YT}?v=1`);
+    const hidden = gatedFrame('yt', `${YT}?v=h`, { hidden: '' });
+    await c.start();
+    added.push(f.previousElementSibling!, hidden.previousElementSibling!);
+    await c.acceptAll();
+    expect(f.hidden).toBe(false);
+    expect(hidden.hidden).toBe(true);
+    expect(hidden.getAttribute('src')).toBe(`${YT}?v=h`);
+    // A gallery switching videos, then anything else added to the page (a scan): the page's src stays.
+    f.src = `${YT}?v=2`;
+    const more = document.createElement('p');
+    document.body.append(more);
+    added.push(more);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(f.getAttribute('src')).toBe(`${YT}?v=2`);
+    // Withdrawn and granted again: the configured one.
+    await c.rejectAll();
+    expect(f.hasAttribute('src')).toBe(false);
+    await c.acceptAll();
+    expect(f.getAttribute('src')).toBe(`${YT}?v=1`);
+  });
+
+  it('takes the placeholder along when its iframe is removed or moved', async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const a = gatedFrame('yt', YT);
+    const b = gatedFrame('yt', YT);
+    await c.start();
+    const boxA = a.previousElementSibling!;
+    const boxB = b.previousElementSibling!;
+    added.push(boxA, boxB);
+    a.remove();
+    await vi.waitFor(() => expect(boxA.isConnected).toBe(false));
+    const elsewhere = document.createElement('section');
+    document.body.prepend(elsewhere);
+    added.push(elsewhere);
+    elsewhere.append(b);
+    await vi.waitFor(() => expect(b.previousElementSibling).toBe(boxB));
+    expect(document.querySelectorAll('.assenso-placeholder')).toHaveLength(1);
   });
 
   it('gates iframes added later', async () => {

@@ -26,7 +26,7 @@ export function siteConfig(over: Partial<AssensoConfig> = {}): AssensoConfig {
         title: 'Marketing',
         description: 'Ads and videos',
         gpc: true,
-        services: [{ id: 'yt', name: 'YouTube', domains: ['youtube'] }],
+        services: [{ id: 'yt', name: 'YouTube', domains: ['youtube.com'] }],
       },
     ],
     ...over,

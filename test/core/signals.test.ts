@@ -166,6 +166,28 @@ describe('Global Privacy Control', () => {
     expect(c.getState().prompt).toBeNull();
   });
 
+  it('does not bring back a category it denies when a later decision names something else', async () => {
+    const cfg = siteConfig();
+    await track(createConsent(cfg, { gpc: false })).acceptAll();
+    const c = track(createConsent(cfg, { gpc: true }));
+    await c.start();
+    // Another category (or one service, from an iframe placeholder) chosen with GPC on: marketing, granted
+    // without GPC, stays denied, now and after a reload.
+    const d = await c.save({ categories: { analytics: false } });
+    expect(d.categories.marketing).toBe(false);
+    expect(c.has('marketing')).toBe(false);
+    await c.allowService('ga');
+    expect(c.has('marketing')).toBe(false);
+    const again = track(createConsent(cfg, { gpc: true }));
+    await again.start();
+    expect(again.has('marketing')).toBe(false);
+    expect(again.has('ga')).toBe(true);
+    // A choice made while sending GPC still carries over.
+    await again.save({ categories: { marketing: true } });
+    await again.save({ categories: { analytics: false } });
+    expect(again.has('marketing')).toBe(true);
+  });
+
   it('is ignored when the config says so, and reads navigator.globalPrivacyControl by default', async () => {
     const c = track(createConsent(siteConfig({ gpc: false }), { gpc: true }));
     await c.acceptAll();
