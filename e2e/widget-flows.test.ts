@@ -103,6 +103,28 @@ describe('first visit', () => {
   });
 });
 
+describe('a video allowed before the banner is answered', () => {
+  it('plays, records no refusal, and the banner stays until answered, on this page and the next', async () => {
+    const page = await open('/en/index.html');
+    await banner(page, 'We respect your privacy').waitFor();
+    await page.getByRole('button', { name: 'Allow DemoTube' }).click();
+    await page.waitForFunction(() => document.querySelector('iframe[data-assenso]')?.getAttribute('src'));
+    const state = await consent(page);
+    expect(state.decision).toMatchObject({ method: 'service', categories: { necessary: true } });
+    const answered = (state.decision as { categories?: Record<string, boolean> } | null)?.categories;
+    expect(Object.keys(answered ?? {})).toEqual(['necessary']);
+    expect(state).toMatchObject({ pending: true, services: { demotube: true } });
+    expect(await banner(page, 'We respect your privacy').isVisible()).toBe(true);
+    await page.reload();
+    await banner(page, 'We respect your privacy').waitFor();
+    await page.waitForFunction(() => document.querySelector('iframe[data-assenso]')?.getAttribute('src'));
+    expect(await analyticsRuns(page)).toBe('0');
+    await page.getByRole('button', { name: 'Accept all' }).click();
+    await page.waitForFunction(() => document.documentElement.dataset.analyticsRuns === '1');
+    expect((await consent(page)).pending).toBe(false);
+  });
+});
+
 describe('changing one’s mind', () => {
   it('"Cookie settings" opens the preference center; rejecting clears the services’ cookies and storage', async () => {
     const page = await open('/en/index.html');

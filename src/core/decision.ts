@@ -52,24 +52,32 @@ export function evaluate(
 ): Pick<ConsentState, 'granted' | 'prompt'> {
   const ids = optional(cfg).map((c) => c.id);
   let prompt: ConsentState['prompt'] = null;
-  let ask = ids;
+  // Denied until answered again: every category on a first visit or a new revision, the expired ones.
+  let stale = ids;
   if (!d) prompt = { reason: 'first-visit', categories: ids, previous: null };
   else {
     const previous = { categories: d.categories, services: d.services };
     if (d.revision !== cfg.revision) prompt = { reason: 'revision', categories: ids, previous };
     else {
-      // Expired, or new since the decision (a category added without a revision bump): ask only those.
-      ask = ids.filter((id) => !(id in d.categories) || (d.expiries[id] ?? d.expiresAt) <= now);
-      if (ask.length) prompt = { reason: 'expired', categories: ask, previous };
+      // Never answered (only a service was allowed; a category added without a revision bump) or expired:
+      // ask only those, and as on a first visit when none of them was ever answered.
+      const ask = ids.filter((id) => !(id in d.categories) || (d.expiries[id] ?? d.expiresAt) <= now);
+      stale = ask.filter((id) => id in d.categories);
+      if (ask.length)
+        prompt = { reason: stale.length ? 'expired' : 'first-visit', categories: ask, previous };
     }
   }
   // GPC denies its categories, unless the visitor chose otherwise while sending GPC.
-  const off = new Set(d?.gpc ? ask : [...ask, ...gpc]);
+  const off = new Set(d?.gpc ? stale : [...stale, ...gpc]);
   const categories: Choices = {};
   const svc: Choices = {};
   for (const c of cfg.categories) {
     categories[c.id] = c.required || (!off.has(c.id) && d?.categories[c.id] === true);
-    for (const s of c.services) svc[s.id] = c.required || (!off.has(c.id) && d?.services[s.id] === true);
+    // A service allowed on its own in a category never answered: until the decision's expiry.
+    for (const s of c.services)
+      svc[s.id] =
+        c.required ||
+        (!off.has(c.id) && d?.services[s.id] === true && (c.id in d.categories || d.expiresAt > now));
   }
   return { granted: { categories, services: svc }, prompt };
 }
@@ -91,7 +99,8 @@ export interface DecideInput {
 export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInput): Decision {
   const valid = prev?.revision === cfg.revision ? prev : null;
   // A choice carries over while valid, except a category GPC denies now when GPC was off as it was made: the
-  // visitor has not chosen it while sending GPC (a later "Allow Chat" must not bring marketing back).
+  // visitor has not chosen it while sending GPC (a later "Allow Chat" must not bring marketing back). GPC's
+  // denial is then the choice recorded.
   const keep = (c: ResolvedCategory) =>
     !!valid &&
     c.id in valid.categories &&
@@ -111,6 +120,16 @@ export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInpu
     const choice = chosen(i.categories, c.id);
     const named = choice !== undefined;
     const kept = !named && keep(c);
+    // Neither chosen now nor before (a first visit's "Allow YouTube" on a placeholder): no choice is recorded,
+    // for the category or its services not named, and the banner asks for it. A refusal nobody made must not
+    // reach the receipt.
+    if (!c.required && !named && !kept && !(i.gpc && c.gpc)) {
+      for (const s of c.services) {
+        const v = chosen(i.services, s.id);
+        if (v !== undefined) services[s.id] = v;
+      }
+      continue;
+    }
     categories[c.id] = c.required || (named ? choice : kept && valid!.categories[c.id]!);
     for (const s of c.services)
       services[s.id] =

@@ -83,7 +83,8 @@ export function createGating(o: GatingOptions) {
       for (const a of old.attributes)
         if (!/^(type|src|data-src|data-type|nonce)$/.test(a.name)) s.setAttribute(a.name, a.value);
     // (An empty type is JavaScript.)
-    const type = (s.type = old.getAttribute('data-type') ?? '');
+    const type = old.getAttribute('data-type') ?? '';
+    s.type = type;
     if (nonce) s.nonce = nonce;
     const src = old.getAttribute('data-src') ?? old.getAttribute('src');
     const p = ttPolicy(win);

@@ -28,8 +28,11 @@ describe('window.assenso.set(): only true is consent', () => {
         '[assenso] set(): services.ga must be true or false; ignored',
       ]);
       warn.mockRestore();
-      // Ignored: marketing is as if not named (denied on a first visit), ga follows its granted category.
-      expect(d).toMatchObject({ categories: { marketing: false, analytics: true }, services: { ga: true } });
+      // Ignored: marketing is as if not named (not answered on a first visit: denied, and asked), ga follows
+      // its granted category.
+      expect(d).toMatchObject({ categories: { analytics: true }, services: { ga: true } });
+      expect(d?.categories.marketing).toBeUndefined();
+      expect(c.getState().prompt?.categories).toEqual(['marketing']);
       expect(api.has('marketing')).toBe(false);
       expect(api.has('yt')).toBe(false);
       expect(onlyBooleans(c.getState().decision)).toBe(true);

@@ -46,11 +46,16 @@ describe('first visit and returning visitor', () => {
   it('save() sets categories and single services; allowService() grants only that service', async () => {
     const a = make(siteConfig());
     const d = await a.save({ categories: { analytics: true }, services: { ga: false } });
+    // On a first visit, what is not named is not answered: no refusal is recorded, and it is asked.
     expect(d).toMatchObject({
       method: 'preferences',
-      categories: { analytics: true, marketing: false },
-      services: { ga: false, yt: false },
+      categories: { analytics: true },
+      services: { ga: false },
     });
+    expect(d.categories.marketing).toBeUndefined();
+    expect(d.services.yt).toBeUndefined();
+    expect(a.getState().prompt).toMatchObject({ reason: 'first-visit', categories: ['marketing'] });
+    await a.save({ categories: { marketing: false } });
     const e = await a.allowService('yt');
     expect(e.method).toBe('service');
     expect(a.has('yt')).toBe(true);
@@ -161,7 +166,7 @@ describe('stale decisions', () => {
     expect(b.getState().prompt).toBeNull();
   });
 
-  it('a category added without a revision bump is asked about on its own', async () => {
+  it('a category added without a revision bump is asked about on its own, as never answered', async () => {
     const cfg = siteConfig();
     await make(cfg).acceptAll();
     const more = {
@@ -170,8 +175,15 @@ describe('stale decisions', () => {
     };
     const b = make(more);
     await b.start();
-    expect(b.getState().prompt).toMatchObject({ reason: 'expired', categories: ['social'] });
+    expect(b.getState().prompt).toMatchObject({ reason: 'first-visit', categories: ['social'] });
     expect(b.has('analytics')).toBe(true);
+    // With one that expired as well: the banner says what expired.
+    const c = make(more, manualClock(T0 + 200 * DAY));
+    await c.start();
+    expect(c.getState().prompt).toMatchObject({
+      reason: 'expired',
+      categories: ['analytics', 'marketing', 'social'],
+    });
   });
 });
 

@@ -153,7 +153,7 @@ describe('script gating', () => {
   it("keeps the script's own onload and onerror handlers", async () => {
     const c = track(createConsent(siteConfig(), { gpc: false }));
     gated('analytics', '', { 'data-src': blobUrl(push('lib')), onload: push('onload') });
-    gated('analytics', '', { 'data-src': blobUrl('') + '-gone', onerror: push('onerror 404') });
+    gated('analytics', '', { 'data-src': `${blobUrl('')}-gone`, onerror: push('onerror 404') });
     gated('analytics', push('after'));
     await c.acceptAll();
     await vi.waitFor(() => expect(order()).toEqual(['lib', 'onload', 'onerror 404', 'after']));
@@ -202,11 +202,19 @@ describe('iframe placeholders', () => {
     await vi.waitFor(() => expect(f.getAttribute('src')).toBe(YT));
     expect(box.isConnected).toBe(false);
     expect(f.hidden).toBe(false);
+    // On a first visit it answers for that service only: no refusal of the categories is recorded, and the
+    // banner still asks about them.
     expect(c.getState().decision).toMatchObject({
       method: 'service',
       services: { yt: true },
-      categories: { marketing: false },
+      categories: { necessary: true },
     });
+    expect(Object.keys(c.getState().decision!.categories)).toEqual(['necessary']);
+    expect(c.getState().prompt).toMatchObject({
+      reason: 'first-visit',
+      categories: ['analytics', 'marketing'],
+    });
+    expect(c.has('marketing')).toBe(false);
     // Withdrawn: unloaded and held again.
     await c.rejectAll();
     expect(f.hasAttribute('src')).toBe(false);
