@@ -1,9 +1,9 @@
 // Shared by the widget e2e files: demo page variants and reading the widget's state from a page.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { expect } from 'vitest';
-import { ROOT, type PageWatch, waitFor } from './harness.ts';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { type Demo, launchChromium, ROOT, type PageWatch, startDemo, waitFor, watchPage } from './harness.ts';
 
 export const HOME_IT = readFileSync(join(ROOT, 'demo', 'index.html'), 'utf8');
 export const HOME_EN = readFileSync(join(ROOT, 'demo', 'en', 'index.html'), 'utf8');
@@ -83,4 +83,35 @@ export function delivered(page: Page): Promise<boolean> {
       }),
     'receipts delivered',
   );
+}
+
+/**
+ * A file's Chromium and demo server (receipts to a closed port), and `open(path, options)`: a fresh context per
+ * test, closed after it, once `check(watch)` has looked at what its page printed.
+ */
+export function demoSuite(pages: Record<string, unknown>, check: (watch: PageWatch) => void = () => {}) {
+  let browser: Browser;
+  let demo: Demo;
+  let context: BrowserContext | undefined;
+  let watch: PageWatch | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium();
+    demo = await startDemo({ server: 'http://127.0.0.1:9', pages: pages as never });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.close();
+  });
+  afterEach(async () => {
+    if (watch) check(watch);
+    await context?.close();
+    context = watch = undefined;
+  });
+  return async (path: string, options?: BrowserContextOptions): Promise<Page> => {
+    context = await browser.newContext(options);
+    const page = await context.newPage();
+    watch = await watchPage(page);
+    await page.goto(`${demo.url}${path}`);
+    return page;
+  };
 }

@@ -45,10 +45,17 @@ export function fillPlaceholder(
   const lang = deps.language ?? 'en';
   const name = svc?.name ?? (localize(cfg.categories.find((c) => c.id === id)?.title, lang) || id);
   const vars: Record<string, string> = { service: name, provider: svc?.provider ?? name };
-  const own = PLACEHOLDER[lang] ?? PLACEHOLDER.en!;
-  const t = (k: 'placeholder.text' | 'placeholder.allow', i: 0 | 1) =>
-    deps.text?.(k, vars) ?? own[i].replace(/\{(\w+)\}/g, (_, v: string) => vars[v] ?? '');
+  const own = PLACEHOLDER[lang];
+  const t = (el: HTMLElement, k: 'placeholder.text' | 'placeholder.allow', i: 0 | 1) => {
+    const text = deps.text?.(k, vars);
+    // A language without built-in texts gets the English ones, marked as English.
+    if (text == null && !own) el.lang = 'en';
+    el.textContent =
+      text ?? (own ?? PLACEHOLDER.en!)[i].replace(/\{(\w+)\}/g, (_, v: string) => vars[v] ?? '');
+  };
   box.setAttribute('role', 'region');
+  // It speaks the widget's language, which need not be the page's (WCAG 3.1.2).
+  box.lang = lang;
   box.setAttribute('aria-label', name);
   for (const dim of ['width', 'height']) {
     const v = frame.getAttribute(dim);
@@ -56,10 +63,10 @@ export function fillPlaceholder(
   }
   box.style.setProperty('max-width', '100%');
   const p = doc.createElement('p');
-  p.textContent = t('placeholder.text', 0);
+  t(p, 'placeholder.text', 0);
   const b = doc.createElement('button');
   b.type = 'button';
-  b.textContent = t('placeholder.allow', 1);
+  t(b, 'placeholder.allow', 1);
   b.addEventListener('click', () => allow(svc?.id ?? id));
   box.append(p, b);
 }

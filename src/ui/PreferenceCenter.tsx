@@ -1,4 +1,4 @@
-import type { ConsentController, ConsentState } from '../core/types.ts';
+import type { ConsentController, ConsentState, Localized } from '../core/types.ts';
 import type { NoticeCategory, NoticeService } from '../protocol/notice.ts';
 import { defineDevices, type IdentityLoader } from './devices-element.ts';
 import { downloadReceipts } from './download.ts';
@@ -39,6 +39,26 @@ export interface PreferenceCenterProps {
    * (a site without a receipt server, where linking cannot work: its chunks are not even fetched).
    */
   identity?: IdentityLoader | null;
+  /**
+   * The language of a category's or service's configured text when it is not the widget's (the site did not
+   * translate it, and it fell back to another: see `textLang`); marked on its element for screen readers
+   * (WCAG 3.1.2). Default: all in the widget's language.
+   */
+  langOf?: (
+    field: 'title' | 'description' | 'purpose',
+    category: string,
+    service?: string,
+  ) => string | undefined;
+}
+
+/**
+ * The language `localize` (core/notice.ts) takes a configured text in, when it is not `lang` nor its primary
+ * subtag: English, else the first given. Undefined for a plain string (the site's one language: the widget's).
+ * Here and not beside `localize`: only the preference center needs it, and that module ships in the first file.
+ */
+export function textLang(text: Localized | null | undefined, lang: string): string | undefined {
+  if (!text || typeof text === 'string' || text[lang] != null || text[lang.split('-')[0]!] != null) return;
+  return text.en != null ? 'en' : Object.keys(text)[0];
 }
 
 /** The script tag's `window.assenso.identity`, when this page has one. */
@@ -62,7 +82,8 @@ function Service({
   category,
   draft,
   onService,
-}: Pick<PreferenceCenterProps, 'm' | 'draft' | 'onService'> & {
+  langOf,
+}: Pick<PreferenceCenterProps, 'm' | 'draft' | 'onService' | 'langOf'> & {
   s: NoticeService;
   category: NoticeCategory;
 }) {
@@ -79,7 +100,7 @@ function Service({
         />
       </div>
       {s.provider && <p class="mu">{format(m.providedBy, { provider: s.provider })}</p>}
-      {s.purpose && <p>{s.purpose}</p>}
+      {s.purpose && <p lang={langOf?.('purpose', category.id, s.id)}>{s.purpose}</p>}
       {s.cookies.length > 0 && (
         <table>
           <caption>{m.cookies}</caption>
@@ -121,6 +142,8 @@ export function PreferenceCenter(props: PreferenceCenterProps) {
       role="dialog"
       aria-modal="true"
       aria-labelledby="assenso-pt"
+      // A click on its text focuses the dialog itself, not <body>: Escape and the focus trap still work.
+      tabIndex={-1}
       onKeyDown={(event: KeyboardEvent) => {
         // Escape closes it, like the × (and goes no further: the page's own Escape handlers stay out).
         if (event.key === 'Escape') {
@@ -150,7 +173,9 @@ export function PreferenceCenter(props: PreferenceCenterProps) {
             return (
               <li class="ct">
                 <div class="rw">
-                  <h3 id={id}>{c.title}</h3>
+                  <h3 id={id} lang={props.langOf?.('title', c.id)}>
+                    {c.title}
+                  </h3>
                   {c.required && <span class="mu">{m.alwaysOn}</span>}
                   <Switch
                     on={c.required || draft.categories[c.id] === true}
@@ -159,13 +184,20 @@ export function PreferenceCenter(props: PreferenceCenterProps) {
                     onChange={(on) => props.onCategory(c.id, on)}
                   />
                 </div>
-                <p>{c.description}</p>
+                <p lang={props.langOf?.('description', c.id)}>{c.description}</p>
                 {c.services.length > 0 && (
                   <details>
                     <summary>{format(m.showServices, { count: c.services.length })}</summary>
                     <ul>
                       {c.services.map((s) => (
-                        <Service m={m} s={s} category={c} draft={draft} onService={props.onService} />
+                        <Service
+                          m={m}
+                          s={s}
+                          category={c}
+                          draft={draft}
+                          onService={props.onService}
+                          langOf={props.langOf}
+                        />
                       ))}
                     </ul>
                   </details>
@@ -203,6 +235,8 @@ export interface PreferencesHost {
   categories: NoticeCategory[];
   privacyUrl?: string;
   identity?: IdentityLoader;
+  /** The widget's language (its host's `lang`). */
+  lang: string;
   root: ShadowRoot;
   /** Renders again (after a switch, or once the receipts are counted). */
   update(): void;
@@ -219,6 +253,7 @@ export function preferencesView(h: PreferencesHost) {
   let draft: Draft = initialDraft(categories, null);
   let canDownload = false;
   const byId = (id: string) => categories.find((x) => x.id === id);
+  const configured = (id: string) => c.config.categories.find((x) => x.id === id);
   return {
     /**
      * Each opening starts from the stored (or previous, when asked again) choices, less what Global Privacy
@@ -261,6 +296,11 @@ export function preferencesView(h: PreferencesHost) {
         onRejectAll={() => h.decide(c.rejectAll())}
         onClose={() => c.hide()}
         onDownload={() => downloadReceipts(c, h.root).catch(noop)}
+        langOf={(field, id, service) => {
+          const x = configured(id);
+          const s = service && x?.services.find((v) => v.id === service);
+          return textLang(s ? s.purpose : field !== 'purpose' ? x?.[field] : undefined, h.lang);
+        }}
       />
     ),
   };

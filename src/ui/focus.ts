@@ -11,6 +11,7 @@ export interface FocusTrap {
   release(): void;
 }
 
+const PAD = 'scroll-padding-bottom';
 const FOCUSABLE = 'a[href],button:not(:disabled),summary,input:not(:disabled),[tabindex]';
 
 export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap {
@@ -30,7 +31,7 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap 
     const all = focusables();
     const active = root.activeElement;
     const edge = event.shiftKey ? all[0] : all.at(-1);
-    if (active === edge || !active || !dialog?.contains(active)) {
+    if (active === edge || active === dialog || !active || !dialog?.contains(active)) {
       event.preventDefault();
       (event.shiftKey ? all.at(-1) : all[0])?.focus();
     }
@@ -39,13 +40,36 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap 
   const onFocusIn = (event: FocusEvent) => {
     if (modal && event.target !== host) focusables()[0]?.focus();
   };
+  // A click on the overlay would drop focus to <body>, out of the dialog (and out of reach of its Escape).
+  const onDown = (event: Event) => {
+    if (modal && !dialog?.contains(event.target as Node)) event.preventDefault();
+  };
+  // A non-modal banner sits at the bottom, over the page: while it is shown the page keeps its height clear when
+  // it scrolls a focused element into view (WCAG 2.4.11). Through the CSSOM (strict CSP); the page's own value
+  // of the inline style comes back when it goes.
+  const html = document.documentElement.style;
+  let page: string | null = null;
+  const pad = new ResizeObserver(() => {
+    if (dialog) html.setProperty(PAD, `${innerHeight - dialog.getBoundingClientRect().top}px`);
+  });
+  const unpad = () => {
+    pad.disconnect();
+    if (page != null) html.setProperty(PAD, page);
+    page = null;
+  };
   root.addEventListener('keydown', onKey as EventListener);
+  root.addEventListener('mousedown', onDown);
   document.addEventListener('focusin', onFocusIn);
 
   return {
     show(next, nextModal, focus) {
       dialog = next;
       modal = nextModal;
+      unpad();
+      if (next && !modal) {
+        page = html.getPropertyValue(PAD);
+        pad.observe(next);
+      }
       if (next) {
         const target = focus ? next.querySelector<HTMLElement>(focus) : nextModal ? focusables()[0] : null;
         // Remembered only when focus comes from the page: moving between the widget's own views keeps it.
@@ -60,7 +84,9 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap 
       }
     },
     release() {
+      unpad();
       root.removeEventListener('keydown', onKey as EventListener);
+      root.removeEventListener('mousedown', onDown);
       document.removeEventListener('focusin', onFocusIn);
     },
   };

@@ -129,6 +129,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
                 categories: notice.categories,
                 privacyUrl,
                 identity: options.identity,
+                lang,
                 root,
                 update,
                 decide,

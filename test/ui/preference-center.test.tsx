@@ -5,7 +5,7 @@ import type { NoticeCategory } from '../../src/protocol/notice.ts';
 import { initialDraft, toggleCategory, toggleService } from '../../src/ui/draft.ts';
 import { en } from '../../src/ui/i18n/en.ts';
 import { PreferenceCenter, type PreferenceCenterProps } from '../../src/ui/PreferenceCenter.tsx';
-import { type Rendered, renderers } from './renderers.tsx';
+import { prefsProps, type Rendered, renderers } from './renderers.tsx';
 
 const CATEGORIES: NoticeCategory[] = [
   {
@@ -36,21 +36,8 @@ const CATEGORIES: NoticeCategory[] = [
   },
 ];
 
-function props(over: Partial<PreferenceCenterProps> = {}): PreferenceCenterProps {
-  return {
-    m: en,
-    categories: CATEGORIES,
-    draft: initialDraft(CATEGORIES, null),
-    onCategory: vi.fn(),
-    onService: vi.fn(),
-    onSave: vi.fn(),
-    onAcceptAll: vi.fn(),
-    onRejectAll: vi.fn(),
-    onClose: vi.fn(),
-    onDownload: vi.fn(),
-    ...over,
-  };
-}
+const props = (over: Partial<PreferenceCenterProps> = {}) =>
+  prefsProps(CATEGORIES, { onDownload: vi.fn(), ...over });
 
 describe.each(renderers)('PreferenceCenter ($name)', (renderer) => {
   let r: Rendered | undefined;

@@ -1,5 +1,10 @@
 import { render as preactRender } from '@testing-library/preact';
 import type { ComponentChildren } from 'preact';
+import { vi } from 'vitest';
+import type { NoticeCategory } from '../../src/protocol/notice.ts';
+import { initialDraft } from '../../src/ui/draft.ts';
+import { en } from '../../src/ui/i18n/en.ts';
+import type { PreferenceCenterProps } from '../../src/ui/PreferenceCenter.tsx';
 import { render as domRender } from '../../src/ui/dom/render.ts';
 import { css as prefsCss } from '../../src/ui/PreferenceCenter.tsx';
 import { addStyles, adoptStyles } from '../../src/ui/styles.ts';
@@ -68,3 +73,22 @@ export const renderers: Renderer[] = [
     },
   },
 ];
+
+/** The preference center's props for `categories`, every callback a spy, with `over` on top. */
+export function prefsProps(
+  categories: NoticeCategory[],
+  over: Partial<PreferenceCenterProps> = {},
+): PreferenceCenterProps {
+  return {
+    m: en,
+    categories,
+    draft: initialDraft(categories, null),
+    onCategory: vi.fn(),
+    onService: vi.fn(),
+    onSave: vi.fn(),
+    onAcceptAll: vi.fn(),
+    onRejectAll: vi.fn(),
+    onClose: vi.fn(),
+    ...over,
+  };
+}

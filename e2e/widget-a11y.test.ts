@@ -1,0 +1,222 @@
+// Accessibility in Chromium against the built widget: reflow at 400% zoom, focus not obscured by a non-modal
+// banner, forced colours, focus kept in the preference center after a click outside its controls, long words,
+// and the language of parts. Each test failed before its fix (src/ui/prefs.css, styles.css, focus.ts,
+// PreferenceCenter.tsx, core/placeholder.ts).
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { banner, demoSuite, HOME_EN, HOME_IT, homeWith, realErrors } from './widget-helpers.ts';
+
+const LONG = 'Personalisierungsdienstleistungsanbieterverwaltungseinstellungen';
+/**
+ * Forty links before the demo's content, and room after them: scroll padding cannot scroll a page past its end,
+ * so the last lines of a page that ends right after them would stay under the banner.
+ */
+const LINKS = `${Array.from({ length: 40 }, (_, i) => `<p><a href="#l${i}" id="l${i}">Page link ${i}</a></p>`).join('')}<div style="height: 100vh"></div>`;
+
+const layout = (l: string, lang?: string) =>
+  homeWith((c) => {
+    c.layout = l;
+    if (lang) c.language = lang;
+  }, HOME_EN);
+const pages = {
+  '/box-de.html': layout('box', 'de'),
+  '/box.html': layout('box'),
+  '/modal.html': layout('modal'),
+  '/bar-links.html': layout('bar').replace('<main>', `<main>${LINKS}`),
+  '/box-links.html': layout('box').replace('<main>', `<main>${LINKS}`),
+  '/long.html': homeWith((c) => {
+    c.language = 'de';
+    for (const cat of c.categories as { title: unknown }[]) cat.title = LONG;
+  }, HOME_EN),
+  // The demo's own it/en texts on a page without <html lang>, visited with a German browser.
+  '/nolang.html': HOME_IT.replace('<html lang="it">', '<html>'),
+};
+
+const visit = demoSuite(pages, (watch) =>
+  expect(realErrors(watch).filter((e) => e.startsWith('pageerror'))).toEqual([]),
+);
+const open = (path: string, width = 1024, height = 760, locale = 'en-US') =>
+  visit(path, { viewport: { width, height }, locale });
+
+/** Opens the preference center from the banner's Customise (the second of its three buttons). */
+async function customise(page: Page): Promise<Locator> {
+  await page.locator('assenso-consent .bn .b').nth(1).click();
+  const prefs = page.locator('assenso-consent .pc');
+  await prefs.waitFor();
+  return prefs;
+}
+
+describe('reflow at 400% zoom (320×256, WCAG 1.4.10)', () => {
+  it('the preference center body is not squeezed: Tab reaches every control, shown whole in the viewport', async () => {
+    const page = await open('/box-de.html', 320, 256);
+    const prefs = await customise(page);
+    const bd = await prefs.locator('.bd').evaluate((e) => [e.scrollHeight, e.clientHeight]);
+    expect(bd[0]).toBeLessThanOrEqual(bd[1]! + 1);
+    for (let i = 0; i < 14; i++) {
+      await page.keyboard.press('Tab');
+      const seen = await page.evaluate(() => {
+        const root = document.querySelector('assenso-consent')!.shadowRoot!;
+        // Into "Your devices" (a shadow root of its own) when focus is there.
+        let a = root.activeElement!;
+        while (a.shadowRoot?.activeElement) a = a.shadowRoot.activeElement;
+        const x = a.getBoundingClientRect();
+        const pc = root.querySelector('.pc')!.getBoundingClientRect();
+        return { h: Math.round(x.height), top: x.top, bottom: x.bottom, pcTop: pc.top, pcBottom: pc.bottom };
+      });
+      expect(seen.top, `Tab ${i}`).toBeGreaterThanOrEqual(Math.max(0, seen.pcTop) - 4);
+      expect(seen.bottom, `Tab ${i}`).toBeLessThanOrEqual(Math.min(256, seen.pcBottom) + 4);
+    }
+  });
+});
+
+describe('focus not obscured by a non-modal banner (WCAG 2.4.11)', () => {
+  it.each([
+    ['bar', 1280, 720],
+    ['box', 375, 667],
+  ] as const)('%s layout at %i px: no Tab-focused page link is hidden by the banner', async (l, w, h) => {
+    const page = await open(`/${l}-links.html`, w, h);
+    await banner(page, 'We respect your privacy').waitFor();
+    const hidden: string[] = [];
+    let last = '';
+    for (let i = 0; i < 80 && last !== 'l39'; i++) {
+      await page.keyboard.press('Tab');
+      last = await page.evaluate(() => document.activeElement?.id ?? '');
+      const covered = await page.evaluate(() => {
+        const a = document.activeElement as HTMLElement;
+        if (!/^l\d+$/.test(a.id)) return null;
+        const x = a.getBoundingClientRect();
+        const points = [
+          [x.left + 2, x.top + 2],
+          [x.right - 2, x.bottom - 2],
+          [(x.left + x.right) / 2, (x.top + x.bottom) / 2],
+        ];
+        const under = points.filter(
+          ([px, py]) =>
+            py! < 0 ||
+            py! > innerHeight ||
+            document.elementFromPoint(px!, py!)?.localName === 'assenso-consent',
+        );
+        return under.length ? a.id : null;
+      });
+      if (covered) hidden.push(covered);
+    }
+    expect(last).toBe('l39');
+    expect(hidden).toEqual([]);
+    // Gone with the banner: the page's scroll padding is its own again.
+    await page.getByRole('button', { name: 'Accept all' }).click();
+    await banner(page, 'We respect your privacy').waitFor({ state: 'detached' });
+    expect(
+      await page.evaluate(() => document.documentElement.style.getPropertyValue('scroll-padding-bottom')),
+    ).toBe('');
+  });
+});
+
+describe('forced colours (Windows high contrast)', () => {
+  it('a switch shows its state: a knob drawn apart from its track, both unlike the other state', async () => {
+    const page = await open('/box.html');
+    await page.emulateMedia({ forcedColors: 'active', reducedMotion: 'reduce' });
+    const prefs = await customise(page);
+    const sw = prefs.getByRole('switch', { name: 'Analytics' });
+    const look = () =>
+      sw.evaluate((e) => [
+        getComputedStyle(e).backgroundColor,
+        getComputedStyle(e, '::after').backgroundColor,
+      ]);
+    const off = await look();
+    await sw.click();
+    await expect.poll(() => sw.getAttribute('aria-checked')).toBe('true');
+    const on = await look();
+    expect(off[1]).not.toBe(off[0]);
+    expect(on[1]).not.toBe(on[0]);
+    expect(on).not.toEqual(off);
+  });
+
+  it('Accept, Reject, Customise and Save are outlined, all alike', async () => {
+    const page = await open('/box.html');
+    await page.emulateMedia({ forcedColors: 'active' });
+    const border = (l: Locator) =>
+      l.evaluateAll((bs) =>
+        bs.map((b) => {
+          const s = getComputedStyle(b);
+          return `${s.borderTopWidth} ${s.borderTopStyle} ${s.borderTopColor}`;
+        }),
+      );
+    const first = await border(page.locator('assenso-consent .bn .b'));
+    expect(first).toHaveLength(3);
+    expect(new Set(first).size).toBe(1);
+    expect(first[0]).toMatch(/^1px solid rgb\(/);
+    const prefs = await customise(page);
+    expect(new Set([...first, ...(await border(prefs.locator('.b')))])).toEqual(new Set(first));
+  });
+});
+
+describe('preference center: a click outside its controls keeps focus in it', () => {
+  it.each(['box', 'modal'])(
+    '%s layout: after a click on the overlay, or on its text, Escape closes it',
+    async (l) => {
+      const page = await open(`/${l}.html`, 1000, 700);
+      await customise(page);
+      const prefs = banner(page, 'Cookie preferences');
+      await page.mouse.click(20, 20); // the overlay
+      await page.keyboard.press('Escape');
+      await prefs.waitFor({ state: 'detached' });
+      await customise(page);
+      await prefs.locator('.bd p').first().click();
+      await page.keyboard.press('Escape');
+      await prefs.waitFor({ state: 'detached' });
+      // Back in the banner, on Customise.
+      expect(
+        await page.evaluate(
+          () => document.querySelector('assenso-consent')!.shadowRoot!.activeElement?.textContent,
+        ),
+      ).toBe('Customise');
+    },
+  );
+});
+
+describe('long German compound words at 320 px', () => {
+  it('wrap: every switch stays inside the dialog', async () => {
+    const page = await open('/long.html', 320, 640);
+    const prefs = await customise(page);
+    const right = (await prefs.boundingBox())!.x + (await prefs.boundingBox())!.width;
+    const switches = await prefs.getByRole('switch').all();
+    expect(switches.length).toBeGreaterThanOrEqual(3);
+    for (const sw of switches) {
+      const box = (await sw.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(right);
+      expect(box.x + box.width).toBeLessThanOrEqual(320);
+    }
+  });
+});
+
+describe('language of parts (WCAG 3.1.2)', () => {
+  it('category texts the site did not translate into the widget’s language are marked with theirs', async () => {
+    const page = await open('/nolang.html', 1024, 760, 'de-DE');
+    await banner(page, 'Wir respektieren Ihre Privatsphäre').waitFor();
+    await customise(page);
+    const langs = await page.evaluate(() => {
+      const root = document.querySelector('assenso-consent')!.shadowRoot!;
+      return [...root.querySelectorAll('h3, .ct > p')].map(
+        (e) =>
+          `${e.closest('[lang]')?.getAttribute('lang') ?? root.host.getAttribute('lang')}: ${e.textContent}`,
+      );
+    });
+    expect(languages(langs)).toEqual(['en']);
+    expect(langs).toContain('en: Analytics');
+  });
+
+  it('an iframe placeholder speaks the widget’s language, and says so inside a page in another', async () => {
+    const page = await open('/box-de.html');
+    await page.getByRole('button', { name: 'Alle ablehnen' }).click();
+    const ph = page.locator('.assenso-placeholder');
+    await ph.locator('button').waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+    expect(await ph.getAttribute('lang')).toBe('de');
+    expect(await ph.locator('button').textContent()).toMatch(/erlauben$/);
+  });
+});
+
+/** The distinct languages in `lang: text` lines. */
+function languages(lines: string[]): string[] {
+  return [...new Set(lines.map((l) => l.split(':')[0]!))];
+}
