@@ -157,10 +157,13 @@ export function createGating(o: GatingOptions) {
     const svc = serviceOf(src, id);
     // The service's own choice when it has one: a denied service stays out under a granted category.
     if (o.has(svc?.id ?? id)) {
+      const focused = held?.contains(doc.activeElement);
       held?.remove();
       holders.delete(f);
       if (hid.has(f)) f.hidden = false;
       hid.delete(f);
+      // Allowed from its own placeholder: focus goes to the frame that replaces it, not to <body>.
+      if (focused) f.focus();
       if (src && !loaded.has(f)) f.src = src;
       loaded.add(f);
     } else {

@@ -187,7 +187,9 @@ export function PreferenceCenter(props: PreferenceCenterProps) {
                 <p lang={props.langOf?.('description', c.id)}>{c.description}</p>
                 {c.services.length > 0 && (
                   <details>
-                    <summary>{format(m.showServices, { count: c.services.length })}</summary>
+                    <summary aria-describedby={id}>
+                      {format(m.showServices, { count: c.services.length })}
+                    </summary>
                     <ul>
                       {c.services.map((s) => (
                         <Service

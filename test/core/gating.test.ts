@@ -198,8 +198,11 @@ describe('iframe placeholders', () => {
     expect(box.style.width).toBe('320px');
     const button = box.querySelector('button')!;
     expect(button.textContent).toBe('Allow YouTube');
+    button.focus();
     button.click();
     await vi.waitFor(() => expect(f.getAttribute('src')).toBe(YT));
+    // Focus goes to the frame that replaced the placeholder, not back to <body>.
+    expect(document.activeElement).toBe(f);
     expect(box.isConnected).toBe(false);
     expect(f.hidden).toBe(false);
     // On a first visit it answers for that service only: no refusal of the categories is recorded, and the

@@ -56,6 +56,28 @@ describe.each(renderers)('accessibility ($name)', (renderer) => {
     expect(pc.scrollHeight).toBeLessThanOrEqual(pc.clientHeight + 1);
   });
 
+  it('each "Services" expander is described by its category, so that they differ to a screen reader', async () => {
+    const categories = CATEGORIES.map((c) => ({
+      ...c,
+      services: [{ id: `s-${c.id}`, name: 'A service', cookies: [] }],
+    }));
+    r = renderer.render(<PreferenceCenter {...props({ categories })} />);
+    const described = [...r.box.querySelectorAll('summary')].map(
+      (s) => r!.root.getElementById(s.getAttribute('aria-describedby') ?? '')?.textContent,
+    );
+    expect(described).toEqual(['necessary', 'analytics', 'marketing']);
+  });
+
+  it('native parts follow the theme (color-scheme)', async () => {
+    for (const theme of ['light', 'dark'] as const) {
+      r = renderer.render(<PreferenceCenter {...props()} />, { theme });
+      expect(getComputedStyle(r.box).colorScheme).toBe(theme);
+      r.unmount();
+    }
+    r = renderer.render(<PreferenceCenter {...props()} />, { theme: 'auto' });
+    expect(getComputedStyle(r.box).colorScheme).toBe('light dark');
+  });
+
   it('a long German compound word wraps: the switch stays inside the dialog at 320 px', async () => {
     await page.viewport(320, 640);
     const long = 'Personalisierungsdienstleistungsanbieterverwaltungseinstellungen';
