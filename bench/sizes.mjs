@@ -93,8 +93,9 @@ export function measureBudgets(dir = DIST, budgets = readBudgets()) {
 }
 
 /** "8 kB" for 8000, "13.5 kB" for 13500: how README.md and docs quote a budget. */
+/** Bytes as kB, to the 10 bytes (a ceiling of 12,940 B must not read as 12.9 kB). */
 export function kB(bytes) {
-  return `${Number((bytes / 1000).toFixed(1))} kB`;
+  return `${Number((bytes / 1000).toFixed(2))} kB`;
 }
 
 /** The budget table README.md must contain verbatim between its `budgets` markers. */

@@ -30,6 +30,10 @@ const pages = {
   }, HOME_EN),
   // The demo's own it/en texts on a page without <html lang>, visited with a German browser.
   '/nolang.html': HOME_IT.replace('<html lang="it">', '<html>'),
+  // A Swiss site offering regional tags only.
+  '/ch.html': homeWith((c) => {
+    c.languages = ['de-CH', 'fr-CH', 'it-CH'];
+  }).replace('<html lang="it">', '<html lang="it-CH">'),
 };
 
 const visit = demoSuite(pages, (watch) =>
@@ -213,6 +217,20 @@ describe('language of parts (WCAG 3.1.2)', () => {
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
     expect(await ph.getAttribute('lang')).toBe('de');
     expect(await ph.locator('button').textContent()).toMatch(/erlauben$/);
+  });
+});
+
+describe('regional language tags', () => {
+  it('languages ["de-CH", "fr-CH", "it-CH"] on an it-CH page: Italian texts, marked it-CH', async () => {
+    const page = await open('/ch.html');
+    await banner(page, 'Rispettiamo la tua privacy').waitFor();
+    expect(await page.locator('assenso-consent').getAttribute('lang')).toBe('it-CH');
+    await page.getByRole('button', { name: 'Rifiuta tutti' }).click();
+    const ph = page.locator('.assenso-placeholder');
+    await ph.locator('button').waitFor();
+    expect(await ph.locator('button').textContent()).toMatch(/^Consenti /);
+    await page.getByRole('link', { name: 'Impostazioni cookie' }).first().click();
+    await banner(page, 'Preferenze sui cookie').waitFor();
   });
 });
 

@@ -8,6 +8,7 @@
  * const identity = createIdentity(consent); // "Your devices" in the preference center (docs/identity.md)
  * attachUi(consent, { loaders: moduleLoaders, identity: async () => identity });
  */
+export { explain, FIXES, type Fix, resolveConfig } from './core/config-fixes.ts';
 export { createConsent } from './core/create.ts';
 export { type EmailLinkDeps, openEmailLink } from './core/email-link.ts';
 export { createIdentity, type IdentityApi } from './core/identity.ts';

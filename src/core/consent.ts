@@ -166,17 +166,30 @@ export function createConsentWith(
     };
   }
 
+  /**
+   * Whether a decision from elsewhere (another tab, the cookie) replaces this page's: the newer one wins, as in
+   * the cookie, when two tabs decide at once. Never one of another revision: a tab still on the old policy and
+   * one on the new would otherwise ask each other again, back and forth; each page keeps its own.
+   */
+  const newer = (d: Decision) => {
+    const mine = state.decision;
+    return (
+      d.revision === cfg.revision &&
+      d.receiptId !== mine?.receiptId &&
+      !(mine && mine.decidedAt > d.decidedAt)
+    );
+  };
+  /** The cookie may hold a newer decision that no message brought (a tab on a sibling subdomain): taken first. */
+  const fresh = () => {
+    const d = parts!.mirror.read();
+    if (d && newer(d)) apply(d, 'storage');
+  };
+
   /** The channel to the site's other tabs: opened after start-up (or by the first decision, if sooner). */
   const channel = () =>
     (tabs ??= createTabs(`assenso:${deps.channel ?? cfg.siteId}`, (m: TabMessage) => {
       const d = m.type === 'decision' ? readDecision(m.decision) : null;
-      // Two tabs deciding at once cross their messages: the newer decision wins in both, as in the cookie.
-      const mine = state.decision;
-      if (
-        m.type === 'reset' ||
-        (d && d.receiptId !== mine?.receiptId && !(mine && mine.decidedAt > d.decidedAt))
-      )
-        apply(d, 'tab');
+      if (m.type === 'reset' || (d && newer(d))) apply(d, 'tab');
     }));
 
   /**
@@ -238,10 +251,14 @@ export function createConsentWith(
           void outbox?.flush(true);
         });
         on('pagehide', () => outbox?.beacon());
-        // A tab left open past the expiry asks again when the visitor comes back to it.
+        // A tab the visitor comes back to: a decision made meanwhile elsewhere, then what has expired since
+        // (asked again, and no longer granted), even while the banner already asks about something else.
         on('visibilitychange', () => {
+          fresh();
           const d = state.decision;
-          if (d && !state.prompt && d.expiresAt <= clock.now()) apply(d, 'storage');
+          const now = evaluate(cfg, d, clock.now(), gpc);
+          if (d && JSON.stringify(now) !== JSON.stringify({ granted: state.granted, prompt: state.prompt }))
+            apply(d, 'storage');
         });
       });
       // Nothing else in this task: the banner (or the page) comes first; IndexedDB, the receipts kept for
@@ -305,6 +322,7 @@ export function createConsentWith(
   const make = (choice: Pick<SaveInput, 'categories' | 'services'>, method: Method): Promise<Decision> =>
     serial(async () => {
       const p = parts!;
+      fresh();
       const now = clock.now();
       const dev = await device();
       const d = decide(cfg, state.decision, {
@@ -332,9 +350,11 @@ export function createConsentWith(
       return d;
     });
 
-  const all = (v: boolean) => {
+  /** Every optional category, or only those the banner asks about (`only`: the others keep their choice). */
+  const all = (v: boolean, only?: string[]) => {
     const out: Choices = {};
-    for (const c of cfg.categories) if (!c.required) out[c.id] = v && !gpc.includes(c.id);
+    for (const c of cfg.categories)
+      if (!c.required && (!only || only.includes(c.id))) out[c.id] = v && !gpc.includes(c.id);
     return out;
   };
 
@@ -355,9 +375,9 @@ export function createConsentWith(
       subs.add(fn);
       return () => void subs.delete(fn);
     },
-    acceptAll: () => make({ categories: all(true) }, 'accept-all'),
-    rejectAll: () => make({ categories: all(false) }, 'reject-all'),
-    close: () => make({ categories: all(false) }, 'close'),
+    acceptAll: (only) => make({ categories: all(true, only) }, 'accept-all'),
+    rejectAll: (only) => make({ categories: all(false, only) }, 'reject-all'),
+    close: (only) => make({ categories: all(false, only) }, 'close'),
     save: (i) => make(i, i.method ?? 'preferences'),
     allowService,
     has,

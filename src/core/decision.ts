@@ -126,7 +126,11 @@ export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInpu
     if (!c.required && !named && !kept && !(i.gpc && c.gpc)) {
       for (const s of c.services) {
         const v = chosen(i.services, s.id);
-        if (v !== undefined) services[s.id] = v;
+        if (v !== undefined) {
+          services[s.id] = v;
+          // Such a service's choice lasts its category's lifetime.
+          expiresAt = Math.min(expiresAt, i.now + c.lifetimeDays * DAY);
+        }
       }
       continue;
     }
@@ -136,7 +140,9 @@ export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInpu
         c.required ||
         (chosen(i.services, s.id) ??
           (named
-            ? categories[c.id]!
+            ? // × keeps a service allowed on its own in a category never answered (a placeholder's video).
+              (i.method === 'close' && valid?.services[s.id] && !(c.id in valid.categories)) ||
+              categories[c.id]!
             : kept
               ? (valid!.services[s.id] ?? categories[c.id]!)
               : categories[c.id]!));

@@ -45,7 +45,7 @@ export function fillPlaceholder(
   const lang = deps.language ?? 'en';
   const name = svc?.name ?? (localize(cfg.categories.find((c) => c.id === id)?.title, lang) || id);
   const vars: Record<string, string> = { service: name, provider: svc?.provider ?? name };
-  const own = PLACEHOLDER[lang];
+  const own = PLACEHOLDER[lang] ?? PLACEHOLDER[lang.split('-')[0]!];
   const t = (el: HTMLElement, k: 'placeholder.text' | 'placeholder.allow', i: 0 | 1) => {
     const text = deps.text?.(k, vars);
     // A language without built-in texts gets the English ones, marked as English.

@@ -301,10 +301,17 @@ export interface ConsentController {
   /** Called with the new state after every change. */
   subscribe(fn: (state: ConsentState) => void): Unsubscribe;
   /** The decision promises resolve once the receipt is in the outbox and the decision is stored. */
-  acceptAll(): Promise<Decision>;
-  rejectAll(): Promise<Decision>;
-  /** The banner's ×: keeps only the required categories (Garante 2021). Method `close`. */
-  close(): Promise<Decision>;
+  /**
+   * Every optional category on; with `only` (the banner passes `prompt.categories`), only those: the banner
+   * that asks about an expired category leaves the still valid choices alone.
+   */
+  acceptAll(only?: string[]): Promise<Decision>;
+  rejectAll(only?: string[]): Promise<Decision>;
+  /**
+   * The banner's ×: keeps only the required categories (Garante 2021), of `only` when given. Method `close`.
+   * A service the visitor allowed on its own (an iframe placeholder) in a category never answered stays.
+   */
+  close(only?: string[]): Promise<Decision>;
   save(input: SaveInput): Promise<Decision>;
   /** Grants one service (or a category, given its id) on top of the current choices. Method `service`. */
   allowService(id: string): Promise<Decision>;

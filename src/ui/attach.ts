@@ -38,9 +38,11 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
   // The iframe placeholders speak it too (they are filled once the delivery chunk is here, after this).
   if (options.deps) options.deps.language = lang;
 
+  // Catalogs are by primary language: `it-CH` speaks the Italian one.
+  const base = lang.split('-')[0]!;
   const mount = () =>
     options.loaders
-      .catalog(lang)
+      .catalog(base)
       .catch(() => undefined)
       .then(async (messages) => {
         // In a task of its own, never in the one that started the core: no long task on a slow phone, and a
@@ -61,7 +63,7 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
         return mountUi(controller, {
           language: lang,
           messages: messages ?? BUILT_IN.en!,
-          prefsTexts: () => options.loaders.prefsTexts(messages ? lang : 'en'),
+          prefsTexts: () => options.loaders.prefsTexts(messages ? base : 'en'),
           preferences: options.loaders.preferences,
           nonce: options.nonce,
           identity: options.identity,

@@ -74,6 +74,8 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   let status = '';
   let shown: View = 'none';
   let opening = false;
+  /** The decision the open preference center started from. */
+  let basis: ConsentState['decision'] | undefined;
   const trap = createFocusTrap(root, host);
   // A page that replaces or empties its <body> (Turbo, htmx boosting, a framework's root render) takes the
   // widget with it: it goes back in, first, whenever something is shown, and while it is shown.
@@ -102,8 +104,13 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
     const prompt = state.prompt;
     const out: string[] = [];
     if (prompt?.reason === 'revision') out.push(m.reasonRevision);
+    // Only what was chosen before can have expired (not a category added since).
     if (prompt?.reason === 'expired')
-      out.push(format(m.reasonExpired, { categories: titles(prompt.categories) }));
+      out.push(
+        format(m.reasonExpired, {
+          categories: titles(prompt.categories.filter((id) => id in prompt.previous!.categories)),
+        }),
+      );
     if (state.gpc.active && state.gpc.categories.length)
       out.push(format(m.gpcHonoured, { categories: titles(state.gpc.categories) }));
     return out;
@@ -115,10 +122,16 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
     const state = controller.getState();
     let view = state.view;
     if (view !== 'preferences') opening = false;
-    else if (shown !== 'preferences') {
+    else if (shown === 'preferences' && state.decision !== basis) {
+      // Decided elsewhere while open (another tab, a placeholder): the switches show it, not a stale draft
+      // whose Save would undo it.
+      basis = state.decision;
+      P?.open(state);
+    } else if (shown !== 'preferences') {
       if (!opening) {
         // Opening (once per opening): the view starts from the stored (or previous) choices.
         opening = true;
+        basis = state.decision;
         P?.open(state);
         if (!P)
           Promise.all([options.preferences(), controller.notice(lang), allTexts()]).then(
@@ -157,10 +170,10 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
             layout={config.layout}
             notices={notices(state)}
             privacyUrl={privacyUrl}
-            onAcceptAll={() => decide(controller.acceptAll())}
-            onRejectAll={() => decide(controller.rejectAll())}
+            onAcceptAll={() => decide(controller.acceptAll(state.prompt?.categories))}
+            onRejectAll={() => decide(controller.rejectAll(state.prompt?.categories))}
             onCustomise={() => controller.open('preferences')}
-            onClose={() => decide(controller.close())}
+            onClose={() => decide(controller.close(state.prompt?.categories))}
           />
         )}
         {view === 'preferences' && P!.render(state, m as Messages)}

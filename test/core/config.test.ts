@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createConsent, createConsentWith, resolveConfig } from '../../src/core/index.ts';
+import * as esm from '../../src/index.ts';
 import { siteConfig } from './helpers.ts';
 
 const warnings = (input: unknown) => {
@@ -158,6 +159,12 @@ describe('config validation', () => {
     expect(warnings(null).out[0]).toBe(
       '[assenso] config.(root): must be an object like { siteId, categories }; using an empty config',
     );
+  });
+
+  it('the ES module entry offers resolveConfig, which warns synchronously (docs/embedding.md)', () => {
+    const out: string[] = [];
+    esm.resolveConfig({ ...siteConfig(), layout: 'popup' }, (m) => out.push(m));
+    expect(out).toEqual(['[assenso] config.layout: must be one of bar, box, modal; using box']);
   });
 
   it('names the bad key even when the wording cannot load (offline)', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import cookieDoc from '../../docs/cookie.md?raw';
 import { createCookieMirror, decodeDecision, encodeDecision, resolveConfig } from '../../src/core/index.ts';
 import { DAY, setCookie, siteConfig, T0, uid } from './helpers.ts';
 
@@ -68,5 +69,34 @@ describe('cookie mirror format (docs/cookie.md)', () => {
     mirror.write(decision, T0);
     expect(mirror.read()).toEqual(decision);
     mirror.clear();
+  });
+
+  it("docs/cookie.md's server sample reads what the widget writes, and denies what has expired", () => {
+    const code = cookieDoc.match(/```js\n([\s\S]*?function consentFrom[\s\S]*?)```/)![1]!;
+    type Read = { categories: Record<string, boolean>; services: Record<string, boolean> } | null;
+    const consentFrom = new Function(`${code}; return consentFrom;`)() as (
+      v: string,
+      site: string,
+      revision: string,
+      categoryOf: Record<string, string>,
+      now: number,
+    ) => Read;
+    const categoryOf = { ga: 'analytics', yt: 'marketing' };
+    const v = encodeDecision(decision, cfg);
+    const read = (now: number) => consentFrom(v, cfg.siteId, decision.revision, categoryOf, now);
+    expect(read(T0 + DAY)).toEqual({
+      categories: { necessary: true, analytics: true, marketing: false },
+      services: { ga: true, yt: true },
+      receiptId: decision.receiptId,
+      deviceId: decision.deviceId,
+    });
+    // Past analytics' expiry (30 days): analytics and ga are denied; yt (marketing, 182 days) still holds.
+    expect(read(T0 + 31 * DAY)).toMatchObject({
+      categories: { analytics: false, marketing: false },
+      services: { ga: false, yt: true },
+    });
+    // Past marketing's too: yt is denied, although it was allowed on its own.
+    expect(read(T0 + 183 * DAY)?.services).toEqual({ ga: false, yt: false });
+    expect(consentFrom(v, 'another-site', decision.revision, categoryOf, T0)).toBeNull();
   });
 });

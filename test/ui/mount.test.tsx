@@ -282,6 +282,49 @@ describe('mounted widget', () => {
     expect(s.controller.has('analytics')).toBe(true);
   });
 
+  it('an expired category: the banner names only it (not one added since) and its answer leaves the others alone', async () => {
+    const id = `t${Math.random().toString(36).slice(2, 9)}`;
+    const categories = CATEGORIES.map((c) => (c.id === 'analytics' ? { ...c, lifetimeDays: 30 } : c));
+    await setup({ categories }, {}, id).controller.save({
+      categories: { analytics: true, marketing: false },
+    });
+    for (const f of live.splice(0)) f();
+    const later = {
+      now: () => Date.now() + 31 * 86_400_000,
+      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+      clearTimeout: (h: unknown) => clearTimeout(h as number),
+    };
+    const added = [...categories, { id: 'social', title: 'Social', description: 'Sharing.' }];
+    const s = setup({ categories: added }, { clock: later }, id);
+    const banner = s.q.getByRole('dialog', { name: en.bannerTitle });
+    expect(banner.textContent).toContain(en.reasonExpired.replace('{categories}', 'Analytics'));
+    expect(s.controller.getState().prompt?.categories).toEqual(['analytics', 'social']);
+    await userEvent.click(s.q.getByRole('button', { name: en.acceptAll }));
+    await waitFor(() => expect(s.controller.getState().prompt).toBeNull());
+    expect([
+      s.controller.has('analytics'),
+      s.controller.has('social'),
+      s.controller.has('marketing'),
+    ]).toEqual([true, true, false]);
+  });
+
+  it('the open preference center follows a decision made elsewhere (a placeholder, another tab), and Save keeps it', async () => {
+    const s = setup();
+    await openPreferences(s);
+    expect(s.q.getByRole('switch', { name: 'Tube', hidden: true }).getAttribute('aria-checked')).toBe(
+      'false',
+    );
+    await s.controller.allowService('tube');
+    await waitFor(() =>
+      expect(s.q.getByRole('switch', { name: 'Tube', hidden: true }).getAttribute('aria-checked')).toBe(
+        'true',
+      ),
+    );
+    await userEvent.click(s.q.getByRole('button', { name: en.save }));
+    await waitFor(() => expect(s.controller.getState().decision?.method).toBe('preferences'));
+    expect(s.controller.has('tube')).toBe(true);
+  });
+
   it('offers the receipts kept on the device as a JSON download', async () => {
     const s = setup();
     await s.controller.acceptAll();
