@@ -68,7 +68,9 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap 
       unpad();
       if (next && !modal) {
         page = html.getPropertyValue(PAD);
-        pad.observe(next);
+        // From the next task on, not in the frame that first shows the banner (its measure and the style change
+        // on <html> would add a style and layout pass to it); nobody has pressed Tab by then.
+        setTimeout(() => dialog === next && !modal && pad.observe(next));
       }
       if (next) {
         const target = focus ? next.querySelector<HTMLElement>(focus) : nextModal ? focusables()[0] : null;
