@@ -178,6 +178,23 @@ describe('preference center: a click outside its controls keeps focus in it', ()
   );
 });
 
+describe('modal banner: a click on its text keeps focus in it', () => {
+  it('the dialog itself takes focus, and Tab goes on inside it', async () => {
+    const page = await open('/modal.html', 1000, 700);
+    const b = banner(page, 'We respect your privacy');
+    await b.locator('p').first().click();
+    const focused = () =>
+      page.evaluate(() => {
+        const root = document.querySelector('assenso-consent')!.shadowRoot!;
+        const el = root.activeElement;
+        return el?.getAttribute('role') ?? el?.textContent ?? document.activeElement?.localName;
+      });
+    expect(await focused()).toBe('dialog');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('×');
+  });
+});
+
 describe('long German compound words at 320 px', () => {
   it('wrap: every switch stays inside the dialog', async () => {
     const page = await open('/long.html', 320, 640);

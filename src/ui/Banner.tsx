@@ -30,6 +30,8 @@ export function Banner({ m, layout, notices = [], privacyUrl, ...on }: BannerPro
       class={`bn ${layout}`}
       role="dialog"
       aria-modal={modal || undefined}
+      // Modal: a click on its text focuses it, not <body> (focus stays in the dialog, as the trap wants).
+      tabIndex={modal ? -1 : undefined}
       aria-labelledby="assenso-bt"
       aria-describedby="assenso-bd"
     >
