@@ -171,7 +171,14 @@ function declarations(): void {
       else if (path.endsWith('.d.ts'))
         writeFileSync(
           path,
-          readFileSync(path, 'utf8').replace(/(['"]\.{1,2}\/[^'"]+?)\.tsx?(['"])/g, '$1.js$2'),
+          readFileSync(path, 'utf8')
+            .replace(/(['"]\.{1,2}\/[^'"]+?)\.tsx?(['"])/g, '$1.js$2')
+            // A stylesheet Vite inlines is a string: said here, so that the types need no Vite declarations
+            // (a project compiling them with tsc's default skipLibCheck: false failed on `./prefs.css?inline`).
+            .replace(
+              /export \{ default as (\w+) \} from '[^']+\.css\?inline';/g,
+              'export declare const $1: string;',
+            ),
         );
     }
   };

@@ -16,6 +16,10 @@ const pages = {
   '/attributes.html': shell(
     '<script src="/assenso.js" data-config="/config.json" data-language="de" data-layout="modal" data-theme="dark" async></script>',
   ),
+  // The tag as a module, on a page in a sub-folder: no document.currentScript there.
+  '/sub/module.html': shell(
+    `<script type="module" src="/${VERSION}/assenso.js" data-config="/config.json" data-language="de" data-layout="modal"></script>`,
+  ),
   '/broken-json.html': shell(
     '<script type="application/json" data-assenso-config>{ "siteId": "demo", </script><script src="/assenso.js"></script>',
     '<p id="after">page script ran</p><script>document.getElementById("after").dataset.ok = "1"</script>',
@@ -165,6 +169,17 @@ describe('configuration', () => {
       ),
     ).toBe('r dark');
     expect(realErrors(watch)).toEqual([]);
+  });
+
+  it('a type="module" tag still reads its attributes and loads its chunks from its own folder', async () => {
+    const page = await open('/sub/module.html');
+    const b = banner(page, 'Wir respektieren Ihre Privatsphäre');
+    await b.waitFor();
+    expect(await b.getAttribute('aria-modal')).toBe('true');
+    await page.getByRole('button', { name: 'Anpassen' }).click();
+    await banner(page, 'Cookie-Einstellungen').waitFor();
+    const failed = watch.errors.filter((e) => /Failed to load resource/.test(e));
+    expect(failed).toEqual([]);
   });
 
   it('invalid inline JSON: one warning naming it, the page keeps working', async () => {

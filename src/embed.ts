@@ -106,14 +106,6 @@ function main(script: HTMLScriptElement | null): void {
       }),
     );
     (window as { assenso?: unknown }).assenso = api;
-    // "Cookie settings" links anywhere in the page, now or later.
-    document.addEventListener('click', (event) => {
-      const target = event.target as Element | null;
-      if (target?.closest?.('[data-assenso-open]')) {
-        event.preventDefault();
-        api.open();
-      }
-    });
     // Before the page's other tasks where the browser lets us choose (a returning visitor's gated scripts wait
     // for it): Chromium and Firefox run a user-blocking task ahead of parsing and timers. Under a blocking tag
     // at once, before the parser moves on: Chromium went on parsing the body before that task ran, and a gated
@@ -139,7 +131,11 @@ function main(script: HTMLScriptElement | null): void {
 }
 
 try {
-  const script = document.currentScript as HTMLScriptElement | null;
+  // A `type="module"` tag has no currentScript: found by its file name, so that its folder (where the chunks
+  // are) and its data attributes are still ours.
+  const script =
+    (document.currentScript as HTMLScriptElement | null) ??
+    document.querySelector<HTMLScriptElement>('script[src$="assenso.js"]');
   // One widget per page: a second copy of the tag (hard-coded and again from a tag manager, say) would show a
   // second banner, send Consent Mode's default again and make two receipts of every decision. The mark is set
   // before the configuration is read, so a copy that runs while the first one's `data-config` is on its way is

@@ -83,7 +83,16 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
   };
   const unsubscribe = controller.subscribe(check);
   check(controller.getState());
+  // "Cookie settings" links anywhere in the page, now or later (the script tag and ES module builds alike).
+  const click = (event: Event) => {
+    if ((event.target as Element | null)?.closest?.('[data-assenso-open]')) {
+      event.preventDefault();
+      controller.open();
+    }
+  };
+  document.addEventListener('click', click);
   return () => {
+    document.removeEventListener('click', click);
     unsubscribe();
     void mounted?.then((ui) => ui?.unmount());
   };

@@ -151,8 +151,14 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
               update();
             },
             // The chunk or its texts did not come (offline, a flaky network): back to the view it was opened
-            // from, so that the next opening tries again.
-            () => controller.hide(),
+            // from, so that the next opening tries again, and said once on the console.
+            (e) => {
+              console.warn(
+                '[assenso] the preference center could not load; it is tried again when opened.',
+                e,
+              );
+              controller.hide();
+            },
           );
       }
       // Shown only with every text (offline without them: the previous view stays, like without the chunk).

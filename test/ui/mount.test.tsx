@@ -9,6 +9,7 @@ import { noticeHash } from '../../src/protocol/notice.ts';
 import { BUILT_IN } from '../../src/ui/i18n/catalog.ts';
 import { en } from '../../src/ui/i18n/en.ts';
 import { it as itMessages } from '../../src/ui/i18n/it.ts';
+import { attachUi } from '../../src/ui/attach.ts';
 import { moduleLoaders } from '../../src/ui/lazy.ts';
 import { type MountedUi, type MountOptions, mountUi } from '../../src/ui/mount.tsx';
 
@@ -173,10 +174,15 @@ describe('mounted widget', () => {
     const preferences = () =>
       ++calls === 1 ? Promise.reject(new Error('offline')) : moduleLoaders.preferences();
     const s = setup({}, {}, undefined, { preferences });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     await userEvent.click(s.q.getByRole('button', { name: en.customise }));
-    // It fails quietly: the banner stays, usable, and the controller is back on it.
+    // The banner stays, usable, the controller is back on it, and one warning says what failed.
     await waitFor(() => expect(s.controller.getState().view).toBe('banner'));
     expect(s.q.queryByRole('dialog', { name: en.prefsTitle })).toBeNull();
+    expect(warn.mock.calls.map((c) => c[0])).toEqual([
+      '[assenso] the preference center could not load; it is tried again when opened.',
+    ]);
+    warn.mockRestore();
     await openPreferences(s);
     expect(calls).toBe(2);
   });
@@ -188,11 +194,14 @@ describe('mounted widget', () => {
       prefsTexts: () =>
         ++calls <= 2 ? Promise.reject(new Error('offline')) : moduleLoaders.prefsTexts('en'),
     });
-    // The idle prefetch fails (quietly), then the first opening's fetch too: back on the banner.
+    // The idle prefetch fails (quietly), then the first opening's fetch too: back on the banner, said once.
     await waitFor(() => expect(calls).toBe(1));
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     await userEvent.click(s.q.getByRole('button', { name: en.customise }));
     await waitFor(() => expect(s.controller.getState().view).toBe('banner'));
     expect(s.q.queryByRole('dialog', { name: en.prefsTitle })).toBeNull();
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
     await openPreferences(s);
     expect(calls).toBe(3);
   });
@@ -323,6 +332,33 @@ describe('mounted widget', () => {
     await userEvent.click(s.q.getByRole('button', { name: en.save }));
     await waitFor(() => expect(s.controller.getState().decision?.method).toBe('preferences'));
     expect(s.controller.has('tube')).toBe(true);
+  });
+
+  it('ES module build: attachUi makes data-assenso-open links open the preference center, and stops on detach', async () => {
+    const id = `t${Math.random().toString(36).slice(2, 9)}`;
+    const controller = createConsent({ siteId: id, cookie: { name: `c_${id}` }, categories: CATEGORIES });
+    await controller.start();
+    await controller.acceptAll();
+    const detach = attachUi(controller, { loaders: moduleLoaders, language: 'en' });
+    const link = document.createElement('a');
+    link.href = '#cookies';
+    link.setAttribute('data-assenso-open', '');
+    const inner = document.createElement('span');
+    inner.textContent = 'Cookie settings';
+    link.append(inner);
+    document.body.append(link);
+    live.push(() => {
+      detach();
+      controller.destroy();
+      link.remove();
+    });
+    inner.click();
+    expect(controller.getState().view).toBe('preferences');
+    expect(location.hash).not.toBe('#cookies');
+    controller.hide();
+    detach();
+    inner.click();
+    expect(controller.getState().view).toBe('none');
   });
 
   it('offers the receipts kept on the device as a JSON download', async () => {
