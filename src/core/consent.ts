@@ -64,6 +64,7 @@ export function createConsentWith(
   let parts: ReturnType<typeof init> | undefined;
   let tabs: ReturnType<typeof createTabs> | undefined;
   let destroyed = false;
+  let told = 0;
   const off: (() => void)[] = [];
   let mod: Promise<Delivery> | undefined;
   let outbox: Outbox | undefined;
@@ -159,7 +160,8 @@ export function createConsentWith(
         fill: (...a) =>
           lazy().then(
             (m) => m.fillPlaceholder(cfg, deps, (id) => void allowService(id), ...a),
-            (e) => report('iframe placeholder could not be shown', e),
+            // Tried again at every scan (each DOM change, offline): said once.
+            (e) => told++ || report('iframe placeholder could not be shown', e),
           ),
         nonce: deps.nonce,
       }),

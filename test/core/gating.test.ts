@@ -256,6 +256,11 @@ describe('iframe placeholders', () => {
     expect(box.className).toBe('assenso-placeholder');
     expect(f.hidden).toBe(true);
     expect(box.querySelector('button')).toBeNull();
+    // Still offline at the next scan: tried again, and failed again.
+    const offline = document.createElement('p');
+    document.body.append(offline);
+    added.push(offline);
+    await new Promise((r) => setTimeout(r, 20));
     online = true;
     // Any later scan (here: content added to the page) tries again, and fills it once.
     const later = document.createElement('div');
@@ -264,6 +269,8 @@ describe('iframe placeholders', () => {
     await vi.waitFor(() => expect(box.querySelector('button')?.textContent).toBe('Allow YouTube'));
     await c.rejectAll();
     expect(box.querySelectorAll('button')).toHaveLength(1);
+    // Said once, not at every scan that tried again.
+    expect(errors.mock.calls.filter((a) => String(a[0]).includes('placeholder'))).toHaveLength(1);
     errors.mockRestore();
   });
 
