@@ -304,12 +304,14 @@ export function createConsentWith(
         if (later?.length) report('receipts module could not load; the receipt will be made later', error);
         return;
       }
-      let jobs: Job[] = [];
-      await store.update<Job[]>('later', (l) => {
-        jobs = Array.isArray(l) ? l : [];
-        return [];
-      });
+      const jobs = Array.isArray(later) ? later : [];
       await m.addReceipts(jobs, await box(), cfg, events.emit);
+      // Only once they are in the outbox (another database): a page that goes in between keeps them here and
+      // the next one makes them again, where the outbox keeps one per receipt id. Cleared first, they were lost.
+      const made = new Set(jobs.map((j) => j.d.receiptId));
+      await store.update<Job[]>('later', (l) =>
+        (Array.isArray(l) ? l : []).filter((j) => !made.has(j.d.receiptId)),
+      );
     }));
 
   /** Runs `fn` after every earlier decision, reset and start-up step (their order is the receipts' chain). */

@@ -5,7 +5,7 @@ import { parseReceipt } from '../../src/protocol/receipt.ts';
 import { createConsent, type Receipt } from '../../src/core/index.ts';
 import { createConsentWith } from '../../src/core/consent.ts';
 import { createOutbox } from '../../src/core/outbox.ts';
-import { createKeyValueStore } from '../../src/core/storage.ts';
+import { createKeyValueStore, createStorage } from '../../src/core/storage.ts';
 import { createTransport, retryAfterMs } from '../../src/core/transport.ts';
 import { destroyAll, manualClock, siteConfig, T0, track, uid } from './helpers.ts';
 
@@ -132,6 +132,40 @@ describe('receipts', () => {
     expect(pending.map((r) => r.receiptId)).toEqual([d.receiptId]);
   });
 
+  it('a page that goes while its receipt enters the outbox keeps it to make: the next page makes it, once', async () => {
+    const cfg = siteConfig();
+    // The outbox write of the decision never ends on the first page (it unloads while IndexedDB commits).
+    let entering!: () => void;
+    const entered = new Promise<void>((r) => {
+      entering = r;
+    });
+    const stuck = () =>
+      import('../../src/core/delivery.ts').then((m) => ({
+        ...m,
+        addReceipts: (jobs: unknown[]) => {
+          if (!jobs.length) return Promise.resolve();
+          entering();
+          return new Promise<never>(() => {});
+        },
+      }));
+    const a = track(createConsentWith(stuck, cfg, { gpc: false }));
+    void a.acceptAll();
+    await entered;
+    const d = a.getState().decision!;
+    a.destroy();
+    const b = track(createConsent(cfg, { gpc: false }));
+    await b.start();
+    await b.flush();
+    expect((await b.receipts()).pending.map((r) => r.receiptId)).toEqual([d.receiptId]);
+    // Made again by a third page (the second one's cleanup lost too): still one in the outbox.
+    const c = track(createConsent(cfg, { gpc: false }));
+    const store = createStorage(cfg.siteId).state;
+    await store.set('later', [{ d, notice: undefined, last: null }]);
+    await c.start();
+    await c.flush();
+    expect((await c.receipts()).pending.map((r) => r.receiptId)).toEqual([d.receiptId]);
+  });
+
   it('hashes the notice the UI supplies', async () => {
     const notice = {
       siteId: 'x',
@@ -202,6 +236,26 @@ describe('delivery', () => {
     expect(clock.pending()).toEqual([]);
   });
 
+  it('retries when its timer fires a fraction of a millisecond early by the wall clock (as in Chromium)', async () => {
+    const s = server();
+    const clock = manualClock();
+    const early = { ...clock, setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, ms - 0.5) };
+    const a = track(
+      createConsent(siteConfig({ endpoint }), {
+        gpc: false,
+        fetch: s.fetch,
+        clock: early,
+        random: () => 0.5301,
+      }),
+    );
+    await a.acceptAll();
+    await s.reply(s.json(500, { type: 'x', title: 'boom', status: 500 }));
+    clock.advance(529.6);
+    await vi.waitFor(() => expect(s.calls).toHaveLength(2));
+    await s.reply(s.ok(s.calls[1]!.receipts));
+    expect((await a.receipts()).pending).toEqual([]);
+  });
+
   it('honours Retry-After on 429 and 503', async () => {
     const s = server();
     const clock = manualClock();
@@ -225,6 +279,18 @@ describe('delivery', () => {
     await s.reply(new TypeError('offline'));
     expect(clock.pending()).toHaveLength(1);
     window.dispatchEvent(new Event('online'));
+    await vi.waitFor(() => expect(s.calls).toHaveLength(2));
+  });
+
+  it('going online while a send is failing retries at once after it, not after its backoff', async () => {
+    const s = server();
+    const clock = manualClock();
+    const a = track(createConsent(siteConfig({ endpoint }), { gpc: false, fetch: s.fetch, clock }));
+    await a.acceptAll();
+    await vi.waitFor(() => expect(s.open()).toBe(1));
+    // Back online while that send is still out; then it fails.
+    window.dispatchEvent(new Event('online'));
+    await s.reply(new TypeError('Failed to fetch'));
     await vi.waitFor(() => expect(s.calls).toHaveLength(2));
   });
 
