@@ -23,19 +23,46 @@ export const HANG_MS = 2000;
  * left for the next one for good.
  */
 export function createKeyValueStore(name: string, env: StorageEnv = globalThis): KeyValueStore {
+  const p = `${name}:`;
   const idb: Layer = () => {
     if (!env.indexedDB) throw 0;
     const s = createStore(name, 'kv');
+    // What an earlier page kept in localStorage when this database failed it (a hang: see HANG_MS), taken back
+    // before the first call: its decision, the receipts it queued. Lists are joined, other values replaced (they
+    // are the newer). An error leaves them there for the next page; a hang is timed out as the call itself.
+    let back: Promise<void> | undefined;
+    const adopt = () =>
+      (back ??= (async () => {
+        const ls = env.localStorage!;
+        const mark = `${p}?`;
+        const ours = () => Object.keys(ls).filter((key) => key.startsWith(p) && key !== mark);
+        if (!ls.getItem(mark)) return;
+        const json = (x: unknown) => JSON.stringify(x);
+        for (const key of ours()) {
+          const raw = ls.getItem(key)!;
+          const v = JSON.parse(raw);
+          await update(
+            key.slice(p.length),
+            (o) =>
+              Array.isArray(o) && Array.isArray(v)
+                ? [...o, ...v.filter((x) => !o.some((y) => json(y) === json(x)))]
+                : v,
+            s,
+          );
+          // (Unless this page wrote it meanwhile, in localStorage: its IndexedDB ended a hang too late.)
+          if (ls.getItem(key) === raw) ls.removeItem(key);
+        }
+        if (!ours().length) ls.removeItem(mark);
+      })().catch(() => {}));
     return {
-      get: (k) => get(k, s),
-      set: (k, v) => set(k, v, s),
-      del: (k) => del(k, s),
-      update: (k, fn) => update(k, fn, s),
+      get: (k) => adopt().then(() => get(k, s)),
+      set: (k, v) => adopt().then(() => set(k, v, s)),
+      del: (k) => adopt().then(() => del(k, s)),
+      update: (k, fn) => adopt().then(() => update(k, fn, s)),
     };
   };
   const local: Layer = () => {
     const ls = env.localStorage!;
-    const p = `${name}:`;
     const read = (k: string) => {
       const raw = ls.getItem(p + k);
       try {
@@ -45,8 +72,9 @@ export function createKeyValueStore(name: string, env: StorageEnv = globalThis):
       }
     };
     const write = (k: string, v: unknown) => ls.setItem(p + k, JSON.stringify(v));
-    ls.setItem(`${p}?`, '1'); // throws here when storage is blocked or full
-    ls.removeItem(`${p}?`);
+    // Throws here when storage is blocked or full. Kept: it tells IndexedDB, once it works again, to take
+    // back what this layer holds.
+    ls.setItem(`${p}?`, '1');
     return {
       get: async (k) => read(k),
       set: async (k, v) => write(k, v),

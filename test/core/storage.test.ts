@@ -61,6 +61,39 @@ describe('storage fallbacks', () => {
     localStorage.removeItem(`${name}:k`);
   });
 
+  it('takes back, once IndexedDB works again, what a page kept in localStorage during a hang', async () => {
+    const name = `kv${uid()}`;
+    // What earlier pages stored (idb-keyval's layout), on a connection an old tab keeps open.
+    const held = await new Promise<IDBDatabase>((ok) => {
+      const r = indexedDB.open(name);
+      r.onupgradeneeded = () => r.result.createObjectStore('kv');
+      r.onsuccess = () => ok(r.result);
+    });
+    await new Promise((ok) => {
+      const tx = held.transaction('kv', 'readwrite');
+      tx.objectStore('kv').put([{ id: 'a' }], 'queue');
+      tx.objectStore('kv').put({ at: 1 }, 'decision');
+      tx.oncomplete = ok;
+    });
+    // A page whose IndexedDB hung (see above) queued a receipt and decided, in localStorage.
+    await new Promise((ok) => {
+      indexedDB.open(name, held.version + 1).onblocked = ok;
+    });
+    const hung = createKeyValueStore(name);
+    expect(await hung.get('decision')).toBeUndefined(); // 2 s, then localStorage
+    await hung.update<{ id: string }[]>('queue', (q) => [...(q ?? []), { id: 'b' }]);
+    await hung.set('decision', { at: 2 });
+    await hung.set('device', { id: 'd' });
+    held.close(); // the old tab goes; the version change goes through
+    // The next page: IndexedDB again, with both pages' receipts and the newer decision; localStorage emptied.
+    const next = createKeyValueStore(name);
+    expect(await next.get('queue')).toEqual([{ id: 'a' }, { id: 'b' }]);
+    expect(await next.get('decision')).toEqual({ at: 2 });
+    expect(await next.get('device')).toEqual({ id: 'd' });
+    expect(Object.keys(localStorage).filter((k) => k.startsWith(name))).toEqual([]);
+    expect((await indexedDB.databases()).map((d) => d.name)).toContain(name);
+  });
+
   it('reads corrupt localStorage data as absent', async () => {
     const name = `kv${uid()}`;
     localStorage.setItem(`${name}:k`, '{not json');
