@@ -6,7 +6,7 @@ import { announce, createEmitter, report } from './events.ts';
 import { createGating } from './gating.ts';
 import type { ShownNotice } from './notice.ts';
 import { createConsentMode, gpcCategories, gpcSignal } from './signals.ts';
-import { createStorage } from './storage.ts';
+import { createStorage, HANG_MS } from './storage.ts';
 import { createTabs, type TabMessage } from './tabs.ts';
 import type {
   ChangeSource,
@@ -322,33 +322,52 @@ export function createConsentWith(
     return run;
   };
 
+  /**
+   * Across the site's tabs too (a Web Lock, where the browser has them: not on plain http): "read the device's
+   * last receipt, decide, write it" one tab at a time, or two tabs deciding at once fork the receipt chain.
+   * A lock not granted in time (a tab that holds it hangs) is gone without.
+   */
+  const locked = <T>(fn: () => Promise<T>): Promise<T> => {
+    const l = globalThis.navigator?.locks;
+    let run: Promise<T> | undefined;
+    const go = () => (run ??= fn());
+    return l
+      ? (l
+          .request(`assenso:${cfg.siteId}`, { signal: AbortSignal.timeout(HANG_MS) }, go)
+          .catch(go) as Promise<T>)
+      : go();
+  };
+
   /** Serialised: each decision chains to the previous receipt. Resolves once the receipt is queued. */
   const make = (choice: Pick<SaveInput, 'categories' | 'services'>, method: Method): Promise<Decision> =>
     serial(async () => {
       const p = parts!;
-      fresh();
-      const now = clock.now();
-      const dev = await device();
-      const d = decide(cfg, state.decision, {
-        ...choice,
-        method,
-        now,
-        receiptId: newId(),
-        deviceId: dev.id,
-        gpc: state.gpc.active,
+      const d = await locked(async () => {
+        fresh();
+        const now = clock.now();
+        const dev = await device();
+        const d = decide(cfg, state.decision, {
+          ...choice,
+          method,
+          now,
+          receiptId: newId(),
+          deviceId: dev.id,
+          gpc: state.gpc.active,
+        });
+        // Durable first (the receipt to make, in IndexedDB), then the cookie mirror and the page, so that a
+        // navigation right after the click keeps the decision, and its receipt is made on the next page.
+        const store = p.storage.state;
+        await store.update<Job[]>('later', (l) => [
+          ...(Array.isArray(l) ? l : []),
+          { d, notice: deps.getNotice?.(), last: dev.last },
+        ]);
+        p.mirror.write(d, now);
+        apply(d, 'local');
+        channel().post({ type: 'decision', decision: d });
+        await store.set('decision', d);
+        await store.set('device', { id: dev.id, last: d.receiptId });
+        return d;
       });
-      // Durable first (the receipt to make, in IndexedDB), then the cookie mirror and the page, so that a
-      // navigation right after the click keeps the decision, and its receipt is made on the next page.
-      const store = p.storage.state;
-      await store.update<Job[]>('later', (l) => [
-        ...(Array.isArray(l) ? l : []),
-        { d, notice: deps.getNotice?.(), last: dev.last },
-      ]);
-      p.mirror.write(d, now);
-      apply(d, 'local');
-      channel().post({ type: 'decision', decision: d });
-      await store.set('decision', d);
-      await store.set('device', { id: dev.id, last: d.receiptId });
       await receipt();
       void outbox?.flush();
       return d;

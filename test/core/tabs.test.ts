@@ -60,3 +60,21 @@ it('a decision in one tab applies in the others without reload, gated scripts in
   expect(pending.at(-1)!.previousReceiptId).toBe(pending.at(-2)!.receiptId);
   s.remove();
 });
+
+it('two tabs deciding in the same instant chain their receipts, one after the other', async () => {
+  const cfg = siteConfig();
+  const a = track(createConsent(cfg, { gpc: false }));
+  const b = track(createConsent(cfg, { gpc: false }));
+  await a.start();
+  await b.start();
+  const [x, y] = await Promise.all([a.acceptAll(), b.rejectAll()]);
+  await vi.waitFor(async () => expect((await a.receipts()).pending).toHaveLength(2));
+  const chain = Object.fromEntries((await a.receipts()).pending.map((r) => [r.receiptId, r.previousReceiptId]));
+  // One of them first (no previous receipt), the other made on top of it: no fork.
+  const [first, last] = chain[x.receiptId] === null ? [x, y] : [y, x];
+  expect(chain[first.receiptId]).toBeNull();
+  expect(chain[last.receiptId]).toBe(first.receiptId);
+  // Both tabs end with the one made last.
+  await vi.waitFor(() => expect(a.getState().decision?.receiptId).toBe(last.receiptId));
+  await vi.waitFor(() => expect(b.getState().decision?.receiptId).toBe(last.receiptId));
+});
