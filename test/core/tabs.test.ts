@@ -7,6 +7,17 @@ afterEach(() => {
   delete (window as { __tab?: number }).__tab;
 });
 
+/** Two started controllers of one site on this page: two tabs (one database, cookie, channel and lock). */
+async function twoTabs() {
+  const cfg = siteConfig();
+  const tabs = [
+    track(createConsent(cfg, { gpc: false })),
+    track(createConsent(cfg, { gpc: false })),
+  ] as const;
+  for (const t of tabs) await t.start();
+  return tabs;
+}
+
 it("two tabs deciding at once: a tab keeps its own newer decision when the other's older one arrives", async () => {
   const cfg = siteConfig();
   let now = T0;
@@ -30,11 +41,7 @@ it("two tabs deciding at once: a tab keeps its own newer decision when the other
 });
 
 it('a decision in one tab applies in the others without reload, gated scripts included', async () => {
-  const cfg = siteConfig();
-  const a = track(createConsent(cfg, { gpc: false }));
-  const b = track(createConsent(cfg, { gpc: false }));
-  await a.start();
-  await b.start();
+  const [a, b] = await twoTabs();
   const s = document.createElement('script');
   s.type = 'text/plain';
   s.setAttribute('data-assenso', 'analytics');
@@ -62,14 +69,12 @@ it('a decision in one tab applies in the others without reload, gated scripts in
 });
 
 it('two tabs deciding in the same instant chain their receipts, one after the other', async () => {
-  const cfg = siteConfig();
-  const a = track(createConsent(cfg, { gpc: false }));
-  const b = track(createConsent(cfg, { gpc: false }));
-  await a.start();
-  await b.start();
+  const [a, b] = await twoTabs();
   const [x, y] = await Promise.all([a.acceptAll(), b.rejectAll()]);
   await vi.waitFor(async () => expect((await a.receipts()).pending).toHaveLength(2));
-  const chain = Object.fromEntries((await a.receipts()).pending.map((r) => [r.receiptId, r.previousReceiptId]));
+  const chain = Object.fromEntries(
+    (await a.receipts()).pending.map((r) => [r.receiptId, r.previousReceiptId]),
+  );
   // One of them first (no previous receipt), the other made on top of it: no fork.
   const [first, last] = chain[x.receiptId] === null ? [x, y] : [y, x];
   expect(chain[first.receiptId]).toBeNull();
