@@ -73,7 +73,11 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap 
         setTimeout(() => dialog === next && !modal && pad.observe(next));
       }
       if (next) {
-        const target = focus ? next.querySelector<HTMLElement>(focus) : nextModal ? focusables()[0] : null;
+        let target = focus ? next.querySelector<HTMLElement>(focus) : nextModal ? focusables()[0] : null;
+        // Back to a non-modal banner from a view the page opened (its "Cookie settings" link): focus goes back
+        // there, not into the banner.
+        if (focus && !nextModal && restore?.isConnected && restore !== host && restore !== document.body)
+          [target, restore] = [restore, null];
         // Remembered only when focus comes from the page: moving between the widget's own views keeps it.
         if (target && !root.activeElement) restore = document.activeElement as HTMLElement | null;
         target?.focus();

@@ -169,6 +169,23 @@ describe('mounted widget', () => {
     expect(document.activeElement).toBe(button);
   });
 
+  it('opened from a page control while the banner shows, Escape returns focus to that control', async () => {
+    const s = setup();
+    const link = document.createElement('button');
+    link.textContent = 'Cookie settings';
+    document.body.append(link);
+    live.push(() => link.remove());
+    link.focus();
+    s.controller.open('preferences');
+    const dialog = await waitFor(() => s.q.getByRole('dialog', { name: en.prefsTitle }));
+    await waitFor(() => expect(dialog.contains(s.ui.root.activeElement)).toBe(true));
+    await userEvent.keyboard('{Escape}');
+    await waitFor(() => expect(s.q.queryByRole('dialog', { name: en.prefsTitle })).toBeNull());
+    // The banner still asks (nothing was decided); focus is back where the visitor was, not in the banner.
+    expect(s.q.getByRole('dialog', { name: en.bannerTitle })).toBeTruthy();
+    expect(document.activeElement).toBe(link);
+  });
+
   it('a preference center chunk that failed to load once is fetched again on the next opening', async () => {
     let calls = 0;
     const preferences = () =>
