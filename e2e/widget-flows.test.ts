@@ -174,7 +174,7 @@ describe('asked again', () => {
     );
     const b = banner(page, 'We respect your privacy');
     expect(await b.textContent()).toContain(
-      'Global Privacy Control signal, so External content and marketing stay off',
+      'Global Privacy Control signal, so we keep External content and marketing off',
     );
     await page.getByRole('button', { name: 'Accept all' }).click();
     await page.waitForFunction(() => document.documentElement.dataset.analyticsRuns === '1');

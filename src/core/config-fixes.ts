@@ -1,5 +1,5 @@
-import { checkConfig, type Issue, MAX_LIFETIME_DAYS } from './config.ts';
-import type { ResolvedConfig } from './types.ts';
+import { checkConfig, DEFAULT_CONSENT_MODE, type Issue, MAX_LIFETIME_DAYS } from './config.ts';
+import type { GoogleConsentType, ResolvedConfig } from './types.ts';
 
 /**
  * The wording of every configuration warning, by the fix code config.ts reports. `{0}`, `{1}`: the values
@@ -25,6 +25,7 @@ export const FIXES = {
   bool: 'must be true or false; using {0}',
   object: 'must be an object',
   cmType: 'must be a Consent Mode type ({0}) → category ids',
+  unknownCat: 'names "{0}", not a category of this site ({1}); the type stays denied',
   ms: 'must be milliseconds ≥ 0; using 500',
   cm: 'must be true, false or { mapping, waitForUpdate, adsDataRedaction, urlPassthrough }',
   cookie: 'must be { name, domain, path, sameSite }',
@@ -54,10 +55,21 @@ export const explain = ([path, fix, ...values]: Issue): string =>
  * is passed over for the page's), so they are checked here, off the script tag's first file.
  */
 export function crossCheck(cfg: ResolvedConfig): Issue[] {
+  const out: Issue[] = [];
   const l = cfg.language?.toLowerCase();
-  return l && !cfg.languages.some((x) => [l, l.split('-')[0]].includes(x.toLowerCase()))
-    ? [['language', 'unlisted', cfg.languages.join(', ')]]
-    : [];
+  if (l && !cfg.languages.some((x) => [l, l.split('-')[0]].includes(x.toLowerCase())))
+    out.push(['language', 'unlisted', cfg.languages.join(', ')]);
+  // A Consent Mode type the site mapped to a category it does not have stays denied for good. (The defaults
+  // name `functional` and `marketing`, which a site may well not have: only its own mapping is checked.)
+  const ids = cfg.categories.map((c) => c.id);
+  for (const [type, cats] of Object.entries((cfg.consentMode || undefined)?.mapping ?? {}) as [
+    string,
+    string[],
+  ][])
+    if (cats !== DEFAULT_CONSENT_MODE[type as GoogleConsentType])
+      for (const id of cats)
+        if (!ids.includes(id)) out.push([`consentMode.mapping.${type}`, 'unknownCat', id, ids.join(', ')]);
+  return out;
 }
 
 /**

@@ -111,8 +111,11 @@ export function createConsentWith(
   const apply = (d: Decision | null, source: ChangeSource) => {
     const p = parts!;
     const previous = state.decision;
-    const before = state.granted;
-    const { granted, prompt } = evaluate(cfg, d, clock.now(), gpc);
+    const now = clock.now();
+    // A stored decision read with GPC on since (no banner asks about what GPC denies, so no later decision would
+    // clean up): what it granted and GPC denies now is withdrawn, cookies and all.
+    const before = !previous && d && source === 'storage' ? evaluate(cfg, d, now, []).granted : state.granted;
+    const { granted, prompt } = evaluate(cfg, d, now, gpc);
     setState({
       decision: d,
       granted,
@@ -145,6 +148,29 @@ export function createConsentWith(
       events.emit('change', change);
       if (win) announce(win, change);
     }
+    schedule();
+  };
+
+  /**
+   * What has expired since the decision was applied, or a decision made elsewhere: applied when the visitor
+   * comes back to the tab, and at the next expiry while the tab stays open (a timer, re-armed after each check).
+   */
+  let expiry: unknown;
+  const recheck = () => {
+    fresh();
+    const d = state.decision;
+    const now = evaluate(cfg, d, clock.now(), gpc);
+    if (d && JSON.stringify(now) !== JSON.stringify({ granted: state.granted, prompt: state.prompt }))
+      apply(d, 'storage');
+    else schedule();
+  };
+  const schedule = () => {
+    const d = state.decision;
+    const now = clock.now();
+    clock.clearTimeout(expiry);
+    const next = Math.min(...[...Object.values(d?.expiries ?? {}), d?.expiresAt ?? 0].filter((t) => t > now));
+    // (Timers hold at most 2^31 - 1 ms, about 24.8 days.)
+    if (!destroyed && next < 1 / 0) expiry = clock.setTimeout(recheck, Math.min(next - now, 2 ** 31 - 1));
   };
 
   /** Builds the effectful parts; called once, from start(). */
@@ -255,13 +281,7 @@ export function createConsentWith(
         on('pagehide', () => outbox?.beacon());
         // A tab the visitor comes back to: a decision made meanwhile elsewhere, then what has expired since
         // (asked again, and no longer granted), even while the banner already asks about something else.
-        on('visibilitychange', () => {
-          fresh();
-          const d = state.decision;
-          const now = evaluate(cfg, d, clock.now(), gpc);
-          if (d && JSON.stringify(now) !== JSON.stringify({ granted: state.granted, prompt: state.prompt }))
-            apply(d, 'storage');
-        });
+        on('visibilitychange', recheck);
       });
       // Nothing else in this task: the banner (or the page) comes first; IndexedDB, the receipts kept for
       // later and the outbox flush wait for an idle moment (a decision made before then reads IndexedDB itself).
@@ -456,6 +476,7 @@ export function createConsentWith(
       }),
     destroy() {
       destroyed = true;
+      clock.clearTimeout(expiry);
       parts?.gating.disconnect();
       tabs?.close();
       outbox?.stop();

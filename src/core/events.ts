@@ -45,14 +45,18 @@ export function announce(win: Window, source: ChangeEvent) {
   const dl = (win as { dataLayer?: unknown[] }).dataLayer;
   const d = change.decision;
   if (Array.isArray(dl))
-    dl.push({
-      event: 'assenso_consent',
-      assenso: {
-        categories: change.granted.categories,
-        services: change.granted.services,
-        method: d?.method ?? null,
-        revision: d?.revision ?? null,
-        source: change.source,
-      },
-    });
+    try {
+      dl.push({
+        event: 'assenso_consent',
+        assenso: {
+          categories: change.granted.categories,
+          services: change.granted.services,
+          method: d?.method ?? null,
+          revision: d?.revision ?? null,
+          source: change.source,
+        },
+      });
+    } catch (e) {
+      report("the page's dataLayer threw", e);
+    }
 }

@@ -93,6 +93,20 @@ describe('config validation', () => {
     });
   });
 
+  it('warns when its own Consent Mode mapping names a category the site does not have (not for the defaults)', () => {
+    const base = siteConfig();
+    expect(
+      warnings({
+        ...base,
+        consentMode: { mapping: { personalization_storage: ['Functional'], ad_storage: [] } },
+      }).out,
+    ).toEqual([
+      '[assenso] config.consentMode.mapping.personalization_storage: names "Functional", not a category of this site (necessary, analytics, marketing); the type stays denied',
+    ]);
+    // The default mapping names `functional`, which this site has not: no warning.
+    expect(warnings({ ...base, consentMode: true }).out).toEqual([]);
+  });
+
   it('warns when the forced language is not among the languages offered (it would be passed over)', () => {
     const base = siteConfig();
     expect(warnings({ ...base, language: 'pt', languages: ['it', 'en'] }).out).toEqual([

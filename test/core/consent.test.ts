@@ -1,11 +1,17 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createConsent, DECISION_FORMAT, encodeDecision, resolveConfig } from '../../src/core/index.ts';
+import {
+  type Clock,
+  createConsent,
+  DECISION_FORMAT,
+  encodeDecision,
+  resolveConfig,
+} from '../../src/core/index.ts';
 import { createStorage } from '../../src/core/storage.ts';
 import { DAY, destroyAll, manualClock, siteConfig, T0, track, setCookie } from './helpers.ts';
 
 afterEach(destroyAll);
 
-const make = (cfg: ReturnType<typeof siteConfig>, clock = manualClock()) =>
+const make = (cfg: ReturnType<typeof siteConfig>, clock: Clock = manualClock()) =>
   track(createConsent(cfg, { clock, gpc: false }));
 
 describe('first visit and returning visitor', () => {
@@ -130,11 +136,37 @@ describe('stale decisions', () => {
     expect(c.has('analytics')).toBe(false);
   });
 
-  it('a tab left open past the expiry asks again when it becomes visible', async () => {
+  it('a tab left open asks again at the expiry, with no reload', async () => {
+    const cfg = siteConfig();
+    cfg.categories[1]!.lifetimeDays = 30;
     const clock = manualClock();
+    const a = make(cfg, clock);
+    await a.acceptAll();
+    const changes = vi.fn();
+    a.on('change', changes);
+    clock.advance(30 * DAY - 1);
+    expect(a.getState().prompt).toBeNull();
+    clock.advance(1);
+    // The analytics category's timer: asked again, no longer granted, and the page is told.
+    expect(a.getState()).toMatchObject({
+      view: 'banner',
+      prompt: { reason: 'expired', categories: ['analytics'] },
+    });
+    expect(a.has('analytics')).toBe(false);
+    expect(a.has('marketing')).toBe(true);
+    expect(changes).toHaveBeenCalledOnce();
+    // The next timer (timers hold ~24.8 days at most, re-armed until the expiry): marketing, 6 months in.
+    clock.advance(152 * DAY);
+    expect(a.getState().prompt).toMatchObject({ reason: 'expired', categories: ['analytics', 'marketing'] });
+  });
+
+  it('a tab whose timers did not run (a sleeping laptop) asks again when it becomes visible', async () => {
+    let now = T0;
+    // A clock whose timers never fire.
+    const clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => {} };
     const a = make(siteConfig(), clock);
     await a.acceptAll();
-    clock.advance(183 * DAY);
+    now += 183 * DAY;
     expect(a.getState().prompt).toBeNull();
     document.dispatchEvent(new Event('visibilitychange', { bubbles: true })); // as the browser fires it
     expect(a.getState()).toMatchObject({

@@ -80,3 +80,13 @@ export const cookieNames = () =>
     .split(/;\s*/)
     .filter(Boolean)
     .map((c) => c.split('=')[0]);
+
+/** A gated inline script (`type="text/plain"`, `data-assenso`), appended to <body>. */
+export function gatedScript(category: string, text: string): HTMLScriptElement {
+  const s = document.createElement('script');
+  s.type = 'text/plain';
+  s.setAttribute('data-assenso', category);
+  s.text = text;
+  document.body.append(s);
+  return s;
+}

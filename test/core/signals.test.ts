@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createConsent } from '../../src/core/index.ts';
-import { destroyAll, siteConfig, track } from './helpers.ts';
+import { destroyAll, gatedScript, setCookie, siteConfig, track } from './helpers.ts';
 
 type W = { dataLayer?: unknown[]; gtag?: unknown };
 const w = window as unknown as W;
@@ -134,6 +134,98 @@ describe('Google Consent Mode v2', () => {
     }
   });
 
+  it('a type mapped to no category is granted from the default on; one naming no category of the site never', async () => {
+    const cfg = siteConfig({
+      consentMode: { mapping: { functionality_storage: [], personalization_storage: ['Functional'] } },
+    });
+    const c = track(createConsent(cfg, { gpc: false }));
+    await c.acceptAll();
+    const [def, update] = commands().map((x) => x[2] as Record<string, string>);
+    expect(def).toMatchObject({ functionality_storage: 'granted', personalization_storage: 'denied' });
+    expect(update).toMatchObject({
+      functionality_storage: 'granted',
+      personalization_storage: 'denied',
+      analytics_storage: 'granted',
+    });
+  });
+
+  it("an async tag after the page's Google snippet: the default goes in front of what the page queued", async () => {
+    // The snippet ran first (it is inline, above); Google's tag has not loaded: the dataLayer is a plain array.
+    w.dataLayer = [];
+    const gtag = function (..._: unknown[]) {
+      // biome-ignore lint/complexity/noArguments: as Google's snippet
+      w.dataLayer!.push(arguments);
+    };
+    w.gtag = gtag;
+    gtag('js', 1);
+    gtag('config', 'G-TEST');
+    w.dataLayer.push({ 'gtm.start': 1, event: 'gtm.js' });
+    const cfg = siteConfig({ consentMode: { urlPassthrough: true } });
+    void track(createConsent(cfg, { gpc: false })).start();
+    const names = () =>
+      w.dataLayer!.map(
+        (e) => (e as { event?: string }).event ?? [...(e as IArguments)].slice(0, 2).join(' '),
+      );
+    expect(names()).toEqual(['consent default', 'set url_passthrough', 'js 1', 'config G-TEST', 'gtm.js']);
+    destroyAll();
+    // Google's tag already loaded (its own push): too late to be first; said, and sent all the same.
+    w.dataLayer = [];
+    w.dataLayer.push = function (this: unknown[], ...items: unknown[]) {
+      return Array.prototype.push.apply(this, items);
+    };
+    w.dataLayer.push({ event: 'gtm.js' });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    void track(createConsent(cfg, { gpc: false })).start();
+    expect(names()).toEqual(['gtm.js', 'consent default', 'set url_passthrough']);
+    expect(warn.mock.calls.map((x) => x[0])).toEqual([
+      "[assenso] Consent Mode: Google's tag ran before the consent default; load assenso.js before it, without async",
+    ]);
+    warn.mockRestore();
+  });
+
+  it("a page's gtag or dataLayer that throws is reported; start-up and decisions go on", async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const cfg = siteConfig({ consentMode: true });
+    w.gtag = () => {
+      throw new Error('gtag boom');
+    };
+    w.dataLayer = [];
+    w.dataLayer.push = () => {
+      throw new Error('dataLayer boom');
+    };
+    const s = gatedScript('analytics', 'window.__gated = (window.__gated || 0) + 1');
+    const ready = vi.fn();
+    try {
+      const c = track(createConsent(cfg, { gpc: false }));
+      c.on('ready', ready);
+      await c.start();
+      expect(ready).toHaveBeenCalledOnce();
+      const d = await c.acceptAll();
+      expect(d.categories.analytics).toBe(true);
+      expect((window as { __gated?: number }).__gated).toBe(1);
+      // A returning visitor: the stored decision applies, the gated script runs, the page hears `ready`.
+      destroyAll();
+      s.remove();
+      const again = s.cloneNode(true) as HTMLScriptElement;
+      document.body.append(again);
+      const b = track(createConsent(cfg, { gpc: false }));
+      b.on('ready', ready);
+      void b.start();
+      expect(ready).toHaveBeenCalledTimes(2);
+      expect(b.has('analytics')).toBe(true);
+      expect((window as { __gated?: number }).__gated).toBe(2);
+      const late = s.cloneNode(true) as HTMLScriptElement;
+      document.body.append(late);
+      await vi.waitFor(() => expect((window as { __gated?: number }).__gated).toBe(3));
+      expect(errors.mock.calls.map((x) => x[0])).toContain("[assenso] the page's gtag() or dataLayer threw:");
+      expect(errors.mock.calls.map((x) => x[0])).toContain("[assenso] the page's dataLayer threw:");
+    } finally {
+      for (const el of document.querySelectorAll('script[data-assenso]')) el.remove();
+      delete (window as { __gated?: number }).__gated;
+      errors.mockRestore();
+    }
+  });
+
   it('is off unless configured', async () => {
     await track(createConsent(siteConfig(), { gpc: false })).acceptAll();
     expect(w.dataLayer).toBeUndefined();
@@ -156,14 +248,24 @@ describe('Global Privacy Control', () => {
     expect((await c.receipts()).pending.map((r) => r.gpc)).toEqual([true, true]);
   });
 
-  it('overrides an earlier decision made without GPC', async () => {
+  it('overrides an earlier decision made without GPC, and withdraws what it granted: revoke, cookies cleared', async () => {
     const cfg = siteConfig();
+    cfg.categories[2]!.services![0]!.cookies = [{ name: '_yt_id' }];
     await track(createConsent(cfg, { gpc: false })).acceptAll();
+    setCookie('_yt_id=1; path=/');
+    setCookie('_ga=1; path=/');
+    const revoke = vi.fn();
     const c = track(createConsent(cfg, { gpc: true }));
+    c.on('revoke', revoke);
     await c.start();
     expect(c.has('marketing')).toBe(false);
     expect(c.has('analytics')).toBe(true);
     expect(c.getState().prompt).toBeNull();
+    // No banner asks about it, so no later decision would clean up: done now.
+    expect(revoke).toHaveBeenCalledWith({ categories: ['marketing'], services: ['yt'] });
+    await vi.waitFor(() => expect(document.cookie).not.toContain('_yt_id'));
+    expect(document.cookie).toContain('_ga=1');
+    setCookie('_ga=; path=/; max-age=0');
   });
 
   it('does not bring back a category it denies when a later decision names something else', async () => {

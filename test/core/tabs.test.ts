@@ -1,6 +1,6 @@
 import { afterEach, expect, it, vi } from 'vitest';
 import { createConsent } from '../../src/core/index.ts';
-import { destroyAll, siteConfig, T0, track } from './helpers.ts';
+import { destroyAll, gatedScript, siteConfig, T0, track } from './helpers.ts';
 
 afterEach(() => {
   destroyAll();
@@ -42,11 +42,7 @@ it("two tabs deciding at once: a tab keeps its own newer decision when the other
 
 it('a decision in one tab applies in the others without reload, gated scripts included', async () => {
   const [a, b] = await twoTabs();
-  const s = document.createElement('script');
-  s.type = 'text/plain';
-  s.setAttribute('data-assenso', 'analytics');
-  s.text = 'window.__tab = (window.__tab || 0) + 1';
-  document.body.append(s);
+  const s = gatedScript('analytics', 'window.__tab = (window.__tab || 0) + 1');
   const changes = vi.fn();
   b.on('change', changes);
   const d = await a.acceptAll();

@@ -12,7 +12,8 @@ export const de: Messages = {
   reasonRevision:
     'Unsere Cookie-Richtlinie hat sich seit Ihrer letzten Entscheidung geändert. Bitte wählen Sie erneut.',
   reasonExpired: 'Ihre frühere Entscheidung für {categories} ist abgelaufen. Bitte wählen Sie erneut.',
-  gpcHonoured: 'Ihr Browser hat ein Global-Privacy-Control-Signal gesendet, daher bleiben {categories} aus.',
+  gpcHonoured:
+    'Ihr Browser hat ein Global-Privacy-Control-Signal gesendet, daher aktivieren wir Folgendes nicht: {categories}.',
   linkFailed:
     'Dieser Link ist abgelaufen oder nicht mehr gültig, daher gelten die folgenden Einstellungen nur für diesen Browser. Einen neuen Link finden Sie in der nächsten E-Mail.',
   prefsTitle: 'Cookie-Einstellungen',

@@ -11,7 +11,7 @@ export const enBanner: BannerMessages = {
   closeBanner: 'Close and continue without accepting',
   reasonRevision: 'Our cookie policy has changed since your last choice. Please choose again.',
   reasonExpired: 'Your earlier choice for {categories} has expired. Please choose again.',
-  gpcHonoured: 'Your browser sent a Global Privacy Control signal, so {categories} stay off.',
+  gpcHonoured: 'Your browser sent a Global Privacy Control signal, so we keep {categories} off.',
   privacyPolicy: 'Privacy policy',
   saved: 'Your choices have been saved.',
   and: 'and',

@@ -12,8 +12,7 @@ export const es: Messages = {
   reasonRevision:
     'Nuestra política de cookies ha cambiado desde tu última elección. Vuelve a elegir, por favor.',
   reasonExpired: 'Tu elección anterior para {categories} ha caducado. Vuelve a elegir, por favor.',
-  gpcHonoured:
-    'Tu navegador envió una señal Global Privacy Control, así que {categories} siguen desactivadas.',
+  gpcHonoured: 'Tu navegador envió una señal Global Privacy Control, así que no activamos {categories}.',
   linkFailed:
     'Este enlace ha caducado o ya no es válido, así que las opciones de abajo solo se aplican a este navegador. Encontrarás un enlace nuevo en el próximo correo.',
   prefsTitle: 'Preferencias de cookies',

@@ -13,7 +13,7 @@ export const fr: Messages = {
     'Notre politique relative aux cookies a changé depuis votre dernier choix. Veuillez choisir à nouveau.',
   reasonExpired: 'Votre choix précédent pour {categories} a expiré. Veuillez choisir à nouveau.',
   gpcHonoured:
-    'Votre navigateur a envoyé un signal Global Privacy Control : {categories} restent désactivés.',
+    "Votre navigateur a envoyé un signal Global Privacy Control : nous n'activons pas {categories}.",
   linkFailed:
     'Ce lien a expiré ou n’est plus valide : les choix ci-dessous ne valent que pour ce navigateur. Vous trouverez un nouveau lien dans le prochain e-mail.',
   prefsTitle: 'Préférences en matière de cookies',

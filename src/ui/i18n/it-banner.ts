@@ -11,8 +11,7 @@ export const itBanner: BannerMessages = {
   closeBanner: 'Chiudi e continua senza accettare',
   reasonRevision: 'La nostra informativa sui cookie è cambiata dalla tua ultima scelta. Scegli di nuovo.',
   reasonExpired: 'La tua scelta precedente per {categories} è scaduta. Scegli di nuovo.',
-  gpcHonoured:
-    'Il tuo browser ha inviato il segnale Global Privacy Control: {categories} restano disattivati.',
+  gpcHonoured: 'Il tuo browser ha inviato il segnale Global Privacy Control: non attiviamo {categories}.',
   privacyPolicy: 'Informativa sulla privacy',
   saved: 'Le tue scelte sono state salvate.',
   and: 'e',
