@@ -34,6 +34,12 @@ const pages = {
       ],
     })}</script><script src="/assenso.js"></script>`,
   ),
+  // The documented async tag, then Google's inline snippet and GTM's: they queue their commands first.
+  '/google-after.html': shell(
+    `<script src="/assenso.js" data-config="/config.json" async></script><script>window.dataLayer = window.dataLayer || [];
+function gtag(){dataLayer.push(arguments)} gtag('js', new Date()); gtag('config', 'G-TEST');
+dataLayer.push({ 'gtm.start': Date.now(), event: 'gtm.js' });</script>`,
+  ),
   '/queue.html': shell(
     `<script src="/queue.js"></script><script src="/assenso.js" data-config="/config.json" async></script>`,
     '<div id="later"></div>',
@@ -221,6 +227,24 @@ describe('start-up', () => {
       decided: true,
     });
     expect(realErrors(watch)).toEqual([]);
+  });
+});
+
+describe('Google Consent Mode', () => {
+  it("the async tag after Google's snippet: its default is the first thing Google's tag will read", async () => {
+    const page = await open('/google-after.html');
+    await banner(page, 'We respect your privacy').waitFor();
+    const order = await page.evaluate(() =>
+      (window as unknown as { dataLayer: ArrayLike<unknown>[] }).dataLayer.map((e) =>
+        'event' in e ? String(e.event) : `${e[0]} ${typeof e[1] === 'string' ? e[1] : ''}`.trim(),
+      ),
+    );
+    expect(order).toEqual(['consent default', 'js', 'config G-TEST', 'gtm.js']);
+    expect(realErrors(watch)).toEqual([]);
+    await page.getByRole('button', { name: 'Accept all' }).click();
+    await poll(() =>
+      page.evaluate(() => (window as unknown as { dataLayer: unknown[][] }).dataLayer.at(-1)),
+    ).toMatchObject({ event: 'assenso_consent' });
   });
 });
 
