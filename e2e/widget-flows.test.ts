@@ -140,8 +140,9 @@ describe('changing one’s mind', () => {
     await prefs.waitFor();
     expect(await prefs.getByRole('switch', { name: 'Analytics' }).getAttribute('aria-checked')).toBe('true');
     await prefs.getByRole('button', { name: 'Reject all' }).click();
-    await poll(() => cookieNames(context)).not.toContain('_demo_analytics');
-    expect(await cookieNames(context)).not.toContain('_demo_video');
+    // (Each deletion reaches the browser's cookie store on its own: the video's, made after the analytics one,
+    // can still be on its way when the first is seen gone.)
+    await poll(async () => (await cookieNames(context)).filter((n) => n.startsWith('_demo_'))).toEqual([]);
     expect(await page.evaluate(() => localStorage.getItem('_demo_analytics_ls'))).toBeNull();
     expect(page.url()).toBe(`${demo.url}/en/privacy.html`);
   });

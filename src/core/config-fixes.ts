@@ -60,13 +60,14 @@ export function crossCheck(cfg: ResolvedConfig): Issue[] {
   if (l && !cfg.languages.some((x) => [l, l.split('-')[0]].includes(x.toLowerCase())))
     out.push(['language', 'unlisted', cfg.languages.join(', ')]);
   // A Consent Mode type the site mapped to a category it does not have stays denied for good. (The defaults
-  // name `functional` and `marketing`, which a site may well not have: only its own mapping is checked.)
+  // name `functional` and `marketing`, which a site may well not have: only other mappings are checked, by
+  // value: this chunk has its own copy of the defaults.)
   const ids = cfg.categories.map((c) => c.id);
   for (const [type, cats] of Object.entries((cfg.consentMode || undefined)?.mapping ?? {}) as [
     string,
     string[],
   ][])
-    if (cats !== DEFAULT_CONSENT_MODE[type as GoogleConsentType])
+    if (`${cats}` !== `${DEFAULT_CONSENT_MODE[type as GoogleConsentType]}`)
       for (const id of cats)
         if (!ids.includes(id)) out.push([`consentMode.mapping.${type}`, 'unknownCat', id, ids.join(', ')]);
   return out;
