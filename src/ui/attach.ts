@@ -61,7 +61,9 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
           else seen.observe(document.documentElement, { childList: true });
         });
         return mountUi(controller, {
-          language: lang,
+          // A language with no catalog of ours and no texts of the site's is spoken in English, and marked so
+          // (the host's lang, the receipt's notice), not as the language it is not.
+          language: messages || controller.config.texts[lang] ? lang : 'en',
           messages: messages ?? BUILT_IN.en!,
           prefsTexts: () => options.loaders.prefsTexts(messages ? base : 'en'),
           preferences: options.loaders.preferences,

@@ -378,6 +378,40 @@ describe('mounted widget', () => {
     expect(controller.getState().view).toBe('none');
   });
 
+  it('a language without catalog nor site texts is spoken in English and marked so; with site texts, marked as itself', async () => {
+    for (const [texts, lang, title] of [
+      [{}, 'en', en.bannerTitle],
+      [{ pt: { bannerTitle: 'Respeitamos a sua privacidade' } }, 'pt', 'Respeitamos a sua privacidade'],
+    ] as const) {
+      const id = `t${Math.random().toString(36).slice(2, 9)}`;
+      const controller = createConsent({
+        siteId: id,
+        cookie: { name: `c_${id}` },
+        categories: CATEGORIES,
+        languages: ['pt', 'en'],
+        language: 'pt',
+        texts,
+      });
+      await controller.start();
+      const detach = attachUi(controller, { loaders: moduleLoaders });
+      live.push(() => {
+        detach();
+        controller.destroy();
+      });
+      const host = await waitFor(() => {
+        const h = document.querySelector('assenso-consent');
+        if (!h?.shadowRoot?.querySelector('[role=dialog]')) throw new Error('no banner yet');
+        return h;
+      });
+      expect(host.getAttribute('lang')).toBe(lang);
+      expect(within(host.shadowRoot as unknown as HTMLElement).getByRole('dialog').textContent).toContain(
+        title,
+      );
+      detach();
+      controller.destroy();
+    }
+  });
+
   it('offers the receipts kept on the device as a JSON download', async () => {
     const s = setup();
     await s.controller.acceptAll();
