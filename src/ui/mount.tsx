@@ -67,7 +67,17 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   adoptStyles(root, config.themeTokens, options.nonce);
   const box = document.createElement('div');
   root.append(box);
-  document.body.prepend(host);
+  // In the top layer where the browser has one for it (a manual popover: no light dismiss, no focus change),
+  // above any z-index of the page's: a chat widget at the maximum z-index, later in the DOM, took the banner's
+  // clicks. Elsewhere (Safari before 17) the maximum z-index. Inserted again, it is shown again.
+  const insert = () => {
+    document.body.prepend(host);
+    try {
+      host.popover = 'manual';
+      host.showPopover();
+    } catch {}
+  };
+  insert();
 
   /** The preference center's view, once its chunk is here. */
   let P: ReturnType<PreferencesModule['preferencesView']> | undefined;
@@ -80,7 +90,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   // A page that replaces or empties its <body> (Turbo, htmx boosting, a framework's root render) takes the
   // widget with it: it goes back in, first, whenever something is shown, and while it is shown.
   const back = () => {
-    if (!host.isConnected && document.body) document.body.prepend(host);
+    if (!host.isConnected && document.body) insert();
   };
   const swaps = new MutationObserver(back);
   let gone = false;

@@ -412,6 +412,26 @@ describe('mounted widget', () => {
     }
   });
 
+  it('a page element at the maximum z-index, later in the DOM, does not cover the banner (top layer)', async () => {
+    const s = setup();
+    const cover = document.createElement('div');
+    cover.style.cssText = 'position:fixed;inset:0;z-index:2147483647;background:#fff';
+    document.body.append(cover);
+    live.push(() => cover.remove());
+    const accept = s.q.getByRole('button', { name: en.acceptAll });
+    const r = accept.getBoundingClientRect();
+    expect(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)).toBe(s.ui.root.host);
+    expect(s.ui.root.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)).toBe(accept);
+    // Put back into a page that replaced its <body>, it is on top again.
+    document.body.replaceWith(document.body.cloneNode(false));
+    document.body.append(cover);
+    await waitFor(() => expect(s.ui.root.host.isConnected).toBe(true));
+    const again = accept.getBoundingClientRect();
+    expect(document.elementFromPoint(again.x + again.width / 2, again.y + again.height / 2)).toBe(
+      s.ui.root.host,
+    );
+  });
+
   it('offers the receipts kept on the device as a JSON download', async () => {
     const s = setup();
     await s.controller.acceptAll();
