@@ -130,6 +130,10 @@ export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInpu
           services[s.id] = v;
           // Such a service's choice lasts its category's lifetime.
           expiresAt = Math.min(expiresAt, i.now + c.lifetimeDays * DAY);
+        } else if (valid && s.id in valid.services && valid.expiresAt > i.now) {
+          // One chosen so before (another video's "Allow" now, or another category) stays, until it expires.
+          services[s.id] = valid.services[s.id]!;
+          expiresAt = Math.min(expiresAt, valid.expiresAt);
         }
       }
       continue;

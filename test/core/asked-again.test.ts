@@ -63,6 +63,30 @@ describe('only what expired is asked, and only that is answered', () => {
     expect((await d.rejectAll(asked(d))).services.yt).toBe(false);
   });
 
+  it('a second service allowed on its own, or another category answered, keeps the first service allowed', async () => {
+    const cfg = siteConfig();
+    cfg.categories[2]!.services!.push({ id: 'vimeo', name: 'Vimeo' });
+    const c = make(cfg);
+    await c.allowService('yt');
+    const d = await c.allowService('vimeo');
+    expect(d.services).toEqual({ yt: true, vimeo: true });
+    expect(d.categories).not.toHaveProperty('marketing');
+    expect([c.has('yt'), c.has('vimeo'), c.has('marketing')]).toEqual([true, true, false]);
+    const e = await c.save({ categories: { analytics: true } });
+    expect(e.services).toMatchObject({ yt: true, vimeo: true });
+    expect(c.has('yt')).toBe(true);
+    // Not past the lifetime it was given: a month later (marketing's 30 days), gone.
+    const fresh = siteConfig();
+    fresh.categories[2]!.services!.push({ id: 'vimeo', name: 'Vimeo' });
+    fresh.categories[2]!.lifetimeDays = 30;
+    const clock = manualClock();
+    const f = make(fresh, clock);
+    await f.allowService('yt');
+    clock.advance(31 * DAY);
+    const g = await f.allowService('vimeo');
+    expect(g.services).toEqual({ vimeo: true });
+  });
+
   it("a service allowed on its own lasts its category's lifetime, not the site's", async () => {
     const cfg = siteConfig();
     cfg.categories[2]!.lifetimeDays = 30;
