@@ -18,6 +18,7 @@ import type {
   EventMap,
   Method,
   Notice,
+  ResolvedCategory,
   SaveInput,
   View,
 } from './types.ts';
@@ -26,8 +27,16 @@ type Device = { id: string; last: string | null };
 type Outbox = ReturnType<typeof import('./outbox.ts').createOutbox>;
 /** The lazily loaded part (src/core/delivery.ts). */
 export type Delivery = typeof import('./delivery.ts');
-/** A decision whose receipt is still to be made (the delivery module could not load, e.g. offline). */
-export type Job = { d: Decision; notice: ShownNotice | undefined; last: string | null };
+/**
+ * A decision whose receipt is still to be made (the delivery module could not load, e.g. offline): with the
+ * notice as shown then (texts, and the categories as configured then), in case a later page makes it.
+ */
+export type Job = {
+  d: Decision;
+  notice: ShownNotice | undefined;
+  last: string | null;
+  cats?: ResolvedCategory[];
+};
 
 /**
  * `createConsent` (create.ts) with the loader of src/core/delivery.ts given by the caller: the script-tag
@@ -358,6 +367,15 @@ export function createConsentWith(
       : go();
   };
 
+  /**
+   * What the page shows now: the UI's language and texts (before the UI is there, the language it will speak),
+   * and the iframe placeholders' texts.
+   */
+  const shown = (): ShownNotice => {
+    const n = deps.getNotice?.() ?? ({ language: deps.language, texts: {} } as ShownNotice);
+    return { ...n, texts: { ...n.texts, ...deps.shown } };
+  };
+
   /** Serialised: each decision chains to the previous receipt. Resolves once the receipt is queued. */
   const make = (choice: Pick<SaveInput, 'categories' | 'services'>, method: Method): Promise<Decision> =>
     serial(async () => {
@@ -379,7 +397,7 @@ export function createConsentWith(
         const store = p.storage.state;
         await store.update<Job[]>('later', (l) => [
           ...(Array.isArray(l) ? l : []),
-          { d, notice: deps.getNotice?.(), last: dev.last },
+          { d, notice: shown(), last: dev.last, cats: cfg.categories },
         ]);
         p.mirror.write(d, now);
         apply(d, 'local');
@@ -418,8 +436,8 @@ export function createConsentWith(
       subs.add(fn);
       return () => void subs.delete(fn);
     },
-    acceptAll: (only) => make({ categories: all(true, only) }, 'accept-all'),
-    rejectAll: (only) => make({ categories: all(false, only) }, 'reject-all'),
+    acceptAll: (only, method = 'accept-all') => make({ categories: all(true, only) }, method),
+    rejectAll: (only, method = 'reject-all') => make({ categories: all(false, only) }, method),
     close: (only) => make({ categories: all(false, only) }, 'close'),
     save: (i) => make(i, i.method ?? 'preferences'),
     allowService,
@@ -443,8 +461,7 @@ export function createConsentWith(
       await start();
       return (await box()).log();
     },
-    notice: (language) =>
-      lazy().then((m) => m.noticeOf(cfg, language ? { language, texts: {} } : deps.getNotice?.())),
+    notice: (language) => lazy().then((m) => m.noticeOf(cfg, language ? { language, texts: {} } : shown())),
     async flush() {
       await start();
       // Decisions whose receipts are still to be made (`later`) first: flushed means the server has them all.

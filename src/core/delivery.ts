@@ -49,7 +49,9 @@ export async function addReceipts(
 ) {
   for (const x of jobs)
     try {
-      await outbox.add(await buildReceipt(x.d, cfg.siteId, noticeOf(cfg, x.notice), x.last));
+      // The notice of the page that decided: its revision and categories, whichever page makes the receipt.
+      const then = { ...cfg, revision: x.d.revision, categories: x.cats ?? cfg.categories };
+      await outbox.add(await buildReceipt(x.d, cfg.siteId, noticeOf(then, x.notice), x.last));
     } catch (error) {
       // No receipt (e.g. no crypto.subtle outside a secure context): the decision still holds.
       report('receipt could not be built', error);

@@ -48,6 +48,11 @@ export function fillPlaceholder(
   const own = PLACEHOLDER[lang] ?? PLACEHOLDER[lang.split('-')[0]!];
   const t = (el: HTMLElement, k: 'placeholder.text' | 'placeholder.allow', i: 0 | 1) => {
     const text = deps.text?.(k, vars);
+    // Shown: the receipts of this page hash it too, as its template (one text for every service).
+    deps.shown = {
+      ...deps.shown,
+      [k]: deps.text?.(k, { service: '{service}', provider: '{provider}' }) ?? (own ?? PLACEHOLDER.en!)[i],
+    };
     // A language without built-in texts gets the English ones, marked as English.
     if (text == null && !own) el.lang = 'en';
     el.textContent =

@@ -303,10 +303,11 @@ export interface ConsentController {
   /** The decision promises resolve once the receipt is in the outbox and the decision is stored. */
   /**
    * Every optional category on; with `only` (the banner passes `prompt.categories`), only those: the banner
-   * that asks about an expired category leaves the still valid choices alone.
+   * that asks about an expired category leaves the still valid choices alone. `method`: what the receipt
+   * records (`accept-all` / `reject-all`; `window.assenso` passes `api`, a call of the page's, not a click).
    */
-  acceptAll(only?: string[]): Promise<Decision>;
-  rejectAll(only?: string[]): Promise<Decision>;
+  acceptAll(only?: string[], method?: Method): Promise<Decision>;
+  rejectAll(only?: string[], method?: Method): Promise<Decision>;
   /**
    * The banner's ×: keeps only the required categories (Garante 2021), of `only` when given. Method `close`.
    * A service the visitor allowed on its own (an iframe placeholder) in a category never answered stays.
@@ -382,6 +383,8 @@ export interface ConsentDeps {
   getNotice?: () => ShownNotice;
   /** The language the UI speaks (attachUi sets it): the iframe placeholder's texts (it, en, de, fr, es). */
   language?: string;
+  /** Texts shown outside the UI (the iframe placeholders', set as they are filled): hashed with its texts. */
+  shown?: Record<string, string>;
   /** The host's own texts for the iframe placeholder, over the built-in ones. Keys: see placeholder.ts. */
   text?: (key: 'placeholder.text' | 'placeholder.allow', vars: Record<string, string>) => string;
   /** Nonce for gated scripts (default: read from the page's own nonced scripts). */

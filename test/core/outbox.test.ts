@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ReceiptResult } from '../../src/protocol/api.ts';
 import { DEVICE_ID_PATTERN, NOTICE_HASH_PATTERN, RECEIPT_ID_PATTERN } from '../../src/protocol/ids.ts';
 import { parseReceipt } from '../../src/protocol/receipt.ts';
-import { createConsent, type Receipt } from '../../src/core/index.ts';
+import { type ConsentDeps, createConsent, type Receipt, resolveConfig } from '../../src/core/index.ts';
+import { noticeOf } from '../../src/core/notice.ts';
+import { noticeHash } from '../../src/protocol/notice.ts';
 import { createConsentWith } from '../../src/core/consent.ts';
 import { createOutbox } from '../../src/core/outbox.ts';
 import { createKeyValueStore, createStorage } from '../../src/core/storage.ts';
@@ -167,6 +169,64 @@ describe('receipts', () => {
     await c.start();
     await c.flush();
     expect((await c.receipts()).pending.map((r) => r.receiptId)).toEqual([d.receiptId]);
+  });
+
+  it("a receipt made on a later page hashes the deciding page's notice (its revision and categories)", async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const cfg = siteConfig({ revision: 'r1' });
+    const shown = { language: 'en', texts: { bannerTitle: 'Hi' } };
+    // The deciding page could not load the receipts module: the decision waits in `later`.
+    const a = track(
+      createConsentWith(() => Promise.reject(new TypeError('offline')), cfg, {
+        gpc: false,
+        getNotice: () => shown,
+      }),
+    );
+    const d = await a.acceptAll();
+    destroyAll();
+    // The next page is on a new revision with another description: it makes the receipt.
+    const edited = structuredClone(cfg);
+    edited.revision = 'r2';
+    edited.categories[1]!.description = 'Edited after the decision';
+    const b = track(createConsent(edited, { gpc: false }));
+    await b.start();
+    const [r] = (await b.receipts()).pending;
+    expect(r!.receiptId).toBe(d.receiptId);
+    const expected = await noticeHash(noticeOf(resolveConfig(cfg), shown));
+    expect(r!.noticeHash).toBe(expected);
+    errors.mockRestore();
+  });
+
+  it("before the UI is there, hashes the language it will speak; the iframe placeholders' texts are hashed too", async () => {
+    const deps: ConsentDeps = { gpc: false, language: 'de' };
+    const cfg = siteConfig();
+    const a = track(createConsent(cfg, deps));
+    await a.allowService('yt');
+    const [r1] = (await a.receipts()).pending;
+    expect(r1!.language).toBe('de');
+    expect(r1!.noticeHash).toBe(
+      await noticeHash(noticeOf(resolveConfig(cfg), { language: 'de', texts: {} })),
+    );
+    // A placeholder filled on the page (the delivery chunk): its texts join what is hashed, as templates.
+    const { fillPlaceholder } = await import('../../src/core/delivery.ts');
+    const frame = document.createElement('iframe');
+    fillPlaceholder(
+      resolveConfig(cfg),
+      deps,
+      () => {},
+      document.createElement('div'),
+      frame,
+      'yt',
+      undefined,
+    );
+    await a.allowService('yt');
+    const [, r2] = (await a.receipts()).pending;
+    const texts = {
+      'placeholder.text':
+        'Dieser Inhalt wird von {service} bereitgestellt, das Cookies setzen kann. Er wird nur geladen, wenn Sie es erlauben.',
+      'placeholder.allow': '{service} erlauben',
+    };
+    expect(r2!.noticeHash).toBe(await noticeHash(noticeOf(resolveConfig(cfg), { language: 'de', texts })));
   });
 
   it('hashes the notice the UI supplies', async () => {
