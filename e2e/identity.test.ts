@@ -160,7 +160,7 @@ describe('a forged token', () => {
       expect(result).toBeNull();
       expect((await serverState(page)).subjectId).toBeNull();
       expect(await page.evaluate(() => localStorage.getItem('assenso:linked:demo'))).toBeNull();
-      expect((await consent(page)).decision?.method).toBe('reject-all');
+      expect((await consent(page)).decision?.method).toBe('api');
     } finally {
       await context.close();
     }
@@ -351,7 +351,7 @@ describe('pairing in the preference center', () => {
       const { decision } = (await phoneState.json()) as {
         decision: { method: string; categories: Record<string, boolean> };
       };
-      expect(decision.method).toBe('accept-all');
+      expect(decision.method).toBe('api');
       expect(decision.categories.analytics).toBe(true);
       await mobile.reload();
       await consent(mobile);

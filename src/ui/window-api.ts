@@ -102,8 +102,9 @@ export function createWindowApi(c: ConsentController, start?: () => void): Assen
       },
       undefined,
     ),
-    acceptAll: later('acceptAll()', () => c.acceptAll()),
-    rejectAll: later('rejectAll()', () => c.rejectAll()),
+    // Recorded as the page's call (`api`), not as a click on the banner.
+    acceptAll: later('acceptAll()', () => c.acceptAll(undefined, 'api')),
+    rejectAll: later('rejectAll()', () => c.rejectAll(undefined, 'api')),
     set: later('set()', async (choices: { categories?: Choices; services?: Choices }) => {
       // Only true is consent, and only a configured id is a choice: decide() drops the rest; say so here.
       let named = false;

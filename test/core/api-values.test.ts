@@ -14,6 +14,17 @@ const make = (cfg = siteConfig()) => {
 const onlyBooleans = (d: Decision | null | undefined) =>
   [d!.categories, d!.services].every((m) => Object.values(m).every((v) => typeof v === 'boolean'));
 
+describe('window.assenso: what the receipt records', () => {
+  it("acceptAll() and rejectAll() are the page's calls (method api), not clicks on the banner", async () => {
+    const { c, api } = make();
+    expect((await api.acceptAll())?.method).toBe('api');
+    expect((await api.rejectAll())?.method).toBe('api');
+    expect((await c.receipts()).pending.map((r) => r.method)).toEqual(['api', 'api']);
+    // The banner's buttons go through the controller itself.
+    expect((await c.acceptAll()).method).toBe('accept-all');
+  });
+});
+
 describe('window.assenso.set(): only true is consent', () => {
   for (const bad of ['false', 1, null, {}])
     it(`ignores ${JSON.stringify(bad)} with one warning naming the key, and never stores it`, async () => {
