@@ -129,7 +129,14 @@ export function createConsentWith(
       decision: d,
       granted,
       prompt,
-      view: prompt ? (state.view === 'none' ? 'banner' : state.view) : 'none',
+      // (GPC's own record of a withdrawal is no answer of the visitor's: an open preference center stays.)
+      view: prompt
+        ? state.view === 'none'
+          ? 'banner'
+          : state.view
+        : d?.method === 'gpc'
+          ? state.view
+          : 'none',
     });
     // Lost: granted on this page, or by the decision this one replaces. After a revision change or an expiry the
     // page starts with nothing granted, but the scripts the old decision allowed on earlier pages left cookies.
@@ -297,6 +304,11 @@ export function createConsentWith(
       ready = idle()
         .then(load)
         .then(async () => {
+          // A stored decision that GPC overrides now (it was off when the visitor decided): the withdrawal is
+          // recorded, method `gpc`, so that the receipts (and the server) say what applies.
+          const d = state.decision;
+          const off = gpc.filter((id) => d && !d.gpc && d.revision === cfg.revision && d.categories[id]);
+          if (off.length) void make({ categories: all(false, off) }, 'gpc').catch(() => {});
           await receipt();
           void (await box()).flush();
         })

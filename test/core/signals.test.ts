@@ -265,6 +265,17 @@ describe('Global Privacy Control', () => {
     expect(revoke).toHaveBeenCalledWith({ categories: ['marketing'], services: ['yt'] });
     await vi.waitFor(() => expect(document.cookie).not.toContain('_yt_id'));
     expect(document.cookie).toContain('_ga=1');
+    // And recorded: a receipt of the withdrawal (method gpc), once; the other choices stay.
+    await vi.waitFor(async () => expect((await c.receipts()).pending).toHaveLength(2));
+    expect((await c.receipts()).pending[1]).toMatchObject({
+      method: 'gpc',
+      gpc: true,
+      categories: { necessary: true, analytics: true, marketing: false },
+    });
+    expect(c.getState().decision).toMatchObject({ method: 'gpc', gpc: true });
+    const next = track(createConsent(cfg, { gpc: true }));
+    await next.start();
+    expect((await next.receipts()).pending).toHaveLength(2);
     setCookie('_ga=; path=/; max-age=0');
   });
 
