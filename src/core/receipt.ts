@@ -11,6 +11,21 @@ import type { Decision, ResolvedConfig } from './types.ts';
  */
 export const defaultNotice = (cfg: ResolvedConfig): NoticeSnapshot => noticeOf(cfg);
 
+/**
+ * Every recorded choice's expiry, so that a receipt server applies the widget's rule: an optional category its
+ * own; a service its category's (one allowed on its own in a category never answered: the decision's
+ * `expiresAt`); a required category, and its services, the decision's last (it is asked with the others).
+ */
+function expiriesOf(d: Decision, notice: NoticeSnapshot): Record<string, number> {
+  const out = { ...d.expiries };
+  const last = Math.max(d.expiresAt, ...Object.values(d.expiries));
+  for (const c of notice.categories) {
+    if (c.required && c.id in d.categories) out[c.id] = last;
+    for (const s of c.services) if (s.id in d.services) out[s.id] = out[c.id] ?? d.expiresAt;
+  }
+  return out;
+}
+
 /** The protocol receipt that proves a decision (see src/protocol/receipt.ts). */
 export async function buildReceipt(
   d: Decision,
@@ -31,7 +46,7 @@ export async function buildReceipt(
     categories: d.categories,
     services: d.services,
     expiresAt: d.expiresAt,
-    expiries: d.expiries,
+    expiries: expiriesOf(d, notice),
     previousReceiptId,
     gpc: d.gpc,
   };

@@ -71,7 +71,10 @@ const endpoint = 'https://consent.test';
 
 describe('receipts', () => {
   it('builds a valid protocol receipt per decision, chained to the previous one; no endpoint keeps them local', async () => {
-    const a = track(createConsent(siteConfig(), { gpc: false }));
+    const cfg = siteConfig();
+    cfg.categories[1]!.lifetimeDays = 365;
+    cfg.categories[2]!.lifetimeDays = 30;
+    const a = track(createConsent(cfg, { gpc: false }));
     const d1 = await a.acceptAll();
     const d2 = await a.save({ categories: { marketing: false } });
     const { pending, acknowledged } = await a.receipts();
@@ -91,7 +94,16 @@ describe('receipts', () => {
       categories: { marketing: false, analytics: true },
       gpc: false,
     });
-    expect(r2.expiries).toEqual(d2.expiries);
+    // Every choice's expiry: a service its category's, the required category the latest (a server applies
+    // the widget's rule from them).
+    expect(r2.expiries).toEqual({
+      ...d2.expiries,
+      necessary: d2.expiries.analytics,
+      ga: d2.expiries.analytics,
+      yt: d2.expiries.marketing,
+    });
+    expect(d2.expiries.analytics! - d2.expiries.marketing!).toBeGreaterThan(334 * DAY);
+    expect(r2.expiresAt).toBe(d2.expiries.marketing);
   });
 
   it('when the receipts module cannot load (offline), keeps the decision and makes its receipt later, in order', async () => {
@@ -204,6 +216,8 @@ describe('receipts', () => {
     await a.allowService('yt');
     const [r1] = (await a.receipts()).pending;
     expect(r1!.language).toBe('de');
+    // The video allowed on its own lasts the decision's expiresAt (marketing was never answered).
+    expect(r1!.expiries).toEqual({ necessary: r1!.expiresAt, yt: r1!.expiresAt });
     expect(r1!.noticeHash).toBe(
       await noticeHash(noticeOf(resolveConfig(cfg), { language: 'de', texts: {} })),
     );
