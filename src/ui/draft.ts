@@ -3,7 +3,10 @@ import type { Draft } from './PreferenceCenter.tsx';
 
 /**
  * The preference center's switches before Save. A category switch sets all its services; a service switch
- * sets itself and its category becomes "on" when any of its services is. Required ones are always on.
+ * sets that service alone: the category's own consent (what is gated by the category, not by one of its
+ * services) is given by its switch only, never implied by one service's (an "Allow YouTube" on a placeholder
+ * shows YouTube on and Marketing off, and switching YouTube off and on again leaves Marketing off). Required
+ * ones are always on.
  * Nothing optional starts on without an earlier choice (no pre-ticked boxes), nor when it is in `off`: the
  * categories that Global Privacy Control denies now, whatever was chosen before (else Save would grant them).
  */
@@ -27,7 +30,5 @@ export function toggleCategory(draft: Draft, category: NoticeCategory, on: boole
 
 export function toggleService(draft: Draft, category: NoticeCategory, serviceId: string, on: boolean): Draft {
   if (category.required) return draft;
-  const services = { ...draft.services, [serviceId]: on };
-  const any = category.services.some((s) => services[s.id]);
-  return { categories: { ...draft.categories, [category.id]: any }, services };
+  return { categories: draft.categories, services: { ...draft.services, [serviceId]: on } };
 }

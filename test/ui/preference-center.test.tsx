@@ -84,7 +84,8 @@ describe.each(renderers)('PreferenceCenter ($name)', (renderer) => {
     const q = within(r.box);
     const draft = toggleService(p.draft, CATEGORIES[1]!, 'matomo', true);
     r.rerender(<PreferenceCenter {...p} draft={draft} />);
-    expect(q.getByRole('switch', { name: 'Analytics' }).getAttribute('aria-checked')).toBe('true');
+    // One service on: the category's own consent stays off.
+    expect(q.getByRole('switch', { name: 'Analytics' }).getAttribute('aria-checked')).toBe('false');
     const summary = q.getByText('Services (2)');
     await userEvent.click(summary);
     const matomo = q.getByRole('switch', { name: 'Matomo' });
@@ -174,12 +175,25 @@ describe('draft', () => {
     });
   });
 
-  it('a category switch sets its services; a service switch decides its category', () => {
+  it("a category switch sets its services; a service switch sets that service alone, never its category's consent", () => {
     const on = toggleCategory(initialDraft(CATEGORIES, null), CATEGORIES[1]!, true);
     expect(on.services).toEqual({ matomo: true, hotjar: true });
     const one = toggleService(on, CATEGORIES[1]!, 'matomo', false);
     expect(one.categories.analytics).toBe(true);
-    expect(toggleService(one, CATEGORIES[1]!, 'hotjar', false).categories.analytics).toBe(false);
+    expect(toggleService(one, CATEGORIES[1]!, 'hotjar', false).categories.analytics).toBe(true);
+    // One service allowed (a placeholder's Allow): the category stays off, also after switching it off and on.
+    const off = initialDraft(CATEGORIES, { categories: {}, services: { matomo: true } });
+    expect(off).toMatchObject({
+      categories: { analytics: false },
+      services: { matomo: true, hotjar: false },
+    });
+    const again = toggleService(
+      toggleService(off, CATEGORIES[1]!, 'matomo', false),
+      CATEGORIES[1]!,
+      'matomo',
+      true,
+    );
+    expect(again).toEqual(off);
     expect(toggleCategory(on, CATEGORIES[0]!, false)).toBe(on);
   });
 });
