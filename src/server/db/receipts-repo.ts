@@ -30,35 +30,36 @@ export interface DeviceChoiceRow {
   itemId: string;
   granted: boolean;
   receiptId: string;
+  /** The `previousReceiptId` of that receipt. */
+  previousReceiptId: string | null;
   revision: string;
   method: string;
+  /** As the device said (its clock). */
   collectedAt: number;
   receivedAt: number;
+  /**
+   * The receipt's place in its device's order: `collectedAt` bounded by the server clock (device-clock.ts),
+   * moved after the receipt it follows and before the one that follows it (see `insertReceiptsWithChoices`).
+   */
+  orderAt: number;
+  /** As the device computed it, moved back by as much as its clock was ahead of the server's (device-clock.ts). */
   expiresAt: number;
 }
 
 /** One choice of a receipt: a `device_consent` row without the fields it shares with its receipt. */
 export type ChoiceItem = Pick<DeviceChoiceRow, 'kind' | 'itemId' | 'granted' | 'expiresAt'>;
 
-/** What a receipt adds to its device's current state: its choices, and the policy revision they were made under. */
+/** What a receipt adds to its device's current state. */
 export interface ReceiptChoices {
+  /** The policy revision the choices were made under. */
   revision: string;
+  /** The receipt's `previousReceiptId`: the chain that orders one device's receipts. */
+  previousReceiptId: string | null;
+  /** `collectedAt` bounded by the server clock (device-clock.ts): its time where no link in the chain decides. */
+  boundedAt: number;
+  /** Its choices, expiries already bounded. */
   choices: readonly ChoiceItem[];
 }
-
-const INSERT_COLUMNS = [
-  'receipt_id',
-  'site_id',
-  'device_id',
-  'subject_id',
-  'method',
-  'collected_at',
-  'received_at',
-  'entry',
-  'leaf_hash',
-  'kid',
-  'sig',
-] as const;
 
 const CHOICE_COLUMNS = [
   'site_id',
@@ -67,20 +68,14 @@ const CHOICE_COLUMNS = [
   'item_id',
   'granted',
   'receipt_id',
+  'previous_receipt_id',
   'revision',
   'method',
   'collected_at',
   'received_at',
+  'order_at',
   'expires_at',
 ] as const;
-
-/** `($1, $2, …), ($n+1, …)` for `rows` rows of `width` parameters. */
-function placeholders(rows: number, width: number): string {
-  const out: string[] = [];
-  for (let r = 0; r < rows; r++)
-    out.push(`(${Array.from({ length: width }, (_, i) => `$${r * width + i + 1}`).join(', ')})`);
-  return out.join(', ');
-}
 
 interface RawReceiptRow {
   receipt_id: string;
@@ -112,37 +107,6 @@ const toReceiptRow = (r: RawReceiptRow): ReceiptRow => ({
   leafIndex: r.leaf_index === null ? null : Number(r.leaf_index),
 });
 
-/**
- * Inserts receipts, skipping ids that already exist (concurrent duplicates wait for each other on the primary
- * key and store one row). Returns the ids actually inserted. Rows are inserted in id order so that two
- * transactions always take their locks in the same order (no deadlock between overlapping batches).
- */
-export async function insertReceipts(tx: Queryable, rows: readonly ReceiptRow[]): Promise<Set<string>> {
-  if (rows.length === 0) return new Set();
-  const sorted = [...rows].sort((a, b) =>
-    a.receiptId < b.receiptId ? -1 : a.receiptId > b.receiptId ? 1 : 0,
-  );
-  const params = sorted.flatMap((r) => [
-    r.receiptId,
-    r.siteId,
-    r.deviceId,
-    r.subjectId,
-    r.method,
-    r.collectedAt,
-    r.receivedAt,
-    r.entry,
-    r.leafHash,
-    r.kid,
-    r.sig,
-  ]);
-  const res = await tx.query<{ receipt_id: string }>(
-    `INSERT INTO receipts (${INSERT_COLUMNS.join(', ')}) VALUES ${placeholders(sorted.length, INSERT_COLUMNS.length)}
-     ON CONFLICT (receipt_id) DO NOTHING RETURNING receipt_id`,
-    params,
-  );
-  return new Set(res.rows.map((r) => r.receipt_id));
-}
-
 /** The stored receipts with these ids. */
 export async function findReceipts(db: Queryable, ids: readonly string[]): Promise<Map<string, ReceiptRow>> {
   if (ids.length === 0) return new Map();
@@ -152,46 +116,17 @@ export async function findReceipts(db: Queryable, ids: readonly string[]): Promi
   return new Map(res.rows.map((r) => [r.receipt_id, toReceiptRow(r)]));
 }
 
-/**
- * Upserts current choices. A stored choice is replaced only by one the device made later: greater
- * `collected_at`, or the same and a later-or-equal `received_at`. Callers pass at most one row per key
- * (PostgreSQL refuses to update a row twice in one statement), sorted by key (stable lock order).
- */
-export async function upsertDeviceChoices(tx: Queryable, rows: readonly DeviceChoiceRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const params = rows.flatMap((r) => [
-    r.siteId,
-    r.deviceId,
-    r.kind,
-    r.itemId,
-    r.granted,
-    r.receiptId,
-    r.revision,
-    r.method,
-    r.collectedAt,
-    r.receivedAt,
-    r.expiresAt,
-  ]);
-  const updates = CHOICE_COLUMNS.slice(4)
-    .map((col) => `${col} = EXCLUDED.${col}`)
-    .join(', ');
-  await tx.query(
-    `INSERT INTO device_consent (${CHOICE_COLUMNS.join(', ')}) VALUES ${placeholders(rows.length, CHOICE_COLUMNS.length)}
-     ON CONFLICT (site_id, device_id, kind, item_id) DO UPDATE SET ${updates}
-     WHERE (device_consent.collected_at, device_consent.received_at) <= (EXCLUDED.collected_at, EXCLUDED.received_at)`,
-    params,
-  );
-}
-
 interface RawChoiceRow {
   kind: DeviceChoiceRow['kind'];
   item_id: string;
   granted: boolean;
   receipt_id: string;
+  previous_receipt_id: string | null;
   revision: string;
   method: string;
   collected_at: number | string;
   received_at: number | string;
+  order_at: number | string;
   expires_at: number | string;
 }
 
@@ -202,7 +137,7 @@ export async function deviceChoices(
   deviceId: string,
 ): Promise<DeviceChoiceRow[]> {
   const res = await db.query<RawChoiceRow>(
-    `SELECT kind, item_id, granted, receipt_id, revision, method, collected_at, received_at, expires_at
+    `SELECT ${CHOICE_COLUMNS.slice(2).join(', ')}
      FROM device_consent WHERE site_id = $1 AND device_id = $2 ORDER BY kind, item_id`,
     [siteId, deviceId],
   );
@@ -213,10 +148,12 @@ export async function deviceChoices(
     itemId: r.item_id,
     granted: r.granted,
     receiptId: r.receipt_id,
+    previousReceiptId: r.previous_receipt_id,
     revision: r.revision,
     method: r.method,
     collectedAt: Number(r.collected_at),
     receivedAt: Number(r.received_at),
+    orderAt: Number(r.order_at),
     expiresAt: Number(r.expires_at),
   }));
 }
@@ -250,6 +187,8 @@ const RECEIPT_FIELDS = [
 ] as const satisfies readonly (readonly [string, keyof ReceiptRow, string])[];
 const CHOICES_FIELDS = [
   ['revision', 'revision', 'text'],
+  ['previous_receipt_id', 'previousReceiptId', 'uuid'],
+  ['bounded_at', 'boundedAt', 'bigint'],
   ['choices', 'choices', 'json'],
 ] as const satisfies readonly (readonly [string, keyof ReceiptChoices, string])[];
 const ITEM_FIELDS = [
@@ -266,14 +205,35 @@ const recordsOf = (fields: readonly (readonly [string, string, string])[], json:
 const columnsOf = (fields: readonly (readonly [string, string, string])[]) =>
   fields.map(([c]) => c).join(', ');
 
+/** `a` and `b` are rows of the same device. */
+const sameDevice = (a: string, b: string) =>
+  `${a}.site_id = ${b}.site_id AND ${a}.device_id = ${b}.device_id`;
+
 /**
  * The whole ingest commit as ONE statement (one round trip and, outside a transaction, one commit): inserts
- * the receipts (existing ids skipped, as `insertReceipts`) and upserts the current choices of the receipts
- * actually inserted (`choices[n]` are those of `rows[n]`), the newest per key (as `newestPerKey`: of equal
- * ones, the later receipt wins), with the only-if-later rule of `upsertDeviceChoices`. The rows travel as two
- * JSON texts (serialised natively, parsed by PostgreSQL in C) read side by side; the choices only with what
- * their receipt does not already say (a sixth of the bytes of whole `device_consent` rows). The text is the
- * same for any number of rows: PostgreSQL prepares it once per connection. Returns the ids inserted.
+ * the receipts, skipping ids already stored (concurrent duplicates wait for each other on the primary key and
+ * store one row; rows go in id order, so overlapping batches take their locks in one order), and upserts the
+ * current choices of the receipts actually inserted (`choices[n]` are those of `rows[n]`). Returns the ids
+ * inserted.
+ *
+ * Which receipt of a device is newer (docs/protocol.md, "Order and clocks") is decided by `order_at`, given to
+ * each new receipt of a device here, against the device's latest receipt L as stored (its `receipt` row, read
+ * FOR UPDATE: as a concurrent batch of the device committed it, not as this statement's snapshot saw it):
+ * - a receipt that follows L (`previousReceiptId` = L) goes after it: `max(boundedAt, L + 1)`, whatever the
+ *   clocks say; so does one that follows another receipt of the batch, after that one;
+ * - the receipt L follows (one that arrived late) goes before it, `min(boundedAt, L - 1)`, and so on back
+ *   through the receipts of the batch it follows: it never replaces L;
+ * - any other receipt keeps its `boundedAt` (the device clock, bounded by the server's): the fallback.
+ * A stored choice is replaced by one whose `(order_at, received_at)` is greater or equal, except that the
+ * direct links are checked again against the stored row itself (its receipt and that receipt's previous one);
+ * of a batch's receipts, the greatest `order_at`, then the later in the batch, wins. The chain is walked by two
+ * recursive queries, no deeper than the batch has receipts (a forged cycle of ids cannot loop). Receipts two
+ * links or more apart with none of the links in the batch (A stored after B and C, which follows B) are not
+ * related here: the bounded clock orders them.
+ *
+ * The rows travel as two JSON texts (serialised natively, parsed by PostgreSQL in C) read side by side; the
+ * choices only with what their receipt does not already say (a sixth of the bytes of whole `device_consent`
+ * rows). The text is the same for any number of rows: PostgreSQL prepares it once per connection.
  */
 export async function insertReceiptsWithChoices(
   db: Queryable,
@@ -283,28 +243,71 @@ export async function insertReceiptsWithChoices(
   if (rows.length === 0) return new Set();
   if (choices.length !== rows.length) throw new Error('insertReceiptsWithChoices: one choices entry per row');
   const key = 'site_id, device_id, kind, item_id';
+  // The direct links again, against the stored row itself: a batch of the same device committed after this
+  // statement's snapshot (its first receipts, which no lock could wait for) is still seen here.
+  const follows = 'EXCLUDED.previous_receipt_id = device_consent.receipt_id';
+  const followed = 'device_consent.previous_receipt_id IS NOT DISTINCT FROM EXCLUDED.receipt_id';
   const updates = CHOICE_COLUMNS.slice(4)
-    .map((col) => `${col} = EXCLUDED.${col}`)
+    .map((col) =>
+      col === 'order_at'
+        ? `order_at = CASE WHEN ${follows} THEN GREATEST(EXCLUDED.order_at, device_consent.order_at + 1) ELSE EXCLUDED.order_at END`
+        : `${col} = EXCLUDED.${col}`,
+    )
     .join(', ');
+  const walked = 'site_id, device_id, receipt_id, previous_receipt_id, order_at, depth';
   const res = await db.query<{ receipt_id: string }>(
-    `WITH src AS MATERIALIZED (
+    `WITH RECURSIVE src AS MATERIALIZED (
        SELECT * FROM ROWS FROM (${recordsOf(RECEIPT_FIELDS, '$1::json')}, ${recordsOf(CHOICES_FIELDS, '$2::json')})
          WITH ORDINALITY AS r (${columnsOf(RECEIPT_FIELDS)}, ${columnsOf(CHOICES_FIELDS)}, n)
      ), ins AS (
        INSERT INTO receipts (${columnsOf(RECEIPT_FIELDS)})
        SELECT ${columnsOf(RECEIPT_FIELDS)} FROM src ORDER BY receipt_id
        ON CONFLICT (receipt_id) DO NOTHING RETURNING receipt_id
+     ), fresh AS MATERIALIZED (
+       SELECT site_id, device_id, receipt_id, previous_receipt_id, bounded_at FROM src
+       WHERE device_id IS NOT NULL AND receipt_id IN (SELECT receipt_id FROM ins)
+     ), latest AS MATERIALIZED (
+       SELECT l.* FROM (SELECT DISTINCT site_id, device_id FROM fresh ORDER BY site_id, device_id) f,
+         LATERAL (SELECT site_id, device_id, receipt_id, previous_receipt_id, order_at FROM device_consent d
+                  WHERE ${sameDevice('d', 'f')} AND kind = 'receipt' AND item_id = '' FOR UPDATE) l
+     ), earlier (${walked}) AS (
+       SELECT f.site_id, f.device_id, f.receipt_id, f.previous_receipt_id, LEAST(f.bounded_at, l.order_at - 1), 1
+       FROM fresh f JOIN latest l ON ${sameDevice('l', 'f')} AND l.previous_receipt_id = f.receipt_id
+       UNION ALL
+       SELECT f.site_id, f.device_id, f.receipt_id, f.previous_receipt_id, LEAST(f.bounded_at, e.order_at - 1), e.depth + 1
+       FROM fresh f JOIN earlier e ON ${sameDevice('e', 'f')} AND e.previous_receipt_id = f.receipt_id
+       WHERE e.depth < (SELECT count(*) FROM fresh)
+     ), ordered (${walked}) AS (
+       SELECT f.site_id, f.device_id, f.receipt_id, f.previous_receipt_id, GREATEST(f.bounded_at, l.order_at + 1), 1
+       FROM fresh f JOIN latest l ON ${sameDevice('l', 'f')} AND f.previous_receipt_id = l.receipt_id
+       WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e.receipt_id = f.receipt_id)
+       UNION ALL
+       SELECT ${walked} FROM earlier
+       UNION ALL
+       SELECT f.site_id, f.device_id, f.receipt_id, f.previous_receipt_id, f.bounded_at, 1 FROM fresh f
+       WHERE NOT EXISTS (SELECT 1 FROM fresh p WHERE ${sameDevice('p', 'f')} AND p.receipt_id = f.previous_receipt_id)
+         AND NOT EXISTS (SELECT 1 FROM latest l WHERE ${sameDevice('l', 'f')} AND l.receipt_id = f.previous_receipt_id)
+         AND NOT EXISTS (SELECT 1 FROM earlier e WHERE e.receipt_id = f.receipt_id)
+       UNION ALL
+       SELECT f.site_id, f.device_id, f.receipt_id, f.previous_receipt_id, GREATEST(f.bounded_at, o.order_at + 1), o.depth + 1
+       FROM fresh f JOIN ordered o ON ${sameDevice('o', 'f')} AND f.previous_receipt_id = o.receipt_id
+       WHERE o.depth < (SELECT count(*) FROM fresh) AND NOT EXISTS (SELECT 1 FROM earlier e WHERE e.receipt_id = f.receipt_id)
      ), newest AS (
        SELECT DISTINCT ON (${key}) r.site_id, r.device_id, c.kind, c."itemId" AS item_id, c.granted,
-         r.receipt_id, r.revision, r.method, r.collected_at, r.received_at, c."expiresAt" AS expires_at, r.n
-       FROM src r CROSS JOIN LATERAL ${recordsOf(ITEM_FIELDS, 'r.choices', 'c ')}
-       WHERE r.device_id IS NOT NULL AND r.receipt_id IN (SELECT receipt_id FROM ins)
-       ORDER BY ${key}, collected_at DESC, received_at DESC, n DESC
+         r.receipt_id, r.previous_receipt_id, r.revision, r.method, r.collected_at, r.received_at,
+         COALESCE(o.order_at, r.bounded_at) AS order_at, c."expiresAt" AS expires_at
+       FROM src r
+       LEFT JOIN (SELECT DISTINCT ON (receipt_id) receipt_id, order_at FROM ordered ORDER BY receipt_id, depth) o
+         ON o.receipt_id = r.receipt_id
+       CROSS JOIN LATERAL ${recordsOf(ITEM_FIELDS, 'r.choices', 'c ')}
+       WHERE r.receipt_id IN (SELECT receipt_id FROM fresh)
+       ORDER BY ${key}, order_at DESC, received_at DESC, r.n DESC
      ), up AS (
        INSERT INTO device_consent (${CHOICE_COLUMNS.join(', ')})
        SELECT ${CHOICE_COLUMNS.join(', ')} FROM newest ORDER BY ${key}
        ON CONFLICT (${key}) DO UPDATE SET ${updates}
-       WHERE (device_consent.collected_at, device_consent.received_at) <= (EXCLUDED.collected_at, EXCLUDED.received_at)
+       WHERE NOT ${followed} AND (${follows}
+         OR (device_consent.order_at, device_consent.received_at) <= (EXCLUDED.order_at, EXCLUDED.received_at))
      )
      SELECT receipt_id FROM ins`,
     [JSON.stringify(rows), JSON.stringify(choices)],

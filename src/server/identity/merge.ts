@@ -3,13 +3,20 @@
  * The subject's current consent, derived from the receipts of all its devices (and any server-side receipts
  * made for it, such as email links).
  *
- * The rule (docs/identity.md): per category and per service, the choice of the receipt with the newest server
- * `receivedAt` wins; when two receipts have the same `receivedAt`, the one whose `receiptId` sorts last wins
- * (UUIDv7 ids sort by creation time; for any ids the order is fixed, so every instance and every replay of
- * the same receipts gives the same answer, in whatever order they arrived).
+ * The rule (docs/identity.md): per category and per service, the choice of the newest receipt wins, where
+ * - a receipt that names another as its `previousReceiptId` (the same device's decision right before it) is
+ *   newer than that one, whenever either reached the server;
+ * - otherwise the newest server `receivedAt` is newer; when two receipts have the same `receivedAt`, the one
+ *   whose `receiptId` sorts last (for any ids the order is fixed).
+ * Concretely, receipts are taken newest first: the next is the newest by server time among those that no
+ * receipt still waiting follows. A receipt that reached the server after the one that follows it (it was
+ * late) so takes its place right before it, never after. The order depends only on the set of receipts, so
+ * every instance and every replay gives the same answer, in whatever order they arrived; the device clock
+ * (`collectedAt`) is never used to order.
  */
 import type { ConsentStateResponse } from '../../protocol/api.ts';
 import type { Receipt } from '../../protocol/receipt.ts';
+import { boundedExpiry } from '../services/device-clock.ts';
 
 /** One stored receipt as the merge needs it. */
 export interface SubjectReceipt {
@@ -19,10 +26,45 @@ export interface SubjectReceipt {
 
 export type MergedDecision = NonNullable<ConsentStateResponse['decision']>;
 
-/** Whether `a` is newer than `b` by the rule above. */
+/** Whether `a` is newer than `b` by server time alone (the rule above without the chain). */
 export function isNewer(a: SubjectReceipt, b: SubjectReceipt): boolean {
   if (a.receivedAt !== b.receivedAt) return a.receivedAt > b.receivedAt;
   return a.receipt.receiptId > b.receipt.receiptId;
+}
+
+/** The receipts oldest first by the rule above. */
+export function subjectOrder(receipts: readonly SubjectReceipt[]): SubjectReceipt[] {
+  const newestFirst = [...receipts].sort((a, b) => (isNewer(a, b) ? -1 : isNewer(b, a) ? 1 : 0));
+  const ids = new Set(newestFirst.map((r) => r.receipt.receiptId));
+  /** The receipt of the set that `r` follows, if any. */
+  const follows = (r: SubjectReceipt) => {
+    const prev = r.receipt.previousReceiptId;
+    return prev !== null && prev !== r.receipt.receiptId && ids.has(prev) ? prev : null;
+  };
+  // Per receipt id: how many receipts that follow it are not taken yet.
+  const followers = new Map<string, number>();
+  for (const r of newestFirst) {
+    const prev = follows(r);
+    if (prev) followers.set(prev, (followers.get(prev) ?? 0) + 1);
+  }
+  const waits = (r: SubjectReceipt) => (followers.get(r.receipt.receiptId) ?? 0) > 0;
+  const taken = newestFirst.map(() => false);
+  const out: SubjectReceipt[] = [];
+  let first = 0;
+  while (out.length < newestFirst.length) {
+    while (taken[first]) first++;
+    let k = first;
+    // The newest not taken that nothing waiting follows: found at once when the chain agrees with server time.
+    while (k < newestFirst.length && (taken[k] || waits(newestFirst[k] as SubjectReceipt))) k++;
+    // Every receipt left waits for another: the rest of a forged cycle of ids. Server time decides.
+    if (k === newestFirst.length) k = first;
+    const r = newestFirst[k] as SubjectReceipt;
+    taken[k] = true;
+    out.push(r);
+    const prev = follows(r);
+    if (prev) followers.set(prev, (followers.get(prev) as number) - 1);
+  }
+  return out.reverse();
 }
 
 /**
@@ -35,7 +77,7 @@ export function isNewer(a: SubjectReceipt, b: SubjectReceipt): boolean {
  */
 export function mergeSubjectConsent(receipts: readonly SubjectReceipt[]): MergedDecision | null {
   if (receipts.length === 0) return null;
-  const sorted = [...receipts].sort((a, b) => (isNewer(a, b) ? 1 : isNewer(b, a) ? -1 : 0));
+  const sorted = subjectOrder(receipts);
   const categories: Record<string, boolean> = {};
   const services: Record<string, boolean> = {};
   const updatedAt: Record<string, number> = {};
@@ -55,11 +97,18 @@ export function mergeSubjectConsent(receipts: readonly SubjectReceipt[]): Merged
   }
   const newest = sorted[sorted.length - 1] as SubjectReceipt;
   const contributing = new Set([...categoryFrom.values(), ...serviceFrom.values()]);
-  const expiresAt = Math.min(...[...contributing].map((r) => r.receipt.expiresAt), newest.receipt.expiresAt);
-  // Each choice lasts as its receipt says: a category its own lifetime, a service the receipt's.
+  // Each choice lasts as its receipt says: a category its own lifetime, a service the receipt's; counted from
+  // the server's time when the device clock was ahead of it (device-clock.ts).
+  const bounded = (r: SubjectReceipt, expiry: number) =>
+    boundedExpiry(expiry, r.receipt.collectedAt, r.receivedAt);
+  const expiresAt = Math.min(
+    ...[...contributing].map((r) => bounded(r, r.receipt.expiresAt)),
+    bounded(newest, newest.receipt.expiresAt),
+  );
   const expiries: Record<string, number> = {};
-  for (const [id, r] of categoryFrom) expiries[id] = r.receipt.expiries?.[id] ?? r.receipt.expiresAt;
-  for (const [id, r] of serviceFrom) expiries[id] = r.receipt.expiresAt;
+  for (const [id, r] of categoryFrom)
+    expiries[id] = bounded(r, r.receipt.expiries?.[id] ?? r.receipt.expiresAt);
+  for (const [id, r] of serviceFrom) expiries[id] = bounded(r, r.receipt.expiresAt);
   return {
     revision: newest.receipt.revision,
     method: newest.receipt.method,

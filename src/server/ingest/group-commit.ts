@@ -13,7 +13,7 @@
 import type { Db } from '../db/db.ts';
 import { findReceipts, insertReceiptsWithChoices, type ReceiptRow } from '../db/receipts-repo.ts';
 import type { Keyring } from '../log/keys.ts';
-import { choiceItemsOf } from '../services/device-choices.ts';
+import { receiptChoicesOf } from '../services/device-choices.ts';
 import { buildReceiptRows } from '../services/receipt-entry.ts';
 import type { CommitResult, ReceiptCommitter, ValidReceipt } from '../services/record-receipts.ts';
 
@@ -75,7 +75,7 @@ export function createGroupCommitter(options: GroupCommitOptions): ReceiptCommit
     const inserted = await insertReceiptsWithChoices(
       db,
       offered.map((o) => o.row),
-      offered.map((o) => ({ revision: o.receipt.revision, choices: choiceItemsOf(o.receipt) })),
+      offered.map((o) => receiptChoicesOf(o.receipt, receivedAt)),
     );
     // Ids stored before (their insert was skipped): committed already, read back as they are.
     const existing = await findReceipts(

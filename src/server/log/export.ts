@@ -178,7 +178,7 @@ export async function exportReceipts(options: ExportOptions): Promise<ExportSumm
       leafHash: leaf.leafHash,
       signed: signedReceiptJson(leaf),
     };
-    const effective = receiptEffect(base.signed.receipt, asOf);
+    const effective = receiptEffect(base.signed.receipt, asOf, base.signed.receivedAt);
     if (!head || leaf.leafIndex === null || leaf.leafIndex >= head.treeSize)
       return { ...base, leafIndex: leaf.leafIndex, treeSize: null, inclusionProof: null, effective };
     const { proof } = await proveLeaf(nodes, { ...leaf, leafIndex: leaf.leafIndex }, head);

@@ -151,6 +151,6 @@ export function kantaraReceipt(signed: SignedReceipt, options: KantaraOptions = 
   };
   if (options.publicKey) out.publicKey = options.publicKey;
   if (signed.leafIndex !== undefined) out.assenso.leafIndex = signed.leafIndex;
-  if (options.asOf !== undefined) out.assenso.effective = receiptEffect(r, options.asOf);
+  if (options.asOf !== undefined) out.assenso.effective = receiptEffect(r, options.asOf, signed.receivedAt);
   return out;
 }

@@ -162,7 +162,7 @@ export async function exportSubject(
             kid: String(r.kid),
             sig: String(r.sig),
             entry,
-            effective: receiptEffect(entry.receipt, generatedAt),
+            effective: receiptEffect(entry.receipt, generatedAt, Number(r.received_at)),
           };
         })
         .sort((a, b) => a.receivedAt - b.receivedAt || a.receiptId.localeCompare(b.receiptId));

@@ -8,6 +8,7 @@
  */
 import type { ConsentStateResponse } from '../../protocol/api.ts';
 import type { Receipt } from '../../protocol/receipt.ts';
+import { boundedExpiry } from './device-clock.ts';
 
 type StateDecision = NonNullable<ConsentStateResponse['decision']>;
 
@@ -66,14 +67,22 @@ export interface ReceiptEffect {
 
 /**
  * The receipt's choices as they apply at `asOf` by the expiry rule: a category or purpose lasts until its
- * `expiries` entry (else the receipt's `expiresAt`), a service until the receipt's `expiresAt`. This is the
+ * `expiries` entry (else the receipt's `expiresAt`), a service until the receipt's `expiresAt`; with the
+ * server's `receivedAt`, each counted from it when the device clock was ahead (device-clock.ts). This is the
  * receipt taken alone; a later receipt of the same device or person may have replaced it since.
  */
-export function receiptEffect(r: Receipt, asOf: number): ReceiptEffect {
+export function receiptEffect(r: Receipt, asOf: number, receivedAt?: number): ReceiptEffect {
   const expiredAt: Record<string, number> = {};
+  const bound = (expiry: number) =>
+    receivedAt === undefined || typeof r.collectedAt !== 'number'
+      ? expiry
+      : boundedExpiry(expiry, r.collectedAt, receivedAt);
   // Stored entries are read as they are: a field missing from an old or foreign one grants nothing.
-  const expiresAt = r.expiresAt ?? 0;
-  const own = (id: string) => r.expiries?.[id] ?? expiresAt;
+  const expiresAt = bound(r.expiresAt ?? 0);
+  const own = (id: string) => {
+    const expiry = r.expiries?.[id];
+    return expiry === undefined ? expiresAt : bound(expiry);
+  };
   const out: ReceiptEffect = {
     asOf,
     expired: expiresAt <= asOf,

@@ -4,64 +4,51 @@
  */
 import type { ConsentStateResponse } from '../../protocol/api.ts';
 import type { Receipt } from '../../protocol/receipt.ts';
-import type { ChoiceItem, DeviceChoiceRow } from '../db/receipts-repo.ts';
+import type { ChoiceItem, DeviceChoiceRow, ReceiptChoices } from '../db/receipts-repo.ts';
+import { boundedAt, boundedExpiry } from './device-clock.ts';
 
-/** The choices a receipt contributes, without what every one of them shares (the receipt's own fields). */
-export function choiceItemsOf(receipt: Receipt): ChoiceItem[] {
+/**
+ * The choices a receipt received at `receivedAt` contributes, without what every one of them shares (the
+ * receipt's own fields). Expiries are the device's, moved back by as much as its clock was ahead of the
+ * server's (device-clock.ts): a wrong clock never makes consent last longer.
+ */
+export function choiceItemsOf(receipt: Receipt, receivedAt: number): ChoiceItem[] {
   if (!receipt.deviceId) return [];
-  const { expiresAt, expiries } = receipt;
+  const { collectedAt, expiries } = receipt;
+  const bound = (expiry: number) => boundedExpiry(expiry, collectedAt, receivedAt);
+  const expiresAt = bound(receipt.expiresAt);
   const items: ChoiceItem[] = [{ kind: 'receipt', itemId: '', granted: true, expiresAt }];
-  for (const [id, granted] of Object.entries(receipt.categories))
-    items.push({ kind: 'category', itemId: id, granted, expiresAt: expiries?.[id] ?? expiresAt });
+  for (const [id, granted] of Object.entries(receipt.categories)) {
+    const own = expiries?.[id];
+    items.push({
+      kind: 'category',
+      itemId: id,
+      granted,
+      expiresAt: own === undefined ? expiresAt : bound(own),
+    });
+  }
   for (const [id, granted] of Object.entries(receipt.services))
     items.push({ kind: 'service', itemId: id, granted, expiresAt });
-  for (const [purpose, channels] of Object.entries(receipt.preferences ?? {}))
+  for (const [purpose, channels] of Object.entries(receipt.preferences ?? {})) {
+    const own = expiries?.[purpose];
     for (const [channel, granted] of Object.entries(channels))
       items.push({
         kind: 'preference',
         itemId: `${purpose}.${channel}`,
         granted,
-        expiresAt: expiries?.[purpose] ?? expiresAt,
+        expiresAt: own === undefined ? expiresAt : bound(own),
       });
+  }
   return items;
 }
 
-/** The choice rows a receipt contributes (none when it was not made on a device). */
-export function choicesOf(receipt: Receipt, receivedAt: number): DeviceChoiceRow[] {
-  const { siteId, deviceId, receiptId, revision, method, collectedAt } = receipt;
-  if (!deviceId) return [];
-  // Each row a literal of its own: spreading a shared base into each one cost ~50x more (ingest hot path).
-  return choiceItemsOf(receipt).map((c) => ({
-    siteId,
-    deviceId,
-    receiptId,
-    revision,
-    method,
-    collectedAt,
-    receivedAt,
-    kind: c.kind,
-    itemId: c.itemId,
-    granted: c.granted,
-    expiresAt: c.expiresAt,
-  }));
-}
-
-const keyOf = (r: DeviceChoiceRow) => `${r.siteId}\u0000${r.deviceId}\u0000${r.kind}\u0000${r.itemId}`;
-
-/** Whether `a` was decided after `b` on the device: collected later, or collected together and received later. */
-const isNewer = (a: DeviceChoiceRow, b: DeviceChoiceRow) =>
-  a.collectedAt > b.collectedAt || (a.collectedAt === b.collectedAt && a.receivedAt >= b.receivedAt);
-
-/** Keeps the newest row per key (a batch may carry several decisions of one device), sorted by key. */
-export function newestPerKey(rows: readonly DeviceChoiceRow[]): DeviceChoiceRow[] {
-  const best = new Map<string, DeviceChoiceRow>();
-  for (const row of rows) {
-    const key = keyOf(row);
-    const current = best.get(key);
-    if (!current || isNewer(row, current)) best.set(key, row);
-  }
-  return [...best.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
-}
+/** What a receipt received at `receivedAt` adds to its device's state (`insertReceiptsWithChoices`). */
+export const receiptChoicesOf = (receipt: Receipt, receivedAt: number): ReceiptChoices => ({
+  revision: receipt.revision,
+  previousReceiptId: receipt.previousReceiptId,
+  boundedAt: boundedAt(receipt.collectedAt, receivedAt),
+  choices: choiceItemsOf(receipt, receivedAt),
+});
 
 /** The `decision` of GET /v1/consent from a device's rows; null when the device has no receipt. */
 export function decisionOf(rows: readonly DeviceChoiceRow[]): ConsentStateResponse['decision'] {

@@ -5,11 +5,12 @@
  * under the site's own origin (a reverse-proxy path, docs/server.md), the receipts answer sets the consent
  * cookie itself, in the widget's mirror format (docs/cookie.md), so the decision survives.
  */
-import type { ReceiptResult } from '../../protocol/api.ts';
+import type { ReceiptResult, SignedReceipt } from '../../protocol/api.ts';
 import type { Receipt } from '../../protocol/receipt.ts';
 import { findSite, type ServerConfig, type SiteConfig } from '../config.ts';
 import type { Queryable } from '../db/db.ts';
 import { latestDeviceReceiptId } from '../db/receipts-repo.ts';
+import { boundedExpiry } from './device-clock.ts';
 
 /** The mirror format's version (`v=`), the widget's DECISION_FORMAT. */
 export const COOKIE_FORMAT = 1;
@@ -44,17 +45,19 @@ export function cookieValue(receipt: Receipt): string {
 }
 
 /**
- * The `Set-Cookie` header value. Kept until the last choice expires (as the widget does), not HttpOnly (the
- * widget reads it at start-up), `SameSite=Lax`, `Secure` on https pages.
+ * The `Set-Cookie` header value. Kept until the last choice expires (as the widget does), by the server clock:
+ * a device clock ahead of the server's makes it last no longer (device-clock.ts); not HttpOnly (the widget
+ * reads it at start-up), `SameSite=Lax`, `Secure` on https pages. `receivedAt` is the receipt's, server time.
  */
 export function consentSetCookie(
   site: SiteConfig,
   receipt: Receipt,
-  opts: { now: number; secure: boolean },
+  opts: { now: number; receivedAt: number; secure: boolean },
 ): string | undefined {
   const cookie = site.firstPartyCookie;
   if (!cookie) return undefined;
-  const until = Math.max(receipt.expiresAt, ...Object.values(receipt.expiries ?? {}));
+  const last = Math.max(receipt.expiresAt, ...Object.values(receipt.expiries ?? {}));
+  const until = boundedExpiry(last, receipt.collectedAt, opts.receivedAt);
   const maxAge = Math.max(1, Math.ceil((until - opts.now) / 1000));
   return [
     `${cookie.name}=${cookieValue(receipt)}`,
@@ -76,28 +79,37 @@ export function isFirstParty(site: SiteConfig, origin: string | undefined, host:
 }
 
 /**
- * Set-Cookie values for a batch's results: one per device, for its newest decision in the batch, when the
- * request came through the site's own origin and that decision is still the device's latest (a late, older
- * receipt sets nothing).
+ * Set-Cookie values for a batch's results: one per device, for its decision in the batch that is the device's
+ * latest once the batch is stored (by the chain of receipts, then the bounded clock: insertReceiptsWithChoices),
+ * when the request came through the site's own origin. A batch holding only older receipts that arrived late
+ * sets nothing.
  */
 export function createFirstPartyCookies(deps: { db: Queryable; config: ServerConfig; now: () => number }) {
   async function cookiesFor(results: readonly ReceiptResult[], origin: string | undefined, host: string) {
-    const newest = new Map<string, { site: SiteConfig; receipt: Receipt }>();
+    const byDevice = new Map<
+      string,
+      { site: SiteConfig; deviceId: string; signed: Map<string, SignedReceipt> }
+    >();
     for (const r of results) {
       if (r.outcome === 'rejected' || !r.signed.receipt.deviceId) continue;
-      const receipt = r.signed.receipt;
+      const { receipt } = r.signed;
       const site = findSite(deps.config, receipt.siteId);
       if (!site || !isFirstParty(site, origin, host)) continue;
       const key = `${site.id} ${receipt.deviceId}`;
-      const seen = newest.get(key);
-      if (!seen || receipt.collectedAt >= seen.receipt.collectedAt) newest.set(key, { site, receipt });
+      const entry = byDevice.get(key) ?? { site, deviceId: receipt.deviceId as string, signed: new Map() };
+      entry.signed.set(receipt.receiptId, r.signed);
+      byDevice.set(key, entry);
     }
     const cookies: string[] = [];
-    for (const { site, receipt } of newest.values()) {
-      if ((await latestDeviceReceiptId(deps.db, site.id, receipt.deviceId as string)) !== receipt.receiptId)
-        continue;
+    for (const { site, deviceId, signed } of byDevice.values()) {
+      const latest = signed.get((await latestDeviceReceiptId(deps.db, site.id, deviceId)) ?? '');
+      if (!latest) continue;
       const secure = origin?.startsWith('https:') ?? false;
-      const cookie = consentSetCookie(site, receipt, { now: deps.now(), secure });
+      const cookie = consentSetCookie(site, latest.receipt, {
+        now: deps.now(),
+        receivedAt: latest.receivedAt,
+        secure,
+      });
       if (cookie) cookies.push(cookie);
     }
     return cookies;

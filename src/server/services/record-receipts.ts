@@ -11,10 +11,10 @@ import type { ProblemDetails } from '../../protocol/problem.ts';
 import { parseReceipt, type Receipt } from '../../protocol/receipt.ts';
 import { findSite, type ServerConfig } from '../config.ts';
 import type { Db, Queryable } from '../db/db.ts';
-import { findReceipts, insertReceipts, type ReceiptRow, upsertDeviceChoices } from '../db/receipts-repo.ts';
+import { findReceipts, insertReceiptsWithChoices, type ReceiptRow } from '../db/receipts-repo.ts';
 import { HttpProblem, problemBody } from '../errors.ts';
 import type { Keyring } from '../log/keys.ts';
-import { choicesOf, newestPerKey } from './device-choices.ts';
+import { receiptChoicesOf } from './device-choices.ts';
 import { originAllowed, type RequestOrigin } from './origin-policy.ts';
 import { buildReceiptRow, signedReceiptOf, storedReceiptCanonical } from './receipt-entry.ts';
 
@@ -86,15 +86,13 @@ export function createReceiptRecorder(deps: RecorderDeps) {
       }));
       try {
         return await deps.db.transaction(async (tx) => {
-          const inserted = await insertReceipts(
+          // The statement group commit sends, here inside the transaction the hooks share.
+          const inserted = await insertReceiptsWithChoices(
             tx,
             candidates.map((c) => c.row),
+            candidates.map((c) => receiptChoicesOf(c.receipt, receivedAt)),
           );
           const stored = candidates.filter((c) => inserted.has(c.row.receiptId));
-          await upsertDeviceChoices(
-            tx,
-            newestPerKey(stored.flatMap((c) => choicesOf(c.receipt, receivedAt))),
-          );
           for (const hook of deps.hooks ?? []) await hook(tx, stored);
           const rows = new Map(stored.map((c) => [c.row.receiptId, c.row]));
           const existing = candidates

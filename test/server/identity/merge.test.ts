@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mergeSubjectConsent } from '../../../src/server/identity/merge.ts';
+import { CLOCK_TOLERANCE_MS } from '../../../src/server/services/device-clock.ts';
 import { receipt, T0 } from './fixtures.ts';
 
 const at = (receivedAt: number, over: Parameters<typeof receipt>[0]) => ({
@@ -45,5 +46,74 @@ describe('subject consent merge', () => {
     const late = at(T0 + 2, { categories: { b: true }, expiresAt: T0 + 9000 });
     const shadowed = at(T0, { categories: { b: false }, expiresAt: T0 + 10 });
     expect(mergeSubjectConsent([early, late, shadowed])?.expiresAt).toBe(T0 + 1000);
+  });
+
+  it("orders one device's receipts by their chain, not by their ids", () => {
+    // One batch (same server time); the first was made with a clock 2 h fast, so its UUIDv7 sorts last.
+    const first = at(T0, {
+      receiptId: 'ffffffff-0000-7000-8000-000000000001',
+      collectedAt: T0 + 7_200_000,
+      categories: { a: true },
+    });
+    const next = at(T0, {
+      receiptId: '00000000-0000-7000-8000-000000000001',
+      deviceId: first.receipt.deviceId,
+      previousReceiptId: first.receipt.receiptId,
+      categories: { a: false },
+    });
+    for (const order of [
+      [first, next],
+      [next, first],
+    ]) {
+      const merged = mergeSubjectConsent(order);
+      expect(merged?.receiptId).toBe(next.receipt.receiptId);
+      expect(merged?.categories.a).toBe(false);
+    }
+  });
+
+  it('never lets a receipt that reached the server after the one that follows it replace it', () => {
+    const late = at(T0 + 5, { categories: { a: true, b: true } });
+    const follower = at(T0 + 1, {
+      deviceId: late.receipt.deviceId,
+      previousReceiptId: late.receipt.receiptId,
+      categories: { a: false },
+    });
+    // Another device of the person, received between them: newer than the follower by server time.
+    const other = at(T0 + 3, { categories: { c: true } });
+    const rs = [late, follower, other];
+    const results = [rs, [...rs].reverse(), [other, late, follower]].map((o) => mergeSubjectConsent(o));
+    for (const r of results) expect(r).toEqual(results[0]);
+    expect(results[0]?.receiptId).toBe(other.receipt.receiptId);
+    expect(results[0]?.categories).toEqual({ a: false, b: true, c: true });
+  });
+
+  it('answers for a forged cycle of previous ids, by server time', () => {
+    const x = at(T0 + 1, { receiptId: '10000000-0000-4000-8000-000000000000', categories: { a: true } });
+    const y = at(T0 + 2, {
+      receiptId: '20000000-0000-4000-8000-000000000000',
+      previousReceiptId: x.receipt.receiptId,
+      categories: { a: false },
+    });
+    x.receipt.previousReceiptId = y.receipt.receiptId;
+    expect(mergeSubjectConsent([x, y])?.receiptId).toBe(y.receipt.receiptId);
+  });
+
+  it('counts the lifetime of a receipt from a clock far ahead from the server time', () => {
+    const day = 86_400_000;
+    const fast = at(T0, {
+      collectedAt: T0 + 400 * day,
+      expiresAt: T0 + 795 * day,
+      expiries: { analytics: T0 + 430 * day },
+      categories: { necessary: true, analytics: true },
+      services: { s1: true },
+    });
+    const merged = mergeSubjectConsent([fast]);
+    expect(merged?.expiries).toEqual({
+      necessary: T0 + CLOCK_TOLERANCE_MS + 395 * day,
+      analytics: T0 + CLOCK_TOLERANCE_MS + 30 * day,
+      s1: T0 + CLOCK_TOLERANCE_MS + 395 * day,
+    });
+    expect(merged?.expiresAt).toBe(T0 + CLOCK_TOLERANCE_MS + 395 * day);
+    expect(merged?.decidedAt).toBe(T0 + 400 * day);
   });
 });

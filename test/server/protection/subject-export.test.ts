@@ -53,8 +53,8 @@ describe.each(databases)('per-person export on $name', (d) => {
       await receipt(db, 'shop', 'd_bob', 's_bob', 30);
       await receipt(db, 'blog', 'd_ada_pc', 's_ada', 40); // same ids on another site: not this site's data
       await db.query(
-        `INSERT INTO device_consent (site_id, device_id, kind, item_id, granted, receipt_id, revision, method, collected_at, received_at, expires_at)
-         VALUES ('shop', 'd_ada_phone', 'category', 'analytics', true, $1, 'r1', 'banner-accept-all', 20, 20, 99)`,
+        `INSERT INTO device_consent (site_id, device_id, kind, item_id, granted, receipt_id, revision, method, collected_at, received_at, order_at, expires_at)
+         VALUES ('shop', 'd_ada_phone', 'category', 'analytics', true, $1, 'r1', 'banner-accept-all', 20, 20, 20, 99)`,
         [mine[1]],
       );
       await db.query(
