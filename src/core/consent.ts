@@ -374,7 +374,7 @@ export function createConsentWith(
     const go = () => (run ??= fn());
     return l
       ? (l
-          .request(`assenso:${cfg.siteId}`, { signal: AbortSignal.timeout(HANG_MS) }, go)
+          .request(`assenso:${cfg.siteId}`, { signal: AbortSignal.timeout?.(HANG_MS) }, go)
           .catch(go) as Promise<T>)
       : go();
   };
