@@ -97,8 +97,9 @@ export function createKeyValueStore(name: string, env: StorageEnv = globalThis):
     <A extends unknown[], R>(op: (s: KeyValueStore, ...a: A) => Promise<R>) =>
     async (...a: A): Promise<R> => {
       for (;;) {
+        const layer = layers[0];
         try {
-          cur ??= layers[0]!();
+          cur ??= layer!();
           const s = cur;
           // Only IndexedDB can hang; its call, if it ends later, ends unobserved (receipts are deduplicated).
           return await new Promise<R>((ok, no) => {
@@ -108,8 +109,11 @@ export function createKeyValueStore(name: string, env: StorageEnv = globalThis):
         } catch (e) {
           // memory never fails but a caller's updater may: rethrow that instead of looping
           if (layers.length === 1) throw e;
-          layers.shift();
-          cur = undefined;
+          // Left only once: calls that failed together on IndexedDB go on together in localStorage, not in memory.
+          if (layers[0] === layer) {
+            layers.shift();
+            cur = undefined;
+          }
         }
       }
     };

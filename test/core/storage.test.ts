@@ -61,6 +61,23 @@ describe('storage fallbacks', () => {
     localStorage.removeItem(`${name}:k`);
   });
 
+  it('calls that time out together on a hanging IndexedDB all go on in localStorage, not in memory', async () => {
+    const name = `kv${uid()}`;
+    const held = await new Promise<IDBDatabase>((ok) => {
+      const r = indexedDB.open(name);
+      r.onsuccess = () => ok(r.result);
+    });
+    await new Promise((ok) => {
+      indexedDB.open(name, held.version + 1).onblocked = ok;
+    });
+    const s = createKeyValueStore(name);
+    await Promise.all([s.set('a', 1), s.set('b', 2), s.set('c', 3)]);
+    for (const k of ['a', 'b', 'c']) expect(localStorage.getItem(`${name}:${k}`)).not.toBeNull();
+    expect(await s.get('b')).toBe(2);
+    held.close();
+    for (const k of ['a', 'b', 'c', '?']) localStorage.removeItem(`${name}:${k}`);
+  });
+
   it('takes back, once IndexedDB works again, what a page kept in localStorage during a hang', async () => {
     const name = `kv${uid()}`;
     // What earlier pages stored (idb-keyval's layout), on a connection an old tab keeps open.
