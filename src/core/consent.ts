@@ -1,3 +1,4 @@
+import { DEVICE_ID_PATTERN, RECEIPT_ID_PATTERN } from '../protocol/ids.ts';
 import { idle, newDeviceId, newReceiptId, systemClock } from './clock.ts';
 import { checkConfig, type Issue } from './config.ts';
 import { createCookieMirror } from './cookie-mirror.ts';
@@ -320,13 +321,13 @@ export function createConsentWith(
     return ready;
   }
 
+  /** The device record: only one of ours counts (anything else made every decision invalid, for good). */
   const device = async (): Promise<Device> => {
-    const s = parts!.storage.state;
-    const d = (await s.get<Device>('device')) ?? {
-      id: state.decision?.deviceId ?? newDeviceId(),
-      last: null,
+    const d = await parts!.storage.state.get<Device>('device');
+    return {
+      id: DEVICE_ID_PATTERN.test(d?.id as string) ? d!.id : (state.decision?.deviceId ?? newDeviceId()),
+      last: RECEIPT_ID_PATTERN.test(d?.last as string) ? d!.last : (state.decision?.receiptId ?? null),
     };
-    return { id: d.id, last: d.last ?? state.decision?.receiptId ?? null };
   };
 
   /**
@@ -334,26 +335,29 @@ export function createConsentWith(
    * When the module cannot load (offline on a fresh page) they stay there and nothing is lost.
    */
   const receipt = (): Promise<void> =>
-    (receipts = receipts.then(async () => {
-      const store = parts!.storage.state;
-      const later = await store.get<Job[]>('later');
-      if (!later?.length && outbox) return;
-      let m: Delivery;
-      try {
-        m = await lazy();
-      } catch (error) {
-        if (later?.length) report('receipts module could not load; the receipt will be made later', error);
-        return;
-      }
-      const jobs = Array.isArray(later) ? later : [];
-      await m.addReceipts(jobs, await box(), cfg, events.emit);
-      // Only once they are in the outbox (another database): a page that goes in between keeps them here and
-      // the next one makes them again, where the outbox keeps one per receipt id. Cleared first, they were lost.
-      const made = new Set(jobs.map((j) => j.d.receiptId));
-      await store.update<Job[]>('later', (l) =>
-        (Array.isArray(l) ? l : []).filter((j) => !made.has(j.d.receiptId)),
-      );
-    }));
+    (receipts = receipts
+      .catch(() => {})
+      .then(async () => {
+        const store = parts!.storage.state;
+        const later = await store.get<Job[]>('later');
+        if (!later?.length && outbox) return;
+        let m: Delivery;
+        try {
+          m = await lazy();
+        } catch (error) {
+          if (later?.length) report('receipts module could not load; the receipt will be made later', error);
+          return;
+        }
+        // Only jobs of ours: anything else (a bug's, a page script's) is dropped, never sent, never in the way.
+        const valid = (l: unknown) =>
+          (Array.isArray(l) ? (l as Job[]) : []).filter((j) => readDecision(j?.d));
+        const jobs = valid(later);
+        await m.addReceipts(jobs, await box(), cfg, events.emit);
+        // Only once they are in the outbox (another database): a page that goes in between keeps them here and
+        // the next one makes them again, where the outbox keeps one per receipt id. Cleared first, they were lost.
+        const made = new Set(jobs.map((j) => j.d.receiptId));
+        await store.update<Job[]>('later', (l) => valid(l).filter((j) => !made.has(j.d.receiptId)));
+      }));
 
   /** Runs `fn` after every earlier decision, reset and start-up step (their order is the receipts' chain). */
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {

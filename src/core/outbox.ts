@@ -22,7 +22,9 @@ export interface OutboxOptions {
   locks?: LockManager;
 }
 
-const list = <T>(v: unknown): T[] => (Array.isArray(v) ? v : []);
+/** A stored list: its entries of ours only (a receipt, or a signed one), whatever else got in. */
+const list = <T>(v: unknown): T[] =>
+  Array.isArray(v) ? v.filter((x) => typeof (x?.receiptId ?? x?.receipt?.receiptId) === 'string') : [];
 const bytes = (r: Receipt) => new TextEncoder().encode(JSON.stringify(r)).length + 1;
 
 /**

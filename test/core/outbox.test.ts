@@ -243,6 +243,33 @@ describe('receipts', () => {
     expect(r2!.noticeHash).toBe(await noticeHash(noticeOf(resolveConfig(cfg), { language: 'de', texts })));
   });
 
+  it('stored garbage (later, device, outbox lists) is dropped, never sent, and stops nothing', async () => {
+    const cfg = siteConfig();
+    const { state, outbox } = createStorage(cfg.siteId);
+    const bogus = { d: { receiptId: 'x', method: 'hack', categories: { analytics: 'yes' } }, last: 7 };
+    await state.set('later', [null, {}, bogus]);
+    await state.set('device', { id: 'x', last: 7 });
+    await outbox.set('queue', [null]);
+    await outbox.set('acked', [null]);
+    const a = track(createConsent(cfg, { gpc: false }));
+    await a.start();
+    const d = await a.acceptAll();
+    expect(d.deviceId).toMatch(DEVICE_ID_PATTERN);
+    const log = await a.receipts();
+    expect(log.pending.map((r) => r.receiptId)).toEqual([d.receiptId]);
+    expect(log.pending[0]!.previousReceiptId).toBeNull();
+    expect(log.acknowledged).toEqual([]);
+    expect(await state.get('later')).toEqual([]);
+    // The next page: the decision holds (a valid device id), and a second decision's receipt is made too.
+    destroyAll();
+    const b = track(createConsent(cfg, { gpc: false }));
+    await b.start();
+    expect(b.getState().prompt).toBeNull();
+    const e = await b.rejectAll();
+    expect((await b.receipts()).pending.map((r) => r.previousReceiptId)).toEqual([null, d.receiptId]);
+    expect(e.deviceId).toBe(d.deviceId);
+  });
+
   it('hashes the notice the UI supplies', async () => {
     const notice = {
       siteId: 'x',
