@@ -32,6 +32,9 @@ export function encodeDecision(d: Decision, cfg: ResolvedConfig): string {
   }).toString();
 }
 
+/** Digits only, as written: `0x1f`, `1e3`, ` 1` are no time. */
+const num = (x: string | null) => (/^\d+$/.test(x!) ? Number(x) : Number.NaN);
+
 /** Parses a cookie value; anything unexpected is null (no decision). */
 export function decodeDecision(raw: string, cfg: ResolvedConfig): Decision | null {
   try {
@@ -51,7 +54,7 @@ export function decodeDecision(raw: string, cfg: ResolvedConfig): Decision | nul
     };
     each('c', (id, v, x) => {
       categories[id] = v;
-      if (x !== undefined) expiries[id] = Number(x);
+      if (x !== undefined) expiries[id] = num(x);
     });
     each('s', (id, v) => {
       svc[id] = v;
@@ -59,11 +62,14 @@ export function decodeDecision(raw: string, cfg: ResolvedConfig): Decision | nul
     const services: Choices = {};
     for (const c of cfg.categories)
       for (const s of c.services) services[s.id] = svc[s.id] ?? categories[c.id] ?? false;
+    const t = num(p.get('t'));
+    // A decision from the future (a cookie planted with a far `t` would outrank every real one) is none.
+    if (t > Date.now() + 400 * 86_400_000) throw 0;
     return readDecision({
-      format: Number(p.get('v')) === DECISION_FORMAT ? DECISION_FORMAT : -1,
+      format: p.get('v') === `${DECISION_FORMAT}` ? DECISION_FORMAT : -1,
       revision: p.get('r'),
-      decidedAt: Number(p.get('t')),
-      expiresAt: Number(p.get('x')),
+      decidedAt: t,
+      expiresAt: num(p.get('x')),
       method: p.get('m'),
       categories,
       services,
@@ -88,24 +94,45 @@ export interface CookieMirror {
 export function createCookieMirror(cfg: ResolvedConfig, doc: Document = document): CookieMirror {
   const { name, path, domain, sameSite } = cfg.cookie;
   const secure = doc.location?.protocol === 'https:';
-  const put = (value: string, maxAge: number) => {
+  const put = (value: string, maxAge: number, p = path, dom = domain) => {
     try {
       doc.cookie =
-        `${name}=${value}; Max-Age=${maxAge}; Path=${path}${domain ? `; Domain=${domain}` : ''}` +
+        `${name}=${value}; Max-Age=${maxAge}; Path=${p}${dom ? `; Domain=${dom}` : ''}` +
         // SameSite=None is only accepted with Secure; on plain http fall back to Lax.
         `; SameSite=${sameSite === 'None' && !secure ? 'Lax' : sameSite}${secure ? '; Secure' : ''}`;
     } catch {}
   };
-  return {
+  /** Another site's copy is visible (a sibling subdomain sharing the parent domain): its copies are left alone. */
+  let shared = false;
+  /**
+   * Every copy this site may have left (host-only or on a parent domain; at the root, at `path` or along this
+   * page's path: a configuration that moved the cookie left the old one, which the newest-wins read would take
+   * back).
+   */
+  const wipe = () => {
+    const loc = doc.location;
+    const host = loc?.hostname.split('.') ?? [];
+    const paths = new Set(['/', path]);
+    let at = '';
+    for (const seg of loc?.pathname.split('/').filter(Boolean) ?? [])
+      paths.add((at += `/${seg}`)).add(`${at}/`);
+    for (let i = 0; i < host.length; i++)
+      for (const p of paths) put('', 0, p, i ? host.slice(i - 1).join('.') : '');
+  };
+  const mirror: CookieMirror = {
     read() {
       let best: Decision | null = null;
+      shared = false;
       try {
         // Several cookies of that name may be visible (another path or domain): the newest decision wins.
         for (const part of doc.cookie.split(/;\s*/)) {
           const eq = part.indexOf('=');
           if (part.slice(0, eq) !== name) continue;
-          const d = decodeDecision(part.slice(eq + 1), cfg);
+          const v = part.slice(eq + 1);
+          const d = decodeDecision(v, cfg);
           if (d && (!best || d.decidedAt > best.decidedAt)) best = d;
+          const k = /(?:^|&)k=([^&]*)/.exec(v)?.[1];
+          if (k && k !== cfg.siteId) shared = true;
         }
       } catch {}
       return best;
@@ -113,8 +140,23 @@ export function createCookieMirror(cfg: ResolvedConfig, doc: Document = document
     write(d, now) {
       // Kept until the last category expires, so that stale choices can still prefill the banner.
       const until = Math.max(d.expiresAt, ...Object.values(d.expiries));
-      put(encodeDecision(d, cfg), Math.max(1, Math.ceil((until - now) / 1000)));
+      const v = encodeDecision(d, cfg);
+      const age = Math.max(1, Math.ceil((until - now) / 1000));
+      put(v, age);
+      // Read back: another copy of ours that reads as newer (left by an earlier configuration, or planted from a
+      // sibling subdomain), or a value the browser refused (over its 4 kB: many services chosen one by one),
+      // must not leave an older decision in force. The other copies go; a refused value leaves none (IndexedDB
+      // has the decision).
+      if (mirror.read()?.receiptId !== d.receiptId && !shared) {
+        wipe();
+        put(v, age);
+        if (v.length > 3e3) console.warn('[assenso] the consent cookie is over 4 kB: not kept');
+      }
     },
-    clear: () => put('', 0),
+    clear() {
+      put('', 0);
+      if (mirror.read() && !shared) wipe();
+    },
   };
+  return mirror;
 }

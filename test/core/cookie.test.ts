@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import cookieDoc from '../../docs/cookie.md?raw';
 import { createCookieMirror, decodeDecision, encodeDecision, resolveConfig } from '../../src/core/index.ts';
 import { DAY, setCookie, siteConfig, T0, uid } from './helpers.ts';
@@ -54,6 +54,14 @@ describe('cookie mirror format (docs/cookie.md)', () => {
       v.replace('analytics%3A1', 'analytics%3Ayes'),
       v.replace(/t=\d+/, 't=soon'),
       v.replace(`k=${cfg.siteId}`, 'k=another-site'),
+      // Only `v=1` and digits, as written (docs/cookie.md's reader agrees).
+      v.replace('v=1', 'v=1.0'),
+      v.replace('v=1', 'v=0x1'),
+      v.replace('v=1', 'v=+1'),
+      v.replace(/t=\d+/, 't=0x1'),
+      v.replace(/x=\d+/, 'x=1e13'),
+      // From the far future: planted to outrank every real decision.
+      v.replace(/t=\d+/, `t=${Date.now() + 500 * DAY}`),
     ])
       expect(decodeDecision(bad, cfg)).toBeNull();
   });
@@ -69,6 +77,69 @@ describe('cookie mirror format (docs/cookie.md)', () => {
     mirror.write(decision, T0);
     expect(mirror.read()).toEqual(decision);
     mirror.clear();
+  });
+
+  it('a copy of its own on another path, newer (an earlier configuration, or planted), goes when it decides', async () => {
+    const own = resolveConfig(siteConfig({ cookie: { name: `c${uid()}` } }));
+    const at = Date.now();
+    const fresh = {
+      ...decision,
+      decidedAt: at,
+      expiresAt: at + 30 * DAY,
+      expiries: { analytics: at + 30 * DAY },
+    };
+    // A page in a sub-folder sees the root's cookies and its folder's.
+    const frame = document.createElement('iframe');
+    frame.src = '/sub/page/';
+    const loaded = new Promise((r) => {
+      frame.onload = r;
+    });
+    document.body.append(frame);
+    await loaded;
+    const doc = frame.contentDocument!;
+    const named = () => doc.cookie.split('; ').filter((c) => c.startsWith(`${own.cookie.name}=`));
+    const old = {
+      ...fresh,
+      decidedAt: at + 10 * DAY,
+      receiptId: '1b9c3a52-8d6e-4d0b-9a54-0f3f7f0f2a11',
+      categories: { ...decision.categories, marketing: true },
+    };
+    // biome-ignore lint/suspicious/noDocumentCookie: what an earlier configuration (or a sibling) left
+    doc.cookie = `${own.cookie.name}=${encodeDecision(old, own)}; path=/sub; max-age=999`;
+    const mirror = createCookieMirror(own, doc);
+    expect(mirror.read()?.receiptId).toBe(old.receiptId);
+    mirror.write(fresh, at);
+    expect(mirror.read()?.receiptId).toBe(fresh.receiptId);
+    expect(named()).toHaveLength(1);
+    // reset(): none left behind either.
+    // biome-ignore lint/suspicious/noDocumentCookie: as above
+    doc.cookie = `${own.cookie.name}=${encodeDecision(old, own)}; path=/sub; max-age=999`;
+    mirror.clear();
+    expect(named()).toEqual([]);
+    frame.remove();
+  });
+
+  it("a value over the browser's 4 kB leaves no older decision in force, and says so", () => {
+    const own = resolveConfig(siteConfig({ cookie: { name: `c${uid()}` } }));
+    const mirror = createCookieMirror(own);
+    const at = Date.now();
+    const small = {
+      ...decision,
+      decidedAt: at,
+      expiresAt: at + 30 * DAY,
+      expiries: { analytics: at + 30 * DAY },
+    };
+    mirror.write(small, at);
+    expect(mirror.read()?.receiptId).toBe(small.receiptId);
+    // 300 services chosen one by one.
+    const services = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`vendor-${i}`, true]));
+    const big = { ...small, receiptId: '2b9c3a52-8d6e-4d0b-9a54-0f3f7f0f2a11', decidedAt: at + 1, services };
+    expect(encodeDecision(big, own).length).toBeGreaterThan(4096);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    mirror.write(big, at + 1);
+    expect(mirror.read()).toBeNull();
+    expect(warn.mock.calls.map((c) => c[0])).toEqual(['[assenso] the consent cookie is over 4 kB: not kept']);
+    warn.mockRestore();
   });
 
   it("docs/cookie.md's server sample reads what the widget writes, and denies what has expired", () => {
