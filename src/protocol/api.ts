@@ -66,8 +66,9 @@ export interface ConsentStateResponse {
   /** Pseudonymous subject the device is linked to, if any (identity linking). */
   subjectId: string | null;
   /**
-   * The latest known decision, merged per category by server time; null when none. A grant whose expiry has
-   * passed reads `false` in `categories`/`services` and is listed in `expired` (docs/protocol.md).
+   * The latest known decision, merged per category and service (the newest choice of each, counted only when
+   * made under `revision`: a choice of an older revision is absent, unanswered); null when none. A grant whose
+   * expiry has passed reads `false` in `categories`/`services` and is listed in `expired` (docs/protocol.md).
    */
   decision: {
     revision: string;

@@ -64,11 +64,19 @@ export const ReceiptSchema = v.strictObject({
   preferences: v.optional(v.record(ItemId, v.pipe(v.record(v.picklist(CHANNELS), v.boolean())))),
   /** Earliest moment at which any part of this decision must be asked again (epoch ms). */
   expiresAt: EpochMs,
-  /** Per-category (and per-purpose) expiry when lifetimes differ (epoch ms). */
+  /**
+   * Each choice's expiry (epoch ms), by category, service or purpose id: the widget records one for every choice
+   * (a service its category's, a required category the decision's latest). A choice without one lasts until
+   * `expiresAt` (older receipts have none for services nor for the required category).
+   */
   expiries: v.optional(v.record(ItemId, EpochMs)),
   /** The previous receipt of the same device (or subject), to chain a person's history. */
   previousReceiptId: v.nullable(ReceiptIdSchema),
-  /** Whether the browser sent Global Privacy Control when the decision was made. */
+  /**
+   * Whether Global Privacy Control applied when the decision was made: the browser sent it AND the site's
+   * configuration honours it (widget option `gpc`, default on). A signal the configuration ignores reads false.
+   * The first-party cookie's `g` says the same.
+   */
   gpc: v.optional(v.boolean()),
 });
 

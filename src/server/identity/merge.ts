@@ -1,9 +1,10 @@
 /**
  * @module
- * The subject's current consent, derived from the receipts of all its devices (and any server-side receipts
- * made for it, such as email links).
+ * The subject's current consent, derived from the receipts of all its devices (server-side receipts made for
+ * it, such as email links, hold communication preferences only and are no part of it).
  *
- * The rule (docs/identity.md): per category and per service, the choice of the newest receipt wins, where
+ * The rule (docs/identity.md): per category and per service, the choice of the newest receipt wins (and counts
+ * when made under the policy revision of the newest receipt, see `mergeSubjectConsent`), where
  * - a receipt that names another as its `previousReceiptId` (the same device's decision right before it) is
  *   newer than that one, whenever either reached the server;
  * - otherwise the newest server `receivedAt` is newer; when two receipts have the same `receivedAt`, the one
@@ -69,53 +70,60 @@ export function subjectOrder(receipts: readonly SubjectReceipt[]): SubjectReceip
 
 /**
  * Merges receipts (in any order) into the subject's decision; null when there is none.
- * `updatedAt` gives, per category, the server time of the receipt its choice came from. The decision's
- * revision, method and times are those of the newest receipt; `expiresAt` is the earliest expiry among the
- * receipts that still contribute a choice, so the banner returns as soon as any part of the decision expires;
- * `expiries` gives each choice's own. Grants are reported as decided: the expiry rule is applied by the caller
- * (services/consent-expiry.ts), which knows the time.
+ *
+ * The decision answers the widget's notice, so it is made of the receipts made in a browser (a device id):
+ * receipts made elsewhere (email links, docs/email.md) record communication preferences only, under the email
+ * pages' own revision. The decision's revision, method and times are those of the newest of them. Per category
+ * and per service the newest choice is taken, and it counts only when made under that revision: a choice made
+ * under another one answers a notice the site no longer shows, so it is left out (neither granted nor refused:
+ * the widget asks about it again), as for one device (services/device-choices.ts).
+ *
+ * `updatedAt` gives, per category, the server time of the receipt its choice came from; `expiries` gives each
+ * choice's own expiry (its receipt's entry for it, else that receipt's `expiresAt`), and `expiresAt` is the
+ * earliest of them and the newest receipt's, so the banner returns as soon as any part of the decision expires.
+ * Grants are reported as decided: the expiry rule is applied by the caller (services/consent-expiry.ts), which
+ * knows the time.
  */
 export function mergeSubjectConsent(receipts: readonly SubjectReceipt[]): MergedDecision | null {
-  if (receipts.length === 0) return null;
-  const sorted = subjectOrder(receipts);
-  const categories: Record<string, boolean> = {};
-  const services: Record<string, boolean> = {};
-  const updatedAt: Record<string, number> = {};
+  const sorted = subjectOrder(receipts).filter((r) => r.receipt.deviceId !== null);
+  const newest = sorted[sorted.length - 1];
+  if (!newest) return null;
   const categoryFrom = new Map<string, SubjectReceipt>();
   const serviceFrom = new Map<string, SubjectReceipt>();
   // Oldest first: each newer receipt overwrites the choices it carries.
   for (const r of sorted) {
-    for (const [id, granted] of Object.entries(r.receipt.categories)) {
-      categories[id] = granted;
-      updatedAt[id] = r.receivedAt;
-      categoryFrom.set(id, r);
-    }
-    for (const [id, granted] of Object.entries(r.receipt.services)) {
-      services[id] = granted;
-      serviceFrom.set(id, r);
-    }
+    for (const id of Object.keys(r.receipt.categories)) categoryFrom.set(id, r);
+    for (const id of Object.keys(r.receipt.services)) serviceFrom.set(id, r);
   }
-  const newest = sorted[sorted.length - 1] as SubjectReceipt;
-  const contributing = new Set([...categoryFrom.values(), ...serviceFrom.values()]);
-  // Each choice lasts as its receipt says: a category its own lifetime, a service the receipt's; counted from
-  // the server's time when the device clock was ahead of it (device-clock.ts).
+  const counts = (r: SubjectReceipt) => r.receipt.revision === newest.receipt.revision;
+  // Each choice lasts as its receipt says, counted from the server's time when the device clock was ahead of it
+  // (device-clock.ts).
   const bounded = (r: SubjectReceipt, expiry: number) =>
     boundedExpiry(expiry, r.receipt.collectedAt, r.receivedAt);
-  const expiresAt = Math.min(
-    ...[...contributing].map((r) => bounded(r, r.receipt.expiresAt)),
-    bounded(newest, newest.receipt.expiresAt),
-  );
+  const expiryOf = (r: SubjectReceipt, id: string) =>
+    bounded(r, r.receipt.expiries?.[id] ?? r.receipt.expiresAt);
+  const categories: Record<string, boolean> = {};
+  const services: Record<string, boolean> = {};
+  const updatedAt: Record<string, number> = {};
   const expiries: Record<string, number> = {};
-  for (const [id, r] of categoryFrom)
-    expiries[id] = bounded(r, r.receipt.expiries?.[id] ?? r.receipt.expiresAt);
-  for (const [id, r] of serviceFrom) expiries[id] = bounded(r, r.receipt.expiresAt);
+  for (const [id, r] of categoryFrom) {
+    if (!counts(r)) continue;
+    categories[id] = r.receipt.categories[id] as boolean;
+    updatedAt[id] = r.receivedAt;
+    expiries[id] = expiryOf(r, id);
+  }
+  for (const [id, r] of serviceFrom) {
+    if (!counts(r)) continue;
+    services[id] = r.receipt.services[id] as boolean;
+    expiries[id] = expiryOf(r, id);
+  }
   return {
     revision: newest.receipt.revision,
     method: newest.receipt.method,
     receiptId: newest.receipt.receiptId,
     decidedAt: newest.receipt.collectedAt,
     receivedAt: newest.receivedAt,
-    expiresAt,
+    expiresAt: Math.min(bounded(newest, newest.receipt.expiresAt), ...Object.values(expiries)),
     categories: sortKeys(categories),
     services: sortKeys(services),
     updatedAt: sortKeys(updatedAt),

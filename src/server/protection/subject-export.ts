@@ -10,7 +10,8 @@
  *
  * Nothing is rewritten: receipts and rows are as stored. Beside them, the export says what holds at its time
  * (`generatedAt`): each receipt's `effective` state, and `effective_granted`/`expired` on rows that record a
- * grant with an expiry (`device_consent`, `email_preferences`): a grant past its expiry counts as denied.
+ * grant with an expiry (`device_consent`, `email_preferences`): a grant past its expiry counts as denied, and so
+ * does a device's choice made under another policy revision than its latest receipt (flagged `outdated`).
  *
  * @example
  * const doc = await exportSubject({ db, contacts }, { siteId: 'shop', subjectId, contacts: 'plain' });
@@ -88,7 +89,12 @@ interface ColumnRow {
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-function plainRow(row: Record<string, unknown>, now: number): Record<string, unknown> {
+/**
+ * A row as exported. `outdated`: a `device_consent` choice made under another policy revision than its device's
+ * latest receipt, which no longer counts (docs/protocol.md, "GET /v1/consent"): granted by nobody now, and not
+ * expired either.
+ */
+function plainRow(row: Record<string, unknown>, now: number, outdated = false): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(row)) {
     if (SKIPPED_COLUMNS.has(k)) continue;
@@ -97,10 +103,23 @@ function plainRow(row: Record<string, unknown>, now: number): Record<string, unk
   // A recorded grant with an expiry: what it means now, beside what was recorded.
   if (typeof row.granted === 'boolean' && row.expires_at != null) {
     const lapsed = Number(row.expires_at) <= now;
-    out.effective_granted = row.granted && !lapsed;
-    out.expired = row.granted && lapsed;
+    out.effective_granted = row.granted && !lapsed && !outdated;
+    out.expired = row.granted && lapsed && !outdated;
+    if (outdated) out.outdated = true;
   }
   return out;
+}
+
+/** Whether a `device_consent` row is a choice made under another revision than its device's latest receipt. */
+function outdatedChoices(
+  rows: readonly Record<string, unknown>[],
+): (row: Record<string, unknown>) => boolean {
+  const revisionOf = new Map<string, unknown>();
+  for (const r of rows) if (r.kind === 'receipt') revisionOf.set(String(r.device_id), r.revision);
+  return (r) => {
+    const latest = revisionOf.get(String(r.device_id));
+    return r.kind !== 'receipt' && latest !== undefined && r.revision !== latest;
+  };
 }
 
 export async function exportSubject(
@@ -168,7 +187,8 @@ export async function exportSubject(
         .sort((a, b) => a.receivedAt - b.receivedAt || a.receiptId.localeCompare(b.receiptId));
       continue;
     }
-    if (rows.length > 0) records[table] = rows.map((row) => plainRow(row, generatedAt));
+    const outdated = table === 'device_consent' ? outdatedChoices(rows) : () => false;
+    if (rows.length > 0) records[table] = rows.map((row) => plainRow(row, generatedAt, outdated(row)));
   }
 
   let contacts: SubjectExport['contacts'] = [];

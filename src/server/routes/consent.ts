@@ -1,8 +1,8 @@
 /**
  * @module
- * `GET /v1/consent?site=&device=`: the latest decision the server knows for a device, merged per category
- * (the device's newest choice wins). A grant past its expiry reads as denied, listed in `expired` with its
- * time (services/consent-expiry.ts; docs/protocol.md).
+ * `GET /v1/consent?site=&device=`: the latest decision the server knows for a device, merged per category and
+ * service (the device's newest choice wins, when made under the revision of its latest receipt). A grant past
+ * its expiry reads as denied, listed in `expired` with its time (services/consent-expiry.ts; docs/protocol.md).
  */
 import { Hono } from 'hono';
 import * as v from 'valibot';
@@ -35,11 +35,8 @@ export function consentRoutes(deps: AppDeps): Hono<AppEnv> {
       c.header('Cache-Control', 'no-store');
       return c.json(linked satisfies ConsentStateResponse);
     }
-    const rows = await deviceChoices(deps.db, site, device);
-    const expiries: Record<string, number> = {};
-    for (const r of rows) if (r.kind === 'category' || r.kind === 'service') expiries[r.itemId] = r.expiresAt;
-    const latest = decisionOf(rows);
-    const decision = latest && effectiveDecision(latest, expiries, deps.now());
+    const latest = decisionOf(await deviceChoices(deps.db, site, device));
+    const decision = latest && effectiveDecision(latest, latest.expiries ?? {}, deps.now());
     // Not linked (any more): no subject, even if its older receipts were made while it was linked.
     c.header('Cache-Control', 'no-store');
     return c.json({

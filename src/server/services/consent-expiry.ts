@@ -66,10 +66,11 @@ export interface ReceiptEffect {
 }
 
 /**
- * The receipt's choices as they apply at `asOf` by the expiry rule: a category or purpose lasts until its
- * `expiries` entry (else the receipt's `expiresAt`), a service until the receipt's `expiresAt`; with the
- * server's `receivedAt`, each counted from it when the device clock was ahead (device-clock.ts). This is the
- * receipt taken alone; a later receipt of the same device or person may have replaced it since.
+ * The receipt's choices as they apply at `asOf` by the expiry rule: a category, service or purpose lasts until
+ * its `expiries` entry, else the receipt's `expiresAt` (receipts made before the widget recorded every choice's
+ * expiry have none for services nor for the required category); with the server's `receivedAt`, each counted
+ * from it when the device clock was ahead (device-clock.ts). This is the receipt taken alone; a later receipt
+ * of the same device or person may have replaced it since.
  */
 export function receiptEffect(r: Receipt, asOf: number, receivedAt?: number): ReceiptEffect {
   const expiredAt: Record<string, number> = {};
@@ -87,7 +88,7 @@ export function receiptEffect(r: Receipt, asOf: number, receivedAt?: number): Re
     asOf,
     expired: expiresAt <= asOf,
     categories: deny(r.categories ?? {}, own, asOf, expiredAt),
-    services: deny(r.services ?? {}, () => expiresAt, asOf, expiredAt),
+    services: deny(r.services ?? {}, own, asOf, expiredAt),
     expiredAt,
   };
   if (r.preferences) {

@@ -9,36 +9,33 @@ import { boundedAt, boundedExpiry } from './device-clock.ts';
 
 /**
  * The choices a receipt received at `receivedAt` contributes, without what every one of them shares (the
- * receipt's own fields). Expiries are the device's, moved back by as much as its clock was ahead of the
- * server's (device-clock.ts): a wrong clock never makes consent last longer.
+ * receipt's own fields). Each choice lasts until its own entry in `expiries` (a category's, a service's, a
+ * purpose's), else the receipt's `expiresAt` (receipts made before the widget recorded every choice's expiry
+ * have none for services nor for the required category); moved back by as much as the device's clock was ahead
+ * of the server's (device-clock.ts): a wrong clock never makes consent last longer.
  */
 export function choiceItemsOf(receipt: Receipt, receivedAt: number): ChoiceItem[] {
   if (!receipt.deviceId) return [];
   const { collectedAt, expiries } = receipt;
   const bound = (expiry: number) => boundedExpiry(expiry, collectedAt, receivedAt);
   const expiresAt = bound(receipt.expiresAt);
-  const items: ChoiceItem[] = [{ kind: 'receipt', itemId: '', granted: true, expiresAt }];
-  for (const [id, granted] of Object.entries(receipt.categories)) {
+  const expiryOf = (id: string) => {
     const own = expiries?.[id];
-    items.push({
-      kind: 'category',
-      itemId: id,
-      granted,
-      expiresAt: own === undefined ? expiresAt : bound(own),
-    });
-  }
+    return own === undefined ? expiresAt : bound(own);
+  };
+  const items: ChoiceItem[] = [{ kind: 'receipt', itemId: '', granted: true, expiresAt }];
+  for (const [id, granted] of Object.entries(receipt.categories))
+    items.push({ kind: 'category', itemId: id, granted, expiresAt: expiryOf(id) });
   for (const [id, granted] of Object.entries(receipt.services))
-    items.push({ kind: 'service', itemId: id, granted, expiresAt });
-  for (const [purpose, channels] of Object.entries(receipt.preferences ?? {})) {
-    const own = expiries?.[purpose];
+    items.push({ kind: 'service', itemId: id, granted, expiresAt: expiryOf(id) });
+  for (const [purpose, channels] of Object.entries(receipt.preferences ?? {}))
     for (const [channel, granted] of Object.entries(channels))
       items.push({
         kind: 'preference',
         itemId: `${purpose}.${channel}`,
         granted,
-        expiresAt: own === undefined ? expiresAt : bound(own),
+        expiresAt: expiryOf(purpose),
       });
-  }
   return items;
 }
 
@@ -50,18 +47,30 @@ export const receiptChoicesOf = (receipt: Receipt, receivedAt: number): ReceiptC
   choices: choiceItemsOf(receipt, receivedAt),
 });
 
-/** The `decision` of GET /v1/consent from a device's rows; null when the device has no receipt. */
+/**
+ * The `decision` of GET /v1/consent from a device's rows (before the expiry rule: services/consent-expiry.ts);
+ * null when the device has no receipt. Each row is the device's newest choice of its item, and counts only when
+ * it was made under the policy revision of the device's latest receipt (the decision's `revision`): a choice
+ * made under another revision answers a notice the site no longer shows, so it is left out, neither granted
+ * nor refused, and the widget asks about it again (docs/protocol.md, "GET /v1/consent").
+ */
 export function decisionOf(rows: readonly DeviceChoiceRow[]): ConsentStateResponse['decision'] {
   const latest = rows.find((r) => r.kind === 'receipt');
   if (!latest) return null;
   const categories: Record<string, boolean> = {};
   const services: Record<string, boolean> = {};
   const updatedAt: Record<string, number> = {};
+  const expiries: Record<string, number> = {};
   for (const r of rows) {
+    if (r.revision !== latest.revision) continue;
     if (r.kind === 'category') {
       categories[r.itemId] = r.granted;
       updatedAt[r.itemId] = r.receivedAt;
-    } else if (r.kind === 'service') services[r.itemId] = r.granted;
+      expiries[r.itemId] = r.expiresAt;
+    } else if (r.kind === 'service') {
+      services[r.itemId] = r.granted;
+      expiries[r.itemId] = r.expiresAt;
+    }
   }
   return {
     revision: latest.revision,
@@ -73,5 +82,6 @@ export function decisionOf(rows: readonly DeviceChoiceRow[]): ConsentStateRespon
     categories,
     services,
     updatedAt,
+    expiries,
   };
 }

@@ -113,7 +113,77 @@ describe('subject consent merge', () => {
       analytics: T0 + CLOCK_TOLERANCE_MS + 30 * day,
       s1: T0 + CLOCK_TOLERANCE_MS + 395 * day,
     });
-    expect(merged?.expiresAt).toBe(T0 + CLOCK_TOLERANCE_MS + 395 * day);
+    // The earliest choice's: analytics.
+    expect(merged?.expiresAt).toBe(T0 + CLOCK_TOLERANCE_MS + 30 * day);
     expect(merged?.decidedAt).toBe(T0 + 400 * day);
+  });
+
+  it('gives every choice its own expiry: a service its entry in expiries, else its receipt’s expiresAt', () => {
+    const day = 86_400_000;
+    const now = at(T0, {
+      categories: { necessary: true, analytics: true, marketing: true },
+      services: { matomo: true, adsense: true, older: true },
+      expiresAt: T0 + day,
+      expiries: {
+        necessary: T0 + 365 * day,
+        analytics: T0 + 365 * day,
+        marketing: T0 + day,
+        matomo: T0 + 365 * day,
+        adsense: T0 + day,
+      },
+    });
+    expect(mergeSubjectConsent([now])?.expiries).toEqual({
+      necessary: T0 + 365 * day,
+      analytics: T0 + 365 * day,
+      marketing: T0 + day,
+      matomo: T0 + 365 * day,
+      adsense: T0 + day,
+      older: T0 + day,
+    });
+  });
+
+  it('keeps only the choices made under the newest receipt’s revision: the others are unanswered', () => {
+    const r1 = at(T0 + 1, {
+      revision: 'r1',
+      categories: { necessary: true, analytics: true, marketing: true },
+      services: { matomo: true, demotube: true },
+    });
+    const r2 = at(T0 + 2, { revision: 'r2', categories: { necessary: true }, services: { demotube: true } });
+    const merged = mergeSubjectConsent([r2, r1]);
+    expect(merged).toMatchObject({ revision: 'r2', receiptId: r2.receipt.receiptId });
+    expect(merged?.categories).toEqual({ necessary: true });
+    expect(merged?.services).toEqual({ demotube: true });
+    expect(Object.keys(merged?.updatedAt ?? {})).toEqual(['necessary']);
+    expect(Object.keys(merged?.expiries ?? {})).toEqual(['demotube', 'necessary']);
+    // A later choice made under another revision (a page still on r1) leaves the item unanswered: it neither
+    // brings back the older r2 choice nor counts itself, as for one device (services/device-choices.ts).
+    const r2Analytics = at(T0 + 3, { revision: 'r2', categories: { analytics: true } });
+    const staleTab = at(T0 + 4, { revision: 'r1', categories: { analytics: false } });
+    const r2Video = at(T0 + 5, { revision: 'r2', services: { demotube: false }, categories: {} });
+    expect(mergeSubjectConsent([r1, r2, r2Analytics, staleTab, r2Video])?.categories).toEqual({
+      necessary: true,
+    });
+  });
+
+  it('is made of browser receipts only: an email link’s receipt (preferences, its own revision) is no part', () => {
+    const banner = at(T0 + 1, { revision: 'r1', categories: { necessary: true, analytics: true } });
+    const email = at(T0 + 2, {
+      deviceId: null,
+      revision: '1',
+      method: 'email-link',
+      categories: {},
+      services: {},
+      preferences: { newsletter: { email: true } },
+      expiresAt: T0 + 86_400_000,
+    });
+    const merged = mergeSubjectConsent([banner, email]);
+    expect(merged).toMatchObject({
+      revision: 'r1',
+      method: 'preferences',
+      receiptId: banner.receipt.receiptId,
+    });
+    expect(merged?.categories).toEqual({ necessary: true, analytics: true });
+    expect(merged?.expiresAt).toBe(banner.receipt.expiresAt);
+    expect(mergeSubjectConsent([email])).toBeNull();
   });
 });
