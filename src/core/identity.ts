@@ -128,10 +128,17 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
     const services: Choices = {};
     const expiries: Record<string, number> = {};
     for (const cat of cfg.categories) {
-      categories[cat.id] = cat.required || r.categories[cat.id] === true;
-      if (!cat.required) expiries[cat.id] = r.expiries?.[cat.id] ?? r.expiresAt;
+      // What the answer leaves out was not answered under this revision (docs/protocol.md): it stays
+      // unanswered, so the banner asks; false here would adopt a refusal nobody made, with no banner.
+      const answered = cat.required || cat.id in r.categories;
+      if (answered) {
+        categories[cat.id] = cat.required || r.categories[cat.id] === true;
+        if (!cat.required) expiries[cat.id] = r.expiries?.[cat.id] ?? r.expiresAt;
+      }
       for (const s of cat.services)
-        services[s.id] = cat.required || (r.services[s.id] ?? categories[cat.id]!);
+        if (cat.required) services[s.id] = true;
+        else if (typeof r.services[s.id] === 'boolean') services[s.id] = r.services[s.id]!;
+        else if (answered) services[s.id] = categories[cat.id]!;
     }
     const d: Decision = {
       format: DECISION_FORMAT,

@@ -203,6 +203,23 @@ describe('identity in the widget', () => {
     expect(c.getState().view).toBe('banner');
   });
 
+  it('what the answer leaves out (not answered under this revision) stays unanswered: the banner asks about it', async () => {
+    const { c, server, identity } = setup();
+    await c.start();
+    // The phone answered only the video on this revision: analytics and marketing are not in the answer.
+    server.state.decision = phoneDecision({ categories: { necessary: true }, services: { yt: true } });
+    expect(await identity.sync()).toBe(true);
+    const d = c.getState().decision!;
+    expect(d.method).toBe('sync');
+    expect(d.categories).toEqual({ necessary: true });
+    expect(c.getState().prompt).toMatchObject({
+      reason: 'first-visit',
+      categories: ['analytics', 'marketing'],
+    });
+    expect(c.getState().view).toBe('banner');
+    expect([c.has('yt'), c.has('analytics'), c.has('ga')]).toEqual([true, false, false]);
+  });
+
   it('a refused token rejects with the problem, and the browser stays unlinked', async () => {
     const { c, server, identity, storage, cfg } = setup();
     await c.start();
