@@ -114,8 +114,10 @@ export function createCookieMirror(cfg: ResolvedConfig, doc: Document = document
     const host = loc?.hostname.split('.') ?? [];
     const paths = new Set(['/', path]);
     let at = '';
-    for (const seg of loc?.pathname.split('/').filter(Boolean) ?? [])
-      paths.add((at += `/${seg}`)).add(`${at}/`);
+    for (const seg of loc?.pathname.split('/').filter(Boolean) ?? []) {
+      at += `/${seg}`;
+      paths.add(at).add(`${at}/`);
+    }
     for (let i = 0; i < host.length; i++)
       for (const p of paths) put('', 0, p, i ? host.slice(i - 1).join('.') : '');
   };

@@ -104,7 +104,7 @@ describe('cookie mirror format (docs/cookie.md)', () => {
       receiptId: '1b9c3a52-8d6e-4d0b-9a54-0f3f7f0f2a11',
       categories: { ...decision.categories, marketing: true },
     };
-    // biome-ignore lint/suspicious/noDocumentCookie: what an earlier configuration (or a sibling) left
+    // What an earlier configuration (or a sibling) left.
     doc.cookie = `${own.cookie.name}=${encodeDecision(old, own)}; path=/sub; max-age=999`;
     const mirror = createCookieMirror(own, doc);
     expect(mirror.read()?.receiptId).toBe(old.receiptId);
@@ -112,7 +112,6 @@ describe('cookie mirror format (docs/cookie.md)', () => {
     expect(mirror.read()?.receiptId).toBe(fresh.receiptId);
     expect(named()).toHaveLength(1);
     // reset(): none left behind either.
-    // biome-ignore lint/suspicious/noDocumentCookie: as above
     doc.cookie = `${own.cookie.name}=${encodeDecision(old, own)}; path=/sub; max-age=999`;
     mirror.clear();
     expect(named()).toEqual([]);
