@@ -111,6 +111,25 @@ describe('storage fallbacks', () => {
     expect((await indexedDB.databases()).map((d) => d.name)).toContain(name);
   });
 
+  it("leaves localStorage alone in the caller's task: its first use blocks the page while the browser loads it", async () => {
+    const name = `kv${uid()}`;
+    let touched = 0;
+    const ls = new Proxy(localStorage, {
+      get: (t, k) => {
+        touched++;
+        const v = Reflect.get(t, k, t);
+        return typeof v === 'function' ? v.bind(t) : v;
+      },
+      ownKeys: (t) => (touched++, Reflect.ownKeys(t)),
+    });
+    const s = createKeyValueStore(name, { indexedDB, localStorage: ls });
+    const done = s.set('k', 1);
+    expect(touched).toBe(0);
+    await done;
+    expect(touched).toBeGreaterThan(0); // the take-back still looked, later
+    expect(await s.get('k')).toBe(1);
+  });
+
   it('reads corrupt localStorage data as absent', async () => {
     const name = `kv${uid()}`;
     localStorage.setItem(`${name}:k`, '{not json');
