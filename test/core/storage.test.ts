@@ -120,7 +120,10 @@ describe('storage fallbacks', () => {
         const v = Reflect.get(t, k, t);
         return typeof v === 'function' ? v.bind(t) : v;
       },
-      ownKeys: (t) => (touched++, Reflect.ownKeys(t)),
+      ownKeys: (t) => {
+        touched++;
+        return Reflect.ownKeys(t);
+      },
     });
     const s = createKeyValueStore(name, { indexedDB, localStorage: ls });
     const done = s.set('k', 1);
