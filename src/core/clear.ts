@@ -38,10 +38,8 @@ export function clearServiceData(s: ResolvedService, doc: Document = document) {
   for (const st of ['localStorage', 'sessionStorage'] as const) {
     try {
       const store = win[st];
-      for (let i = store.length; i--; ) {
-        const k = store.key(i)!;
-        if (s.storageKeys.some((p) => match(p, k))) store.removeItem(k);
-      }
+      // The keys first, then the removals: removing reorders Chromium's key(i), which skipped keys.
+      for (const k of Object.keys(store)) if (s.storageKeys.some((p) => match(p, k))) store.removeItem(k);
     } catch {}
   }
 }

@@ -47,4 +47,18 @@ describe('clearing a service’s cookies on withdrawal', () => {
     clearServiceData(s);
     expect(cookieNames().filter((n) => n!.endsWith(id))).toEqual([]);
   });
+
+  it('removes every storage key a prefix names, among others (removing reorders the keys)', () => {
+    // Sizes where Chromium's key order changed under the removals, and keys were skipped.
+    for (const [others, n] of [[1, 8], [1, 10], [3, 12], [5, 12], [1, 16], [3, 20], [40, 50]] as const) {
+      const id = uid();
+      const keys = [...Array(others)].map((_, i) => `o${id}${i}`);
+      for (const k of keys) localStorage.setItem(k, '1');
+      for (let i = 0; i < n; i++) localStorage.setItem(`p${id}${i}`, '1');
+      clearServiceData({ ...service([]).s, storageKeys: ['x', `p${id}*`] });
+      expect(Object.keys(localStorage).filter((k) => k.startsWith(`p${id}`))).toEqual([]);
+      expect(keys.filter((k) => localStorage.getItem(k) === null)).toEqual([]);
+      for (const k of keys) localStorage.removeItem(k);
+    }
+  });
 });
