@@ -50,7 +50,15 @@ describe('clearing a service’s cookies on withdrawal', () => {
 
   it('removes every storage key a prefix names, among others (removing reorders the keys)', () => {
     // Sizes where Chromium's key order changed under the removals, and keys were skipped.
-    for (const [others, n] of [[1, 8], [1, 10], [3, 12], [5, 12], [1, 16], [3, 20], [40, 50]] as const) {
+    for (const [others, n] of [
+      [1, 8],
+      [1, 10],
+      [3, 12],
+      [5, 12],
+      [1, 16],
+      [3, 20],
+      [40, 50],
+    ] as const) {
       const id = uid();
       const keys = [...Array(others)].map((_, i) => `o${id}${i}`);
       for (const k of keys) localStorage.setItem(k, '1');
