@@ -4,7 +4,7 @@
 // PreferenceCenter.tsx, core/placeholder.ts).
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { banner, demoSuite, HOME_EN, HOME_IT, homeWith, realErrors } from './widget-helpers.ts';
+import { banner, demoSuite, HOME_EN, HOME_IT, homeWith, poll, realErrors } from './widget-helpers.ts';
 
 const LONG = 'Personalisierungsdienstleistungsanbieterverwaltungseinstellungen';
 /**
@@ -207,6 +207,85 @@ describe('long German compound words at 320 px', () => {
       expect(box.x + box.width).toBeLessThanOrEqual(right);
       expect(box.x + box.width).toBeLessThanOrEqual(320);
     }
+  });
+});
+
+describe('at 320 px in Italian, words stay whole', () => {
+  it('category titles beside "Sempre attivi", and the cookie tables’ headers and cells', async () => {
+    const page = await open('/', 320, 640, 'it-IT');
+    const prefs = await customise(page);
+    for (const s of await prefs.locator('summary').all()) await s.click();
+    const broken = await prefs.evaluate((pc) => {
+      const out: string[] = [];
+      for (const el of pc.querySelectorAll('h3, h4, th, td:not(:first-child), .mu')) {
+        const text = el.firstChild;
+        if (!(text instanceof Text)) continue;
+        for (const m of text.data.matchAll(/\S+/g)) {
+          const r = document.createRange();
+          r.setStart(text, m.index);
+          r.setEnd(text, m.index + m[0].length);
+          // A word split over two lines has a box on each.
+          if (r.getClientRects().length > 1) out.push(m[0]);
+        }
+      }
+      return out;
+    });
+    expect(await prefs.locator('th').count()).toBeGreaterThan(0);
+    expect(broken).toEqual([]);
+  });
+});
+
+describe('what the banner says first reaches screen readers (WCAG 4.1.2, 4.1.3)', () => {
+  const description = (page: Page) =>
+    page.evaluate(() => {
+      const root = document.querySelector('assenso-consent')!.shadowRoot!;
+      const ids = root.querySelector('[role=dialog]')!.getAttribute('aria-describedby')!.split(' ');
+      return ids.map((id) => root.getElementById(id)?.textContent).join(' | ');
+    });
+
+  it('the GPC notice is part of the dialog’s description, before its text', async () => {
+    const page = await open('/modal.html');
+    await page.addInitScript(() =>
+      Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }),
+    );
+    await page.reload();
+    await banner(page, 'We respect your privacy').waitFor();
+    expect(await description(page)).toMatch(/^Your browser sent a Global Privacy Control signal.* \| We use/);
+  });
+
+  it('a preference center that cannot load is said on the banner and by the status region; the next opening works', async () => {
+    const page = await open('/box.html');
+    await page.context().route('**/chunks/prefs.js', (r) => r.abort());
+    await page.reload();
+    await banner(page, 'We respect your privacy').waitFor();
+    await page.locator('assenso-consent .bn .b').nth(1).click();
+    const failed = 'The settings could not be loaded. Please try again.';
+    await page.locator('assenso-consent .bn .nt', { hasText: failed }).waitFor();
+    expect(await description(page)).toContain(failed);
+    await poll(() => page.locator('assenso-consent [role=status]').textContent()).toBe(failed);
+    await page.context().unroute('**/chunks/prefs.js');
+    await customise(page);
+    await page.getByRole('button', { name: 'Reject all' }).last().click();
+    await poll(() => page.locator('assenso-consent [role=status]').textContent()).toBe(
+      'Your choices have been saved.',
+    );
+  });
+
+  it('after a decision, the page’s "Cookie settings" link brings the banner back when the preference center cannot load', async () => {
+    const page = await open('/box.html');
+    await page.context().route('**/chunks/prefs.js', (r) => r.abort());
+    await page.reload();
+    await page.getByRole('button', { name: 'Accept all' }).click();
+    await poll(() => page.locator('assenso-consent .bn').count()).toBe(0);
+    await page.locator('[data-assenso-open]').first().click();
+    await page.locator('assenso-consent .bn .nt', { hasText: 'could not be loaded' }).waitFor();
+    // Withdrawing stays one action away.
+    await page.getByRole('button', { name: 'Reject all' }).click();
+    await poll(() =>
+      page.evaluate(() =>
+        (window as unknown as { assenso: { has(id: string): boolean } }).assenso.has('analytics'),
+      ),
+    ).toBe(false);
   });
 });
 

@@ -33,14 +33,17 @@ export function Banner({ m, layout, notices = [], privacyUrl, ...on }: BannerPro
       // Modal: a click on its text focuses it, not <body> (focus stays in the dialog, as the trap wants).
       tabIndex={modal ? -1 : undefined}
       aria-labelledby="assenso-bt"
-      aria-describedby="assenso-bd"
+      // Why it is back (and what failed) first: a screen reader says it with the dialog, as it is seen first.
+      aria-describedby={[...notices.map((_, i) => `assenso-bn${i}`), 'assenso-bd'].join(' ')}
     >
       <button type="button" class="x" aria-label={m.closeBanner} onClick={on.onClose}>
         ×
       </button>
       <h2 id="assenso-bt">{m.bannerTitle}</h2>
-      {notices.map((n) => (
-        <p class="nt">{n}</p>
+      {notices.map((n, i) => (
+        <p class="nt" id={`assenso-bn${i}`}>
+          {n}
+        </p>
       ))}
       <p id="assenso-bd">
         {m.bannerText}

@@ -82,6 +82,8 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   /** The preference center's view, once its chunk is here. */
   let P: ReturnType<PreferencesModule['preferencesView']> | undefined;
   let status = '';
+  /** The preference center could not load at its last opening: the banner says so until it opens. */
+  let failed = false;
   let shown: View = 'none';
   let opening = false;
   /** The decision the open preference center started from. */
@@ -123,6 +125,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
       );
     if (state.gpc.active && state.gpc.categories.length)
       out.push(format(m.gpcHonoured, { categories: titles(state.gpc.categories) }));
+    if (failed) out.push(m.prefsFailed);
     return out;
   };
 
@@ -162,17 +165,29 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
             },
             // The chunk or its texts did not come (offline, a flaky network): back to the view it was opened
             // from, so that the next opening tries again, and said once on the console.
+            // The visitor is told too, on the banner (Accept all and Reject all still work there), and by the
+            // status region once the banner is up.
             (e) => {
               console.warn(
                 '[assenso] the preference center could not load; it is tried again when opened.',
                 e,
               );
-              controller.hide();
+              failed = true;
+              controller.open('banner');
+              setTimeout(() => {
+                status = m.prefsFailed;
+                update();
+              }, 100);
             },
           );
       }
       // Shown only with every text (offline without them: the previous view stays, like without the chunk).
       if (!(P && 'prefsTitle' in m)) view = shown;
+    }
+    if (view !== shown) {
+      // A status is said once, not again by the next view's (new) status region.
+      if (view !== 'none') status = '';
+      if (view !== 'banner') failed = false;
     }
     const modal = view === 'preferences' || (view === 'banner' && config.layout === 'modal');
     if (view !== 'none') back();
@@ -194,7 +209,7 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
         )}
         {view === 'preferences' && P!.render(state, m as Messages)}
         <p class="sr" role="status">
-          {view === 'none' ? status : ''}
+          {status}
         </p>
       </>,
       box,
@@ -204,7 +219,6 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
       shown = view;
       if (view === 'none') swaps.disconnect();
       else swaps.observe(document.documentElement, { childList: true, subtree: true });
-      if (view !== 'none') status = '';
       // Back from the preference center to the banner: focus returns to Customise.
       const focus = view === 'banner' && from === 'preferences' ? '.b:nth-child(2)' : null;
       trap.show(view === 'none' ? null : box.querySelector<HTMLElement>('[role=dialog]'), modal, focus);

@@ -32,5 +32,6 @@ export const de: Messages = {
   downloadReceipt: 'Meinen Einwilligungsnachweis herunterladen',
   closePrefs: 'Schließen',
   saved: 'Ihre Auswahl wurde gespeichert.',
+  prefsFailed: 'Die Einstellungen konnten nicht geladen werden. Bitte versuchen Sie es erneut.',
   and: 'und',
 };

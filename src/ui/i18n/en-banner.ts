@@ -14,5 +14,6 @@ export const enBanner: BannerMessages = {
   gpcHonoured: 'Your browser sent a Global Privacy Control signal, so we keep {categories} off.',
   privacyPolicy: 'Privacy policy',
   saved: 'Your choices have been saved.',
+  prefsFailed: 'The settings could not be loaded. Please try again.',
   and: 'and',
 };

@@ -31,5 +31,6 @@ export const es: Messages = {
   downloadReceipt: 'Descargar el recibo de mi consentimiento',
   closePrefs: 'Cerrar',
   saved: 'Tus elecciones se han guardado.',
+  prefsFailed: 'No se ha podido cargar la configuración. Inténtalo de nuevo.',
   and: 'y',
 };

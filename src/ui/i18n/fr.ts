@@ -32,5 +32,6 @@ export const fr: Messages = {
   downloadReceipt: 'Télécharger le reçu de mon consentement',
   closePrefs: 'Fermer',
   saved: 'Vos choix ont été enregistrés.',
+  prefsFailed: 'Les paramètres n’ont pas pu être chargés. Veuillez réessayer.',
   and: 'et',
 };

@@ -14,5 +14,6 @@ export const itBanner: BannerMessages = {
   gpcHonoured: 'Il tuo browser ha inviato il segnale Global Privacy Control: non attiviamo {categories}.',
   privacyPolicy: 'Informativa sulla privacy',
   saved: 'Le tue scelte sono state salvate.',
+  prefsFailed: 'Non è stato possibile caricare le impostazioni. Riprova.',
   and: 'e',
 };

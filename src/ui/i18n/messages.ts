@@ -24,6 +24,8 @@ export interface BannerMessages {
   privacyPolicy: string;
   /** Announced after a decision was saved. */
   saved: string;
+  /** The preference center could not be loaded (offline, a flaky network); said on the banner. */
+  prefsFailed: string;
   /** Joins the last two items of a list ("a, b and c"). */
   and: string;
 }
