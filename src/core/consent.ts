@@ -436,7 +436,10 @@ export function createConsentWith(
   };
 
   function has(id: string) {
-    return state.granted.categories[id] ?? state.granted.services[id] ?? false;
+    // Own keys only: an id named `constructor` or `toString` (a typo, a page's data attribute) read the
+    // objects' inherited functions, which are truthy, and its scripts ran without consent.
+    const { categories: c, services: s } = state.granted;
+    return Object.hasOwn(c, id) ? c[id] === true : Object.hasOwn(s, id) && s[id] === true;
   }
   function allowService(id: string) {
     const isCat = cfg.categories.some((c) => c.id === id);

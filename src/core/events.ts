@@ -36,9 +36,10 @@ export function createEmitter<E>(): Emitter<E> {
 export function announce(win: Window, source: ChangeEvent) {
   // A copy: the state's own objects are what has() and the next decision read; a page editing what it was
   // handed (merging its defaults in, say) must not grant consent.
+  // One for the event, one for the dataLayer: a listener editing its event must not change what tags read.
   const change = structuredClone(source);
   try {
-    win.dispatchEvent(new CustomEvent('assenso:change', { detail: change }));
+    win.dispatchEvent(new CustomEvent('assenso:change', { detail: structuredClone(source) }));
   } catch (e) {
     report('"assenso:change" listener threw', e);
   }

@@ -68,6 +68,18 @@ function later<A extends unknown[], R>(what: string, fn: (...a: A) => Promise<R>
   };
 }
 
+/** Every event name (a key missing here is a compile error). */
+const EVENTS: Record<keyof EventMap, 1> = {
+  ready: 1,
+  change: 1,
+  revoke: 1,
+  view: 1,
+  queued: 1,
+  acknowledged: 1,
+  rejected: 1,
+  error: 1,
+};
+
 /**
  * Builds `window.assenso` over a controller. `start`, when given, is called before the state is read
  * (`get()`, `has()`): the script-tag entry starts the controller in a task after its own, or then.
@@ -108,13 +120,23 @@ export function createWindowApi(c: ConsentController, start?: () => void): Assen
     set: later('set()', async (choices: { categories?: Choices; services?: Choices }) => {
       // Only true is consent, and only a configured id is a choice: decide() drops the rest; say so here.
       let named = false;
-      for (const k of ['categories', 'services'] as const)
-        for (const [id, v] of Object.entries(choices?.[k] ?? {}))
-          if (!(id in c.getState().granted[k]))
+      const required = new Set(c.config.categories.filter((x) => x.required).map((x) => x.id));
+      for (const k of ['categories', 'services'] as const) {
+        const given = choices?.[k];
+        if (given == null) continue;
+        if (typeof given !== 'object' || Array.isArray(given)) {
+          console.warn(`[assenso] set(): ${k} must be an object of id: true|false; ignored`);
+          continue;
+        }
+        for (const [id, v] of Object.entries(given))
+          if (!Object.hasOwn(c.getState().granted[k], id))
             console.warn(`[assenso] set(): ${k}.${id} is not a configured id; ignored`);
           else if (typeof v !== 'boolean')
             console.warn(`[assenso] set(): ${k}.${id} must be true or false; ignored`);
+          else if (k === 'categories' && required.has(id))
+            console.warn(`[assenso] set(): categories.${id} is required, always on; ignored`);
           else named = true;
+      }
       // Nothing chosen, nothing decided: on a first visit a decision would deny every category unasked.
       if (!named) {
         console.warn('[assenso] set(): no valid choice; nothing changed');
@@ -126,7 +148,15 @@ export function createWindowApi(c: ConsentController, start?: () => void): Assen
       'on()',
       // Copies for the same reason as get() ("ready" and "change" carry the state's own objects); an error
       // as it is (it may not be cloneable).
-      (type, fn) => c.on(type, (e) => fn(type === 'error' ? e : structuredClone(e))),
+      (type, fn) => {
+        // Said once here, not as an error at every event.
+        if (!Object.hasOwn(EVENTS, type))
+          console.warn(`[assenso] on(): "${String(type)}" is not an event; ignored`);
+        else if (typeof fn !== 'function')
+          console.warn(`[assenso] on("${type}"): the listener must be a function; ignored`);
+        else return c.on(type, (e) => fn(type === 'error' ? e : structuredClone(e)));
+        return () => {};
+      },
       () => {},
     ) as AssensoApi['on'],
     reset: later('reset()', () => c.reset()),

@@ -125,7 +125,79 @@ describe('window.assenso.set(): only true is consent', () => {
   });
 });
 
+describe('window.assenso: ids and arguments that are not choices', () => {
+  it('an id named like a built-in property (constructor, toString, __proto__) is never granted', async () => {
+    const { api } = make();
+    const names = ['constructor', 'toString', 'valueOf', '__proto__', 'hasOwnProperty'];
+    expect(names.map((n) => api.has(n))).toEqual(names.map(() => false));
+    await api.acceptAll();
+    expect(names.map((n) => api.has(n))).toEqual(names.map(() => false));
+    expect(api.has('analytics')).toBe(true);
+  });
+
+  it('set() of a required category, or of an inherited name, decides nothing, with a warning', async () => {
+    const { c, api, cfg } = make();
+    await c.start();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(await api.set({ categories: { necessary: false } })).toBeNull();
+    expect(await api.set({ categories: { hasOwnProperty: true } as never })).toBeNull();
+    expect(await api.set({ categories: 'analytics' as never })).toBeNull();
+    expect(warn.mock.calls.map((a) => a.join(' '))).toEqual([
+      '[assenso] set(): categories.necessary is required, always on; ignored',
+      '[assenso] set(): no valid choice; nothing changed',
+      '[assenso] set(): categories.hasOwnProperty is not a configured id; ignored',
+      '[assenso] set(): no valid choice; nothing changed',
+      '[assenso] set(): categories must be an object of id: true|false; ignored',
+      '[assenso] set(): no valid choice; nothing changed',
+    ]);
+    warn.mockRestore();
+    expect(api.get()).toMatchObject({ decision: null, pending: true });
+    expect((await c.receipts()).pending).toEqual([]);
+    expect(await createStorage(cfg.siteId).state.get('decision')).toBeUndefined();
+  });
+
+  it('on() with an unknown event or a listener that is not a function: one warning, no error later', async () => {
+    const { api } = make();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    api.on('nope' as never, () => {})();
+    api.on('change', 'notfn' as never)();
+    api.on('change', 'notfn' as never);
+    await api.acceptAll();
+    expect(warn.mock.calls.map((a) => a.join(' '))).toEqual([
+      '[assenso] on(): "nope" is not an event; ignored',
+      '[assenso] on("change"): the listener must be a function; ignored',
+      '[assenso] on("change"): the listener must be a function; ignored',
+    ]);
+    expect(error).not.toHaveBeenCalled();
+    warn.mockRestore();
+    error.mockRestore();
+  });
+});
+
 describe('window.assenso hands out copies', () => {
+  it('an assenso:change listener editing its event changes nothing the dataLayer receives', async () => {
+    const w = window as unknown as { dataLayer?: unknown[] };
+    w.dataLayer = [];
+    const edit = (e: Event) => {
+      const d = (e as CustomEvent).detail;
+      d.granted.categories.marketing = true;
+      d.granted.services.yt = true;
+    };
+    window.addEventListener('assenso:change', edit);
+    try {
+      const { api } = make();
+      await api.set({ categories: { analytics: true, marketing: false } });
+      const pushed = w.dataLayer.filter((e) => (e as { event?: string }).event === 'assenso_consent');
+      expect(pushed.at(-1)).toMatchObject({
+        assenso: { categories: { analytics: true, marketing: false }, services: { yt: false } },
+      });
+    } finally {
+      window.removeEventListener('assenso:change', edit);
+      delete w.dataLayer;
+    }
+  });
+
   it('editing what get() returned changes nothing in has() or get()', async () => {
     const { api } = make();
     await api.rejectAll();
