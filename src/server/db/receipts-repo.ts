@@ -42,7 +42,10 @@ export interface DeviceChoiceRow {
    * moved after the receipt it follows and before the one that follows it (see `insertReceiptsWithChoices`).
    */
   orderAt: number;
-  /** As the device computed it, moved back by as much as its clock was ahead of the server's (device-clock.ts). */
+  /**
+   * As the server counts it (services/consent-lifetime.ts): moved back by as much as the device clock was ahead
+   * of the server's, and never more than the longest lifetime after the receipt's time.
+   */
   expiresAt: number;
 }
 

@@ -14,6 +14,7 @@
  */
 import * as v from 'valibot';
 import { CHANNELS, ITEM_ID_PATTERN } from '../../protocol/ids.ts';
+import { MAX_PURPOSE_LIFETIME_DAYS } from '../services/consent-lifetime.ts';
 
 /** Languages the hosted pages speak. */
 export const PAGE_LANGUAGES = ['it', 'en'] as const;
@@ -32,7 +33,10 @@ const PurposeSchema = v.strictObject({
   /** Channels this purpose may use (a subset of the site's `channels`). */
   channels: v.pipe(v.array(Channel), v.minLength(1)),
   /** How long a grant lasts, in days: then it counts as denied until renewed. */
-  lifetimeDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3650)), 730),
+  lifetimeDays: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_PURPOSE_LIFETIME_DAYS)),
+    730,
+  ),
 });
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);

@@ -16,6 +16,7 @@ import { findSite, type ServerConfig } from '../config.ts';
 import type { Db } from '../db/db.ts';
 import { HttpProblem } from '../errors.ts';
 import type { Keyring } from '../log/keys.ts';
+import { receiptExpiries } from '../services/consent-lifetime.ts';
 import { createReceiptRecorder } from '../services/record-receipts.ts';
 import { signedReceiptOf } from '../services/receipt-entry.ts';
 import { type EmailSite, localize, type PageLanguage, purposeChannels } from './config-schema.ts';
@@ -178,7 +179,10 @@ export function createPreferencesService(deps: PreferencesServiceDeps): Preferen
                   receiptId: r.receiptId,
                   method: r.method,
                   receivedAt: row.receivedAt,
-                  expiresAt: r.expiries?.[purpose] ?? r.expiresAt,
+                  // Stored in email_preferences.expires_at (the renewal list reads it): bounded as every
+                  // other consumer counts it (services/consent-lifetime.ts), though the receipts this service
+                  // builds from the site's purposes are within the bound already.
+                  expiresAt: receiptExpiries(r, row.receivedAt).of('preference', purpose),
                 });
             await upsertPreferences(tx, s.id, input.subjectId, rows);
             const current = await subjectPreferences(tx, s.id, input.subjectId);

@@ -17,7 +17,7 @@
  */
 import type { ConsentStateResponse } from '../../protocol/api.ts';
 import type { Receipt } from '../../protocol/receipt.ts';
-import { boundedExpiry } from '../services/device-clock.ts';
+import { receiptExpiries } from '../services/consent-lifetime.ts';
 
 /** One stored receipt as the merge needs it. */
 export interface SubjectReceipt {
@@ -79,8 +79,9 @@ export function subjectOrder(receipts: readonly SubjectReceipt[]): SubjectReceip
  * the widget asks about it again), as for one device (services/device-choices.ts).
  *
  * `updatedAt` gives, per category, the server time of the receipt its choice came from; `expiries` gives each
- * choice's own expiry (its receipt's entry for it, else that receipt's `expiresAt`), and `expiresAt` is the
- * earliest of them and the newest receipt's, so the banner returns as soon as any part of the decision expires.
+ * choice's own expiry (its receipt's entry for it, else that receipt's `expiresAt`, as the server counts them:
+ * services/consent-lifetime.ts), and `expiresAt` is the earliest of them and the newest receipt's, so the banner
+ * returns as soon as any part of the decision expires.
  * Grants are reported as decided: the expiry rule is applied by the caller (services/consent-expiry.ts), which
  * knows the time.
  */
@@ -96,12 +97,9 @@ export function mergeSubjectConsent(receipts: readonly SubjectReceipt[]): Merged
     for (const id of Object.keys(r.receipt.services)) serviceFrom.set(id, r);
   }
   const counts = (r: SubjectReceipt) => r.receipt.revision === newest.receipt.revision;
-  // Each choice lasts as its receipt says, counted from the server's time when the device clock was ahead of it
-  // (device-clock.ts).
-  const bounded = (r: SubjectReceipt, expiry: number) =>
-    boundedExpiry(expiry, r.receipt.collectedAt, r.receivedAt);
-  const expiryOf = (r: SubjectReceipt, id: string) =>
-    bounded(r, r.receipt.expiries?.[id] ?? r.receipt.expiresAt);
+  // Each choice lasts as its receipt says, counted from the server's time when the device clock was ahead of it,
+  // and never beyond the longest lifetime (services/consent-lifetime.ts).
+  const expiriesOf = (r: SubjectReceipt) => receiptExpiries(r.receipt, r.receivedAt);
   const categories: Record<string, boolean> = {};
   const services: Record<string, boolean> = {};
   const updatedAt: Record<string, number> = {};
@@ -110,12 +108,12 @@ export function mergeSubjectConsent(receipts: readonly SubjectReceipt[]): Merged
     if (!counts(r)) continue;
     categories[id] = r.receipt.categories[id] as boolean;
     updatedAt[id] = r.receivedAt;
-    expiries[id] = expiryOf(r, id);
+    expiries[id] = expiriesOf(r).of('category', id);
   }
   for (const [id, r] of serviceFrom) {
     if (!counts(r)) continue;
     services[id] = r.receipt.services[id] as boolean;
-    expiries[id] = expiryOf(r, id);
+    expiries[id] = expiriesOf(r).of('service', id);
   }
   return {
     revision: newest.receipt.revision,
@@ -123,7 +121,7 @@ export function mergeSubjectConsent(receipts: readonly SubjectReceipt[]): Merged
     receiptId: newest.receipt.receiptId,
     decidedAt: newest.receipt.collectedAt,
     receivedAt: newest.receivedAt,
-    expiresAt: Math.min(bounded(newest, newest.receipt.expiresAt), ...Object.values(expiries)),
+    expiresAt: Math.min(expiriesOf(newest).expiresAt, ...Object.values(expiries)),
     categories: sortKeys(categories),
     services: sortKeys(services),
     updatedAt: sortKeys(updatedAt),

@@ -8,7 +8,7 @@
  */
 import type { ConsentStateResponse } from '../../protocol/api.ts';
 import type { Receipt } from '../../protocol/receipt.ts';
-import { boundedExpiry } from './device-clock.ts';
+import { type ChoiceKind, receiptExpiries } from './consent-lifetime.ts';
 
 type StateDecision = NonNullable<ConsentStateResponse['decision']>;
 
@@ -69,33 +69,26 @@ export interface ReceiptEffect {
  * The receipt's choices as they apply at `asOf` by the expiry rule: a category, service or purpose lasts until
  * its `expiries` entry, else the receipt's `expiresAt` (receipts made before the widget recorded every choice's
  * expiry have none for services nor for the required category); with the server's `receivedAt`, each counted
- * from it when the device clock was ahead (device-clock.ts). This is the receipt taken alone; a later receipt
- * of the same device or person may have replaced it since.
+ * from it when the device clock was ahead, and never beyond the longest lifetime (consent-lifetime.ts). This is
+ * the receipt taken alone; a later receipt of the same device or person may have replaced it since.
  */
 export function receiptEffect(r: Receipt, asOf: number, receivedAt?: number): ReceiptEffect {
   const expiredAt: Record<string, number> = {};
-  const bound = (expiry: number) =>
-    receivedAt === undefined || typeof r.collectedAt !== 'number'
-      ? expiry
-      : boundedExpiry(expiry, r.collectedAt, receivedAt);
   // Stored entries are read as they are: a field missing from an old or foreign one grants nothing.
-  const expiresAt = bound(r.expiresAt ?? 0);
-  const own = (id: string) => {
-    const expiry = r.expiries?.[id];
-    return expiry === undefined ? expiresAt : bound(expiry);
-  };
+  const expiry = receiptExpiries(r, receivedAt);
+  const own = (kind: ChoiceKind) => (id: string) => expiry.of(kind, id);
   const out: ReceiptEffect = {
     asOf,
-    expired: expiresAt <= asOf,
-    categories: deny(r.categories ?? {}, own, asOf, expiredAt),
-    services: deny(r.services ?? {}, own, asOf, expiredAt),
+    expired: expiry.expiresAt <= asOf,
+    categories: deny(r.categories ?? {}, own('category'), asOf, expiredAt),
+    services: deny(r.services ?? {}, own('service'), asOf, expiredAt),
     expiredAt,
   };
   if (r.preferences) {
     const preferences: Record<string, Record<string, boolean>> = {};
     for (const [purpose, channels] of Object.entries(r.preferences)) {
       const lapsed: Record<string, number> = {};
-      preferences[purpose] = deny(channels, () => own(purpose), asOf, lapsed);
+      preferences[purpose] = deny(channels, () => expiry.of('preference', purpose), asOf, lapsed);
       for (const [channel, at] of Object.entries(lapsed)) expiredAt[`${purpose}.${channel}`] = at;
     }
     out.preferences = preferences;

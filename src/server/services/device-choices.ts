@@ -5,36 +5,33 @@
 import type { ConsentStateResponse } from '../../protocol/api.ts';
 import type { Receipt } from '../../protocol/receipt.ts';
 import type { ChoiceItem, DeviceChoiceRow, ReceiptChoices } from '../db/receipts-repo.ts';
-import { boundedAt, boundedExpiry } from './device-clock.ts';
+import { receiptExpiries } from './consent-lifetime.ts';
+import { boundedAt } from './device-clock.ts';
 
 /**
  * The choices a receipt received at `receivedAt` contributes, without what every one of them shares (the
  * receipt's own fields). Each choice lasts until its own entry in `expiries` (a category's, a service's, a
  * purpose's), else the receipt's `expiresAt` (receipts made before the widget recorded every choice's expiry
- * have none for services nor for the required category); moved back by as much as the device's clock was ahead
- * of the server's (device-clock.ts): a wrong clock never makes consent last longer.
+ * have none for services nor for the required category), as the server counts it (consent-lifetime.ts): moved
+ * back by as much as the device's clock was ahead of the server's, and never more than the longest lifetime
+ * after the receipt's time. These become `device_consent.expires_at`, so the stored state is bounded too: a
+ * receipt that names a 100-year expiry never makes the device's consent last longer than 13 months.
  */
 export function choiceItemsOf(receipt: Receipt, receivedAt: number): ChoiceItem[] {
   if (!receipt.deviceId) return [];
-  const { collectedAt, expiries } = receipt;
-  const bound = (expiry: number) => boundedExpiry(expiry, collectedAt, receivedAt);
-  const expiresAt = bound(receipt.expiresAt);
-  const expiryOf = (id: string) => {
-    const own = expiries?.[id];
-    return own === undefined ? expiresAt : bound(own);
-  };
-  const items: ChoiceItem[] = [{ kind: 'receipt', itemId: '', granted: true, expiresAt }];
+  const expiry = receiptExpiries(receipt, receivedAt);
+  const items: ChoiceItem[] = [{ kind: 'receipt', itemId: '', granted: true, expiresAt: expiry.expiresAt }];
   for (const [id, granted] of Object.entries(receipt.categories))
-    items.push({ kind: 'category', itemId: id, granted, expiresAt: expiryOf(id) });
+    items.push({ kind: 'category', itemId: id, granted, expiresAt: expiry.of('category', id) });
   for (const [id, granted] of Object.entries(receipt.services))
-    items.push({ kind: 'service', itemId: id, granted, expiresAt: expiryOf(id) });
+    items.push({ kind: 'service', itemId: id, granted, expiresAt: expiry.of('service', id) });
   for (const [purpose, channels] of Object.entries(receipt.preferences ?? {}))
     for (const [channel, granted] of Object.entries(channels))
       items.push({
         kind: 'preference',
         itemId: `${purpose}.${channel}`,
         granted,
-        expiresAt: expiryOf(purpose),
+        expiresAt: expiry.of('preference', purpose),
       });
   return items;
 }

@@ -10,7 +10,7 @@ import type { Receipt } from '../../protocol/receipt.ts';
 import { findSite, type ServerConfig, type SiteConfig } from '../config.ts';
 import type { Queryable } from '../db/db.ts';
 import { latestDeviceReceiptId } from '../db/receipts-repo.ts';
-import { boundedExpiry } from './device-clock.ts';
+import { receiptExpiries } from './consent-lifetime.ts';
 
 /** The mirror format's version (`v=`), the widget's DECISION_FORMAT. */
 export const COOKIE_FORMAT = 1;
@@ -19,9 +19,12 @@ export const COOKIE_FORMAT = 1;
  * The cookie value for a receipt: `v=1&k=<siteId>&r=<revision>&t=<decidedAt>&x=<expiresAt>&m=<method>&id=<receiptId>
  * &d=<deviceId>&g=<0|1>&c=<category>:<0|1>[:<expiry>].…&s=<service>:<0|1>.…`. The widget lists in `s` only
  * services that differ from their category; the server does not know which category a service belongs to,
- * so it lists every service, which the widget reads the same way.
+ * so it lists every service, which the widget reads the same way. Times are the device's (its clock), but no
+ * expiry lies beyond the longest lifetime after `t` (consent-lifetime.ts): the widget keeps what the cookie
+ * says, and the cookie must not hand it a consent longer than the server counts.
  */
 export function cookieValue(receipt: Receipt): string {
+  const expiry = receiptExpiries(receipt);
   const list = (choices: Record<string, boolean>, suffix: (id: string) => string) =>
     Object.keys(choices)
       .map((id) => `${id}:${choices[id] ? 1 : 0}${suffix(id)}`)
@@ -31,23 +34,21 @@ export function cookieValue(receipt: Receipt): string {
     k: receipt.siteId,
     r: receipt.revision,
     t: String(receipt.collectedAt),
-    x: String(receipt.expiresAt),
+    x: String(expiry.expiresAt),
     m: receipt.method,
     id: receipt.receiptId,
     d: receipt.deviceId ?? '',
     g: receipt.gpc ? '1' : '0',
-    c: list(receipt.categories, (id) => {
-      const expiry = receipt.expiries?.[id];
-      return expiry ? `:${expiry}` : '';
-    }),
+    c: list(receipt.categories, (id) => (receipt.expiries?.[id] ? `:${expiry.of('category', id)}` : '')),
     s: list(receipt.services, () => ''),
   }).toString();
 }
 
 /**
  * The `Set-Cookie` header value. Kept until the last choice expires (as the widget does), by the server clock:
- * a device clock ahead of the server's makes it last no longer (device-clock.ts); not HttpOnly (the widget
- * reads it at start-up), `SameSite=Lax`, `Secure` on https pages. `receivedAt` is the receipt's, server time.
+ * a device clock ahead of the server's makes it last no longer, nor does an expiry beyond the longest lifetime
+ * (consent-lifetime.ts); not HttpOnly (the widget reads it at start-up), `SameSite=Lax`, `Secure` on https
+ * pages. `receivedAt` is the receipt's, server time.
  */
 export function consentSetCookie(
   site: SiteConfig,
@@ -56,8 +57,13 @@ export function consentSetCookie(
 ): string | undefined {
   const cookie = site.firstPartyCookie;
   if (!cookie) return undefined;
-  const last = Math.max(receipt.expiresAt, ...Object.values(receipt.expiries ?? {}));
-  const until = boundedExpiry(last, receipt.collectedAt, opts.receivedAt);
+  const expiry = receiptExpiries(receipt, opts.receivedAt);
+  const until = Math.max(
+    expiry.expiresAt,
+    ...Object.keys(receipt.categories).map((id) => expiry.of('category', id)),
+    ...Object.keys(receipt.services).map((id) => expiry.of('service', id)),
+    ...Object.keys(receipt.preferences ?? {}).map((id) => expiry.of('preference', id)),
+  );
   const maxAge = Math.max(1, Math.ceil((until - opts.now) / 1000));
   return [
     `${cookie.name}=${cookieValue(receipt)}`,
