@@ -68,7 +68,10 @@ export const SITE_ENTRIES = {
   name: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
   /** Origins whose pages may send receipts for this site (CORS and server-side Origin check). */
   origins: v.pipe(v.array(OriginSchema), v.minLength(1)),
-  /** Default lifetime of a decision, in days (how long until it is asked again). */
+  /**
+   * Unused, accepted so that older configuration files still load: a decision's lifetimes are the widget's
+   * (its categories' `lifetimeDays`), bounded here by MAX_LIFETIME_DAYS (services/consent-lifetime.ts).
+   */
   lifetimeDays: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(3650)), 365),
   firstPartyCookie: v.optional(FirstPartyCookieSchema),
   /** Communication purposes and channels, email-link settings, webhooks (email/config-schema.ts). */
