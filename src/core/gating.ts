@@ -24,6 +24,8 @@ const ttPolicy = (win: Window) => {
 
 const SCRIPTS = 'script[type="text/plain"][data-assenso]';
 const FRAMES = 'iframe[data-assenso]';
+/** On a frame this module hid: in the DOM, so that a copy (a cloned slide, a body restored by Turbo) knows it. */
+const HELD = 'data-assenso-held';
 
 export interface GatingOptions {
   cfg: ResolvedConfig;
@@ -49,23 +51,11 @@ export function createGating(o: GatingOptions) {
   const queued = new WeakSet<Element>();
   /** Held iframes and their placeholders (a Map: a frame removed while held takes its placeholder along). */
   const holders = new Map<HTMLIFrameElement, HTMLElement>();
-  /** Frames this module loaded (the page may change their `src` afterwards) and hid (the page's own stay). */
+  /** Frames this module loaded (the page may change their `src` afterwards). */
   const loaded = new WeakSet<Element>();
-  const hid = new WeakSet<Element>();
   const warned = new Set<string>();
   const ids = new Set(o.cfg.categories.flatMap((c) => [c.id, ...c.services.map((s) => s.id)]));
   let observer: MutationObserver | undefined;
-
-  const key = (el: Element) => {
-    const id = el.getAttribute('data-assenso')!.trim();
-    if (!ids.has(id) && !warned.has(id)) {
-      warned.add(id);
-      console.warn(
-        `[assenso] <${el.localName} data-assenso="${id}">: not a configured category or service id; it stays blocked`,
-      );
-    }
-    return id;
-  };
 
   const todo: HTMLScriptElement[] = [];
   const waiters: (() => void)[] = [];
@@ -119,7 +109,7 @@ export function createGating(o: GatingOptions) {
     if (busy) return;
     for (let s = todo.shift(); s; s = todo.shift()) {
       // Withdrawn while it waited behind an external script: not run; queued again if granted again.
-      if (!o.has(key(s))) {
+      if (!service(s)[0]) {
         queued.delete(s);
         continue;
       }
@@ -136,35 +126,54 @@ export function createGating(o: GatingOptions) {
     for (const r of waiters.splice(0)) r();
   };
 
-  /** The service an iframe belongs to: named directly, or by its URL's host among the category's services. */
-  const serviceOf = (src: string | null, id: string) => {
+  /**
+   * Whether a gated script or iframe may load, its service and its id. The service is the one named, or, under
+   * a category, the one whose `domains` hold the host of its URL; its own choice decides when there is one: a
+   * refused service stays out under a granted category, its scripts as its iframes.
+   */
+  const service = (el: Element, src = el.getAttribute('data-src') ?? el.getAttribute('src')) => {
+    const id = el.getAttribute('data-assenso')!.trim();
+    if (!ids.has(id) && !warned.has(id)) {
+      warned.add(id);
+      console.warn(
+        `[assenso] <${el.localName} data-assenso="${id}">: not a configured category or service id; it stays blocked`,
+      );
+    }
     let host = '';
     try {
       host = new URL(src!, doc.baseURI).hostname;
     } catch {}
-    return o.cfg.categories
+    const svc = o.cfg.categories
       .flatMap((c) => c.services)
       .find(
         (s) =>
           s.id === id || (s.category === id && s.domains.some((d) => host === d || host.endsWith(`.${d}`))),
       );
+    return [o.has(svc?.id ?? id), svc, id] as const;
   };
 
   const frame = (f: HTMLIFrameElement) => {
-    const id = key(f);
     const held = holders.get(f);
     const src = f.getAttribute('data-src');
-    const svc = serviceOf(src, id);
-    // The service's own choice when it has one: a denied service stays out under a granted category.
-    if (o.has(svc?.id ?? id)) {
+    const [ok, svc, id] = service(f, src);
+    // A copy of a placeholder (a cloned slide, a restored snapshot of the body) before a frame: its button is
+    // dead (listeners are not cloned). Removed; the frame gets one of its own.
+    const prev = f.previousElementSibling;
+    if (prev !== held && prev?.className === 'assenso-placeholder') prev.remove();
+    if (ok) {
       const focused = held?.contains(doc.activeElement);
       held?.remove();
       holders.delete(f);
-      if (hid.has(f)) f.hidden = false;
-      hid.delete(f);
+      // Shown again if this module hid it; the page's own `hidden` stays.
+      if (f.hasAttribute(HELD)) f.hidden = false;
+      f.removeAttribute(HELD);
       // Allowed from its own placeholder: focus goes to the frame that replaces it, not to <body>.
       if (focused) f.focus();
-      if (src && !loaded.has(f)) f.src = src;
+      if (src && !loaded.has(f)) {
+        // A `srcdoc` would win over `src`: the page's content until consent, not after.
+        f.removeAttribute('srcdoc');
+        f.src = src;
+      }
       loaded.add(f);
     } else {
       // Revoked after loading: unload it. Never shown again until allowed.
@@ -180,7 +189,7 @@ export function createGating(o: GatingOptions) {
       if (box.nextSibling !== f) f.before(box);
       // Filled once the delivery chunk is here; if it could not load, tried again at the next scan.
       if (!box.firstChild) o.fill(box, f, id, svc);
-      if (!f.hidden) hid.add(f);
+      if (!f.hidden) f.setAttribute(HELD, '');
       f.hidden = true;
     }
   };
@@ -191,16 +200,22 @@ export function createGating(o: GatingOptions) {
    * text going to the detached original. Done once the parser has prepared it at its end tag, which makes a
    * parser-inserted script without an `async` attribute async (HTML's "prepare the script element", step 4;
    * one the page created is async from the start); or once any node follows it in document order; or once the
-   * page is no longer loading (DOMContentLoaded scans again).
+   * page is no longer loading (DOMContentLoaded scans again); or if it comes after the parser-blocking script
+   * that runs (or has just run: its microtasks, where this observer is called, see it as `currentScript`): the
+   * parser, held at that script's end tag, has made nothing after it, so a page script did, from HTML
+   * (`insertAdjacentHTML`, `innerHTML`), "already started" and never run by the parser.
    */
-  const parsed = (s: HTMLScriptElement) =>
-    doc.readyState !== 'loading' || (s.async && !s.hasAttribute('async')) || follows(s);
+  const parsed = (s: HTMLScriptElement, cs = doc.currentScript as HTMLScriptElement | null) =>
+    doc.readyState !== 'loading' ||
+    (s.async && !s.hasAttribute('async')) ||
+    follows(s) ||
+    (cs?.async === false && cs.compareDocumentPosition(s) & 4);
   const follows = (n: Node | null): boolean => !!n && (!!n.nextSibling || follows(n.parentNode));
 
   /** Applies the current grants to the whole document. */
   const scan = () => {
     for (const s of doc.querySelectorAll<HTMLScriptElement>(SCRIPTS))
-      if (!queued.has(s) && o.has(key(s)))
+      if (!queued.has(s) && service(s)[0])
         if (parsed(s)) {
           queued.add(s);
           todo.push(s);
@@ -226,22 +241,35 @@ export function createGating(o: GatingOptions) {
     /** Gates scripts and iframes added later (single-page apps). */
     observe() {
       observer ??= new MutationObserver((records) => {
+        // An attribute changed in place (a framework patching `data-src`): the iframe is held or loaded afresh,
+        // under its new service. (Other records' targets are parents, never one of these frames.)
+        for (const { target } of records) {
+          loaded.delete(target as Element);
+          holders.get(target as HTMLIFrameElement)?.remove();
+        }
         // Removals too while iframes are held: a removed one takes its placeholder along.
         if (
-          records.some((r) =>
-            [...r.addedNodes, ...(holders.size ? r.removedNodes : [])].some((n) => n.nodeType === 1),
+          records.some(
+            (r) =>
+              r.attributeName ||
+              [...r.addedNodes, ...(holders.size ? r.removedNodes : [])].some((n) => n.nodeType === 1),
           )
         )
           scan();
       });
-      observer.observe(doc.documentElement, { childList: true, subtree: true });
+      observer.observe(doc.documentElement, {
+        childList: true,
+        subtree: true,
+        attributeFilter: ['data-src', 'data-assenso'],
+      });
       // An inline script the parser had not finished at the last insertion (see parsed()).
       if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', scan, { once: true });
     },
     disconnect() {
       observer?.disconnect();
       doc.removeEventListener('DOMContentLoaded', scan);
-      // Those left to the parser are inert again, unless it has run them (it makes a script async as it does).
+      // Those left to the parser are inert again; our live copies are async and stay. (One the parser has run
+      // reads async false again, as one it never prepared: marked inert too, though it has run.)
       for (const s of doc.querySelectorAll<HTMLScriptElement>('script[data-assenso]'))
         if (!s.async) s.type = 'text/plain';
     },

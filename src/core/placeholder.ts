@@ -27,9 +27,11 @@ const PLACEHOLDER: Record<string, [text: string, allow: string]> = {
 
 /**
  * Fills the placeholder gating.ts put before a held iframe (`div.assenso-placeholder`): a region named after
- * the service (or category), the iframe's size, a sentence and a button that allows just that service. Part
- * of the delivery chunk: only pages with gated iframes need it, and the iframe stays hidden until it is here.
- * Every text is set as text; `deps.text` (the host's own wording) wins over the built-in one.
+ * the service (or category) and the iframe's `title` ("YouTube: Our video", so that several embeds of one
+ * service can be told apart), the iframe's size, that title (`<strong>`, in the page's language), a sentence
+ * and a button that allows just that service. Part of the delivery chunk: only pages with gated iframes need
+ * it, and the iframe stays hidden until it is here. Every text is set as text; `deps.text` (the host's own
+ * wording, given `{service}`, `{provider}` and `{title}`) wins over the built-in one.
  */
 export function fillPlaceholder(
   cfg: ResolvedConfig,
@@ -44,14 +46,17 @@ export function fillPlaceholder(
   const doc = box.ownerDocument;
   const lang = deps.language ?? 'en';
   const name = svc?.name ?? (localize(cfg.categories.find((c) => c.id === id)?.title, lang) || id);
-  const vars: Record<string, string> = { service: name, provider: svc?.provider ?? name };
+  const title = frame.title.trim();
+  const vars: Record<string, string> = { service: name, provider: svc?.provider ?? name, title };
   const own = PLACEHOLDER[lang] ?? PLACEHOLDER[lang.split('-')[0]!];
   const t = (el: HTMLElement, k: 'placeholder.text' | 'placeholder.allow', i: 0 | 1) => {
     const text = deps.text?.(k, vars);
     // Shown: the receipts of this page hash it too, as its template (one text for every service).
     deps.shown = {
       ...deps.shown,
-      [k]: deps.text?.(k, { service: '{service}', provider: '{provider}' }) ?? (own ?? PLACEHOLDER.en!)[i],
+      [k]:
+        deps.text?.(k, { service: '{service}', provider: '{provider}', title: '{title}' }) ??
+        (own ?? PLACEHOLDER.en!)[i],
     };
     // A language without built-in texts gets the English ones, marked as English.
     if (text == null && !own) el.lang = 'en';
@@ -61,12 +66,19 @@ export function fillPlaceholder(
   box.setAttribute('role', 'region');
   // It speaks the widget's language, which need not be the page's (WCAG 3.1.2).
   box.lang = lang;
-  box.setAttribute('aria-label', name);
+  box.setAttribute('aria-label', title ? `${name}: ${title}` : name);
   for (const dim of ['width', 'height']) {
     const v = frame.getAttribute(dim);
     if (v) box.style.setProperty(dim, /^\d+$/.test(v) ? `${v}px` : v);
   }
   box.style.setProperty('max-width', '100%');
+  if (title) {
+    const h = doc.createElement('strong');
+    // The page's words, in the page's language ('' where it names none: unknown).
+    h.lang = frame.closest<HTMLElement>('[lang]')?.lang ?? '';
+    h.textContent = title;
+    box.append(h);
+  }
   const p = doc.createElement('p');
   t(p, 'placeholder.text', 0);
   const b = doc.createElement('button');

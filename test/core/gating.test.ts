@@ -38,6 +38,15 @@ function gatedFrame(id: string, src: string, attrs: Record<string, string> = {})
 }
 /** A URL of the helpers' `yt` service (domains: youtube.com); nothing loads from it offline, nothing needs to. */
 const YT = 'https://www.youtube.com/embed/x';
+/** The helpers' site, with `ga` known by its host (ga.example) and a second video service, Vimeo (vimeo.com). */
+function hostsConfig() {
+  const cfg = siteConfig();
+  const [, analytics, marketing] = cfg.categories;
+  analytics!.services = [{ id: 'ga', name: 'Google Analytics', domains: ['ga.example'] }];
+  marketing!.services = [...marketing!.services!, { id: 'vimeo', name: 'Vimeo', domains: ['vimeo.com'] }];
+  return cfg;
+}
+const VIMEO = 'https://player.vimeo.com/video/1';
 const push = (tag: string) => `(window.__order ??= []).push(${JSON.stringify(tag)});`;
 const order = () => w.__order ?? [];
 
@@ -169,6 +178,52 @@ describe('script gating', () => {
     expect(live.type).toBe('module');
     expect(live.nonce).toBe('n0nce');
     expect(live.getAttribute('data-x')).toBe('kept');
+  });
+
+  it('keeps out the script of a service the visitor refused under its granted category, as its iframe', async () => {
+    const c = track(createConsent(hostsConfig(), { gpc: false }));
+    // Known by its host: ga.example is the `ga` service of `analytics`. (It never loads: its onerror says when
+    // the browser was asked for it.)
+    const ga = gated('analytics', '', { 'data-src': 'https://ga.example/tag.js', onerror: push('ga asked') });
+    gated('analytics', push('inline'));
+    const f = gatedFrame('analytics', 'https://ga.example/frame');
+    await c.save({ categories: { analytics: true }, services: { ga: false } });
+    added.push(f.previousElementSibling!);
+    await vi.waitFor(() => expect(order()).toEqual(['inline']));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order()).toEqual(['inline']);
+    expect([ga.isConnected, ga.type]).toEqual([true, 'text/plain']);
+    expect(f.hasAttribute('src')).toBe(false);
+    // Allowed: it runs then, once.
+    await c.save({ services: { ga: true } });
+    await vi.waitFor(() => expect(order()).toEqual(['inline', 'ga asked']));
+    expect(f.getAttribute('src')).toBe('https://ga.example/frame');
+  });
+
+  it('does not leave the script of a refused service to the parser either', async () => {
+    const frame = document.createElement('iframe');
+    document.body.append(frame);
+    added.push(frame);
+    const doc = frame.contentDocument!;
+    doc.open();
+    doc.write('<!doctype html><body><p>page</p>');
+    const gating = createGating({
+      cfg: resolveConfig(hostsConfig()),
+      has: (id) => id !== 'ga',
+      fill: () => {},
+      doc,
+    });
+    gating.observe();
+    // Unfinished (the parser has not reached its end tag): what parsed() leaves to the parser, when allowed.
+    doc.write('<script type="text/plain" data-assenso="analytics" data-src="https://ga.example/tag.js">');
+    await gating.apply();
+    const s = doc.querySelector('script')!;
+    expect(s.type).toBe('text/plain');
+    doc.write('</script><p>after</p>');
+    doc.close();
+    await gating.apply();
+    expect([s.isConnected, s.type]).toEqual([true, 'text/plain']);
+    gating.disconnect();
   });
 
   it('warns once about an unknown data-assenso id and never runs it', async () => {
@@ -410,6 +465,120 @@ describe('iframe placeholders', () => {
     added.push(f.previousElementSibling!);
     await c.acceptAll();
     expect(f.getAttribute('src')).toBe('about:blank#late');
+  });
+});
+
+describe('iframes the page copies or changes', () => {
+  it('gives a copy of a held iframe (a cloned slide) a placeholder of its own, whose button works', async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const slide = document.createElement('div');
+    document.body.append(slide);
+    added.push(slide);
+    const f = gatedFrame('yt', YT);
+    const own = gatedFrame('yt', `${YT}?own`, { hidden: '' }); // hidden by the page itself
+    slide.append(f, own);
+    await c.start();
+    await vi.waitFor(() => expect(slide.querySelectorAll('button')).toHaveLength(2));
+    const copy = slide.cloneNode(true) as HTMLElement;
+    const dead = copy.querySelector('.assenso-placeholder')!;
+    document.body.append(copy);
+    added.push(copy);
+    const [cf, cown] = copy.querySelectorAll('iframe');
+    // The copied placeholder (its button has no listener: listeners are not cloned) gives way to a live one.
+    await vi.waitFor(() => {
+      expect(dead.isConnected).toBe(false);
+      expect(cf!.previousElementSibling?.querySelector('button')).not.toBeNull();
+    });
+    expect(copy.querySelectorAll('.assenso-placeholder')).toHaveLength(2);
+    cf!.previousElementSibling!.querySelector('button')!.click();
+    await vi.waitFor(() => expect(cf!.getAttribute('src')).toBe(YT));
+    expect(cf!.hidden).toBe(false);
+    expect(f.hidden).toBe(false);
+    // The page's own hidden stays, on the copy too.
+    expect([own.hidden, cown!.hidden]).toEqual([true, true]);
+    expect(document.querySelectorAll('.assenso-placeholder')).toHaveLength(0);
+  });
+
+  it('shows a held iframe restored from a snapshot after consent (Turbo’s back button)', async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const page = document.createElement('div');
+    document.body.append(page);
+    added.push(page);
+    page.append(gatedFrame('yt', YT));
+    await c.start();
+    await vi.waitFor(() => expect(page.querySelector('button')).not.toBeNull());
+    // Turbo caches a copy of the page and swaps it out; consent is given on the next page; back, it restores it.
+    const snapshot = page.cloneNode(true) as HTMLElement;
+    page.remove();
+    await c.acceptAll();
+    document.body.append(snapshot);
+    added.push(snapshot);
+    const f = snapshot.querySelector('iframe')!;
+    await vi.waitFor(() => expect(f.getAttribute('src')).toBe(YT));
+    expect(f.hidden).toBe(false);
+    expect(snapshot.querySelector('.assenso-placeholder')).toBeNull();
+  });
+
+  it('follows a data-src changed in place: the placeholder offers the new service, a loaded iframe obeys it', async () => {
+    const c = track(createConsent(hostsConfig(), { gpc: false }));
+    const f = gatedFrame('marketing', YT);
+    await c.start();
+    await vi.waitFor(() => expect(f.previousElementSibling?.getAttribute('aria-label')).toBe('YouTube'));
+    added.push(f.previousElementSibling!);
+    // A framework patches the attribute of the same element (Vue, React): another provider's video.
+    f.setAttribute('data-src', VIMEO);
+    await vi.waitFor(() => expect(f.previousElementSibling?.getAttribute('aria-label')).toBe('Vimeo'));
+    added.push(f.previousElementSibling!);
+    expect(document.querySelectorAll('.assenso-placeholder')).toHaveLength(1);
+    f.previousElementSibling!.querySelector('button')!.click();
+    await vi.waitFor(() => expect(f.getAttribute('src')).toBe(VIMEO));
+    expect([c.has('vimeo'), c.has('yt')]).toEqual([true, false]);
+    // Loaded, then switched back to the service not allowed: unloaded and held.
+    f.setAttribute('data-src', YT);
+    await vi.waitFor(() => expect(f.hidden).toBe(true));
+    expect(f.hasAttribute('src')).toBe(false);
+    added.push(f.previousElementSibling!);
+    expect(f.previousElementSibling?.getAttribute('aria-label')).toBe('YouTube');
+    // To an allowed one: loaded with the new URL.
+    f.setAttribute('data-src', `${VIMEO}?2`);
+    await vi.waitFor(() => expect(f.getAttribute('src')).toBe(`${VIMEO}?2`));
+    expect(f.hidden).toBe(false);
+    expect(document.querySelectorAll('.assenso-placeholder')).toHaveLength(0);
+    // Its data-assenso too: named the refused service, it is held.
+    f.setAttribute('data-assenso', 'yt');
+    await vi.waitFor(() => expect(f.hidden).toBe(true));
+    added.push(f.previousElementSibling!);
+  });
+
+  it("names each placeholder after its iframe's title too, set as text", async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const section = document.createElement('section');
+    section.lang = 'it';
+    document.body.append(section);
+    added.push(section);
+    const a = gatedFrame('yt', `${YT}?a`, { title: 'Video A' });
+    const b = gatedFrame('yt', `${YT}?b`, { title: '<img src=x onerror=alert(1)>B' });
+    section.append(a, b);
+    await c.start();
+    await vi.waitFor(() => expect(b.previousElementSibling?.querySelector('button')).not.toBeNull());
+    const [boxA, boxB] = [a.previousElementSibling!, b.previousElementSibling!];
+    expect(boxA.getAttribute('aria-label')).toBe('YouTube: Video A');
+    expect(boxB.getAttribute('aria-label')).toBe('YouTube: <img src=x onerror=alert(1)>B');
+    const title = boxA.querySelector('strong')!;
+    expect([title.textContent, title.lang]).toEqual(['Video A', 'it']);
+    expect(boxB.querySelector('strong')!.textContent).toBe('<img src=x onerror=alert(1)>B');
+    expect(boxB.querySelector('img')).toBeNull();
+  });
+
+  it('drops a srcdoc when the iframe loads (it would win over src)', async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const f = gatedFrame('yt', YT, { srcdoc: '<p>preview</p>' });
+    await c.start();
+    added.push(f.previousElementSibling!);
+    expect(f.getAttribute('srcdoc')).toBe('<p>preview</p>');
+    await c.acceptAll();
+    expect(f.getAttribute('src')).toBe(YT);
+    expect(f.hasAttribute('srcdoc')).toBe(false);
   });
 });
 
