@@ -185,7 +185,17 @@ export function createConsentWith(
     const d = state.decision;
     const now = clock.now();
     clock.clearTimeout(expiry);
-    const next = Math.min(...[...Object.values(d?.expiries ?? {}), d?.expiresAt ?? 0].filter((t) => t > now));
+    // (A lifetime shortened since the decision counts too: decision.ts, until().)
+    const next = Math.min(
+      ...(d
+        ? [
+            ...Object.values(d.expiries),
+            d.expiresAt,
+            ...cfg.categories.map((c) => d.decidedAt + c.lifetimeDays * 864e5),
+          ]
+        : []
+      ).filter((t) => t > now),
+    );
     // (Timers hold at most 2^31 - 1 ms, about 24.8 days.)
     if (!destroyed && next < 1 / 0) expiry = clock.setTimeout(recheck, Math.min(next - now, 2 ** 31 - 1));
   };
@@ -226,26 +236,27 @@ export function createConsentWith(
   };
   /** The cookie may hold a newer decision that no message brought (a tab on a sibling subdomain): taken first. */
   const fresh = () => {
-    const d = parts!.mirror.read();
+    const d = parts!.mirror.read(clock.now());
     if (d && newer(d)) apply(d, 'storage');
   };
 
   /** The channel to the site's other tabs: opened after start-up (or by the first decision, if sooner). */
   const channel = () =>
     (tabs ??= createTabs(`assenso:${deps.channel ?? cfg.siteId}`, (m: TabMessage) => {
-      const d = m.type === 'decision' ? readDecision(m.decision) : null;
+      const d = m.type === 'decision' ? readDecision(m.decision, clock.now()) : null;
       if (m.type === 'reset' || (d && newer(d))) apply(d, 'tab');
     }));
 
   /**
    * IndexedDB is the record; the cookie may be newer (another subdomain, the server) or gone (Safari ITP).
-   * Read once, off the start-up task: when the browser is idle, or at once when a decision needs it.
+   * Read once, off the start-up task: when the browser is idle, or at once when a decision needs it. One from
+   * the future (readDecision) is none here too: neither applied nor written back to the cookie, which refuses it.
    */
   const load = () =>
     (loaded ??= (async () => {
       const p = parts!;
       const fromCookie = state.decision;
-      const stored = readDecision(await p.storage.state.get('decision'));
+      const stored = readDecision(await p.storage.state.get('decision'), clock.now());
       if (stored?.receiptId !== fromCookie?.receiptId) {
         if (stored && (!fromCookie || stored.decidedAt > fromCookie.decidedAt)) {
           p.mirror.write(stored, clock.now());
@@ -277,7 +288,7 @@ export function createConsentWith(
       const p = parts!;
       state = { ...state, started: true };
       // Then the stored decision at once.
-      apply(p.mirror.read(), 'storage');
+      apply(p.mirror.read(clock.now()), 'storage');
       // Scripts and iframes the parser (or the page) adds from now on are gated as they come: a returning
       // visitor's gated script at the end of the page runs as soon as it is parsed.
       p.gating.observe();

@@ -5,18 +5,19 @@ import { DECISION_FORMAT, type Choices, type Decision, type ResolvedConfig } fro
  * The first-party cookie that mirrors the decision, so that start-up can decide synchronously and the
  * site's backend can read it. Format (docs/cookie.md): an application/x-www-form-urlencoded string
  * `v=1&k=<siteId>&r=<revision>&t=<decidedAt>&x=<expiresAt>&m=<method>&id=<receiptId>&d=<deviceId>
- * &g=<0|1>&c=<category>:<0|1>:<expiry>.…&s=<service>:<0|1>.…` where `s` lists only services whose choice
- * differs from their category's.
+ * &g=<0|1>&c=<category>:<0|1>:<expiry>.…&s=<service>:<0|1>[:<expiry>].…` where `s` lists only services whose
+ * choice differs from their category's, or that have an expiry of their own.
  */
 
 export function encodeDecision(d: Decision, cfg: ResolvedConfig): string {
   const cat = new Map(cfg.categories.flatMap((c) => c.services.map((s) => [s.id, c.id])));
-  const list = (o: Choices, f: (id: string) => string) =>
+  const list = (o: Choices) =>
     Object.keys(o)
-      .map((id) => `${id}:${+o[id]!}${f(id)}`)
+      .map((id) => `${id}:${+o[id]!}${d.expiries[id] ? `:${d.expiries[id]}` : ''}`)
       .join('.');
   const svc: Choices = {};
-  for (const [id, v] of Object.entries(d.services)) if (v !== d.categories[cat.get(id)!]) svc[id] = v;
+  for (const [id, v] of Object.entries(d.services))
+    if (v !== d.categories[cat.get(id)!] || id in d.expiries) svc[id] = v;
   return new URLSearchParams({
     v: `${d.format}`,
     k: cfg.siteId,
@@ -27,16 +28,16 @@ export function encodeDecision(d: Decision, cfg: ResolvedConfig): string {
     id: d.receiptId,
     d: d.deviceId,
     g: `${+d.gpc}`,
-    c: list(d.categories, (id) => (d.expiries[id] ? `:${d.expiries[id]}` : '')),
-    s: list(svc, () => ''),
+    c: list(d.categories),
+    s: list(svc),
   }).toString();
 }
 
 /** Digits only, as written: `0x1f`, `1e3`, ` 1` are no time. */
 const num = (x: string | null) => (/^\d+$/.test(x!) ? Number(x) : Number.NaN);
 
-/** Parses a cookie value; anything unexpected is null (no decision). */
-export function decodeDecision(raw: string, cfg: ResolvedConfig): Decision | null {
+/** Parses a cookie value; anything unexpected is null (no decision; see readDecision for one from the future). */
+export function decodeDecision(raw: string, cfg: ResolvedConfig, now = Date.now()): Decision | null {
   try {
     const p = new URLSearchParams(raw);
     // Another site's decision (a sibling subdomain sharing the parent domain and the name) is none of ours.
@@ -44,47 +45,48 @@ export function decodeDecision(raw: string, cfg: ResolvedConfig): Decision | nul
     const categories: Choices = {};
     const expiries: Record<string, number> = {};
     const svc: Choices = {};
-    const each = (key: string, f: (id: string, v: boolean, x?: string) => void) => {
+    const each = (key: string, to: Choices) => {
       for (const e of (p.get(key) ?? '').split('.')) {
         if (!e) continue;
         const [id, v, x, extra] = e.split(':');
         if (!id || (v !== '0' && v !== '1') || extra !== undefined) throw 0;
-        f(id, v === '1', x);
+        to[id] = v === '1';
+        if (x !== undefined) expiries[id] = num(x);
       }
     };
-    each('c', (id, v, x) => {
-      categories[id] = v;
-      if (x !== undefined) expiries[id] = num(x);
-    });
-    each('s', (id, v) => {
-      svc[id] = v;
-    });
+    each('c', categories);
+    each('s', svc);
+    // A service not listed follows its category (none for a category not answered: no refusal nobody made).
     const services: Choices = {};
     for (const c of cfg.categories)
-      for (const s of c.services) services[s.id] = svc[s.id] ?? categories[c.id] ?? false;
-    const t = num(p.get('t'));
-    // A decision from the future (a cookie planted with a far `t` would outrank every real one) is none.
-    if (t > Date.now() + 400 * 86_400_000) throw 0;
-    return readDecision({
-      format: p.get('v') === `${DECISION_FORMAT}` ? DECISION_FORMAT : -1,
-      revision: p.get('r'),
-      decidedAt: t,
-      expiresAt: num(p.get('x')),
-      method: p.get('m'),
-      categories,
-      services,
-      expiries,
-      receiptId: p.get('id'),
-      deviceId: p.get('d'),
-      gpc: p.get('g') === '1',
-    });
+      for (const s of c.services) {
+        const v = svc[s.id] ?? categories[c.id];
+        if (v !== undefined) services[s.id] = v;
+      }
+    return readDecision(
+      {
+        format: p.get('v') === `${DECISION_FORMAT}` ? DECISION_FORMAT : -1,
+        revision: p.get('r'),
+        decidedAt: num(p.get('t')),
+        expiresAt: num(p.get('x')),
+        method: p.get('m'),
+        categories,
+        services,
+        expiries,
+        receiptId: p.get('id'),
+        deviceId: p.get('d'),
+        gpc: p.get('g') === '1',
+      },
+      now,
+    );
   } catch {
     return null;
   }
 }
 
 export interface CookieMirror {
-  read(): Decision | null;
+  /** `now`: the reader's clock (a decision from more than a day after it is none). */
+  read(now?: number): Decision | null;
   /** `now` is the controller's clock: Max-Age is relative to it. */
   write(d: Decision, now: number): void;
   clear(): void;
@@ -122,7 +124,7 @@ export function createCookieMirror(cfg: ResolvedConfig, doc: Document = document
       for (const p of paths) put('', 0, p, i ? host.slice(i - 1).join('.') : '');
   };
   const mirror: CookieMirror = {
-    read() {
+    read(now) {
       let best: Decision | null = null;
       shared = false;
       try {
@@ -131,7 +133,7 @@ export function createCookieMirror(cfg: ResolvedConfig, doc: Document = document
           const eq = part.indexOf('=');
           if (part.slice(0, eq) !== name) continue;
           const v = part.slice(eq + 1);
-          const d = decodeDecision(v, cfg);
+          const d = decodeDecision(v, cfg, now);
           if (d && (!best || d.decidedAt > best.decidedAt)) best = d;
           const k = /(?:^|&)k=([^&]*)/.exec(v)?.[1];
           if (k && k !== cfg.siteId) shared = true;
@@ -149,7 +151,7 @@ export function createCookieMirror(cfg: ResolvedConfig, doc: Document = document
       // sibling subdomain), or a value the browser refused (over its 4 kB: many services chosen one by one),
       // must not leave an older decision in force. The other copies go; a refused value leaves none (IndexedDB
       // has the decision).
-      if (mirror.read()?.receiptId !== d.receiptId && !shared) {
+      if (mirror.read(now)?.receiptId !== d.receiptId && !shared) {
         wipe();
         put(v, age);
         if (v.length > 3e3) console.warn('[assenso] the consent cookie is over 4 kB: not kept');
@@ -157,7 +159,7 @@ export function createCookieMirror(cfg: ResolvedConfig, doc: Document = document
     },
     clear() {
       put('', 0);
-      if (mirror.read() && !shared) wipe();
+      if (mirror.read(1 / 0) && !shared) wipe();
     },
   };
   return mirror;

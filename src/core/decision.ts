@@ -21,14 +21,19 @@ const optional = (cfg: ResolvedConfig) => cfg.categories.filter((c) => !c.requir
 /**
  * Reads a stored decision. Anything malformed, or of a format this version does not know (older formats
  * would be migrated here; there are none yet; newer ones cannot be trusted), is NO decision, never consent.
+ * So is one made more than a day after `now` (a device clock that was wrong when deciding, or a value planted
+ * to outrank every real one): its expiries, counted from that clock, would keep it for as long as the clock
+ * was ahead. Every source reads it so: IndexedDB, the cookie, another tab (a receipt job, without `now`, is
+ * kept: it records what was decided).
  */
-export function readDecision(x: unknown): Decision | null {
+export function readDecision(x: unknown, now = 1 / 0): Decision | null {
   const d = x as Decision;
   if (
     !d ||
     d.format !== DECISION_FORMAT ||
     typeof d.revision !== 'string' ||
     !isTime(d.decidedAt) ||
+    d.decidedAt > now + DAY ||
     !isTime(d.expiresAt) ||
     !(METHODS as readonly string[]).includes(d.method) ||
     !isChoices(d.categories) ||
@@ -43,6 +48,22 @@ export function readDecision(x: unknown): Decision | null {
   return d;
 }
 
+/**
+ * When a category's choice ends, or (`id`) a service's own: as stored, but never later than the category's
+ * lifetime as configured now, from the decision (a lifetime shortened since applies to decisions already made;
+ * a longer one does not extend them).
+ */
+const until = (d: Decision, c: ResolvedCategory, id = c.id) =>
+  Math.min(d.expiries[id] ?? d.expiresAt, d.decidedAt + c.lifetimeDays * DAY);
+
+/**
+ * A service's own expiry, when its choice does not follow its category's: chosen on its own in a category the
+ * decision does not answer (a placeholder's "Allow"). Without an entry of its own (a cookie the server wrote,
+ * an older decision): the decision's `expiresAt`.
+ */
+const own = (d: Decision, c: ResolvedCategory, id: string) =>
+  (id in d.expiries || !(c.id in d.categories)) && until(d, c, id);
+
 /** What applies now, and whether (and why, and about what) the visitor must be asked. */
 export function evaluate(
   cfg: ResolvedConfig,
@@ -50,36 +71,51 @@ export function evaluate(
   now: number,
   gpc: string[],
 ): Pick<ConsentState, 'granted' | 'prompt'> {
-  const ids = optional(cfg).map((c) => c.id);
-  let prompt: ConsentState['prompt'] = null;
-  // Denied until answered again: every category on a first visit or a new revision, the expired ones.
-  let stale = ids;
-  if (!d) prompt = { reason: 'first-visit', categories: ids, previous: null };
-  else {
-    const previous = { categories: d.categories, services: d.services };
-    if (d.revision !== cfg.revision) prompt = { reason: 'revision', categories: ids, previous };
-    else {
-      // Never answered (only a service was allowed; a category added without a revision bump) or expired:
-      // ask only those, and as on a first visit when none of them was ever answered.
-      const ask = ids.filter((id) => !(id in d.categories) || (d.expiries[id] ?? d.expiresAt) <= now);
-      stale = ask.filter((id) => id in d.categories);
-      if (ask.length)
-        prompt = { reason: stale.length ? 'expired' : 'first-visit', categories: ask, previous };
-    }
-  }
+  const v = d?.revision === cfg.revision ? d : null;
+  // Asked, and denied until answered: every category on a first visit or a new revision; else those never
+  // answered (only a service was allowed; a category added without a revision bump), the expired ones, and
+  // those the decision keeps only as the earlier answer of a category asked again (see decide()).
+  const ask = optional(cfg)
+    .filter((c) => !v || !(c.id in v.categories) || until(v, c) <= Math.max(now, v.decidedAt))
+    .map((c) => c.id);
+  const stale = ask.filter((id) => v && id in v.categories);
   // GPC denies its categories, unless the visitor chose otherwise while sending GPC.
-  const off = new Set(d?.gpc ? stale : [...stale, ...gpc]);
+  const no = v?.gpc ? [] : gpc;
+  const on = (c: ResolvedCategory, x: boolean | undefined, live: boolean) =>
+    c.required || (x === true && live && !no.includes(c.id));
   const categories: Choices = {};
   const svc: Choices = {};
   for (const c of cfg.categories) {
-    categories[c.id] = c.required || (!off.has(c.id) && d?.categories[c.id] === true);
-    // A service allowed on its own in a category never answered: until the decision's expiry.
-    for (const s of c.services)
-      svc[s.id] =
-        c.required ||
-        (!off.has(c.id) && d?.services[s.id] === true && (c.id in d.categories || d.expiresAt > now));
+    categories[c.id] = on(c, v?.categories[c.id], !ask.includes(c.id));
+    // A service not in the decision (added to its category since) follows its category's choice; one chosen
+    // on its own holds until its own expiry.
+    for (const s of c.services) {
+      const x = v && own(v, c, s.id);
+      svc[s.id] = on(
+        c,
+        v?.services[s.id] ?? v?.categories[c.id],
+        x === false ? !ask.includes(c.id) : x! > now,
+      );
+    }
   }
-  return { granted: { categories, services: svc }, prompt };
+  return {
+    granted: { categories, services: svc },
+    // As on a first visit when none of the asked ones was answered before.
+    prompt:
+      !v || ask.length
+        ? {
+            reason: !d
+              ? 'first-visit'
+              : !v || stale.some((id) => v.expiries[id] === 1)
+                ? 'revision'
+                : stale.length
+                  ? 'expired'
+                  : 'first-visit',
+            categories: ask,
+            previous: d && { categories: d.categories, services: d.services },
+          }
+        : null,
+  };
 }
 
 export interface DecideInput {
@@ -94,7 +130,8 @@ export interface DecideInput {
 
 /**
  * Builds the next decision from the previous one and what the visitor just chose. Categories named in the
- * input get a fresh lifetime; the others keep their choice and expiry while those are still valid.
+ * input get a fresh lifetime; the others keep their choice and expiry while those are still valid, and those
+ * asked again keep their earlier answer (see below).
  */
 export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInput): Decision {
   const valid = prev?.revision === cfg.revision ? prev : null;
@@ -104,7 +141,7 @@ export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInpu
   const keep = (c: ResolvedCategory) =>
     !!valid &&
     c.id in valid.categories &&
-    (valid.expiries[c.id] ?? 0) > i.now &&
+    until(valid, c) > Math.max(i.now, valid.decidedAt) &&
     !(i.gpc && c.gpc && !valid.gpc);
   const categories: Choices = {};
   const services: Choices = {};
@@ -116,25 +153,33 @@ export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInpu
     const v = m?.[id];
     return typeof v === 'boolean' ? v : undefined;
   };
+  /** A service's own expiry in the previous decision, while it holds (else 0). */
+  const mine = (c: ResolvedCategory, id: string) => (valid && id in valid.services && own(valid, c, id)) || 0;
   for (const c of cfg.categories) {
     const choice = chosen(i.categories, c.id);
     const named = choice !== undefined;
     const kept = !named && keep(c);
-    // Neither chosen now nor before (a first visit's "Allow YouTube" on a placeholder): no choice is recorded,
-    // for the category or its services not named, and the banner asks for it. A refusal nobody made must not
-    // reach the receipt.
+    // Not chosen now, and no valid choice before: no choice is recorded for it (a first visit's "Allow
+    // YouTube" on a placeholder), and the banner asks for it. A refusal nobody made must not reach the receipt.
     if (!c.required && !named && !kept && !(i.gpc && c.gpc)) {
+      // Asked again (expired, or a new revision) and not answered now (the page's `set()` of another one, a
+      // placeholder's "Allow"): the earlier answer stays, with its expiry (past; 1 after a revision change), so
+      // that the banner still asks about it, says why, and prefills it. It counts for no expiry of this
+      // decision, and its receipt leaves it out (receipt.ts).
+      if (prev && c.id in prev.categories) {
+        categories[c.id] = prev.categories[c.id]!;
+        expiries[c.id] = valid ? Math.min(until(valid, c), i.now) : 1;
+      }
       for (const s of c.services) {
         const v = chosen(i.services, s.id);
-        if (v !== undefined) {
-          services[s.id] = v;
-          // Such a service's choice lasts its category's lifetime.
-          expiresAt = Math.min(expiresAt, i.now + c.lifetimeDays * DAY);
-        } else if (valid && s.id in valid.services && valid.expiresAt > i.now) {
-          // One chosen so before (another video's "Allow" now, or another category) stays, until it expires.
-          services[s.id] = valid.services[s.id]!;
-          expiresAt = Math.min(expiresAt, valid.expiresAt);
-        }
+        // A service chosen on its own lasts its category's lifetime; one chosen so before (another video's
+        // "Allow" now, or another category) stays, until then.
+        const x = v === undefined ? mine(c, s.id) : i.now + c.lifetimeDays * DAY;
+        if (x > i.now) {
+          services[s.id] = v ?? valid!.services[s.id]!;
+          expiries[s.id] = x;
+          expiresAt = Math.min(expiresAt, x);
+        } else if (c.id in categories) services[s.id] = prev!.services[s.id] ?? categories[c.id]!;
       }
       continue;
     }
@@ -144,14 +189,13 @@ export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInpu
         c.required ||
         (chosen(i.services, s.id) ??
           (named
-            ? // × keeps a service allowed on its own in a category never answered (a placeholder's video).
-              (i.method === 'close' && valid?.services[s.id] && !(c.id in valid.categories)) ||
-              categories[c.id]!
+            ? // × keeps a service allowed on its own before (a placeholder's video).
+              (i.method === 'close' && mine(c, s.id) > i.now && valid!.services[s.id]) || categories[c.id]!
             : kept
               ? (valid!.services[s.id] ?? categories[c.id]!)
               : categories[c.id]!));
     if (!c.required) {
-      expiries[c.id] = kept ? valid!.expiries[c.id]! : i.now + c.lifetimeDays * DAY;
+      expiries[c.id] = kept ? until(valid!, c) : i.now + c.lifetimeDays * DAY;
       expiresAt = Math.min(expiresAt, expiries[c.id]!);
     }
   }

@@ -12,18 +12,31 @@ import type { Decision, ResolvedConfig } from './types.ts';
 export const defaultNotice = (cfg: ResolvedConfig): NoticeSnapshot => noticeOf(cfg);
 
 /**
- * Every recorded choice's expiry, so that a receipt server applies the widget's rule: an optional category its
- * own; a service its category's (one allowed on its own in a category never answered: the decision's
- * `expiresAt`); a required category, and its services, the decision's last (it is asked with the others).
+ * What the decision records as chosen, with every choice's expiry, so that a receipt server applies the
+ * widget's rule: an optional category its own; a service its category's, or its own (one allowed on its own in
+ * a category that decision does not answer; without one: the decision's `expiresAt`); a required category, and
+ * its services, the decision's last (it is asked with the others). A category asked again and not answered
+ * (kept in the decision, with an expiry not after it, only for the banner: decision.ts) is left out, with its
+ * services not chosen on their own: the visitor did not choose it now.
  */
-function expiriesOf(d: Decision, notice: NoticeSnapshot): Record<string, number> {
-  const out = { ...d.expiries };
+function recorded(d: Decision, notice: NoticeSnapshot) {
+  const categories = { ...d.categories };
+  const services = { ...d.services };
+  const expiries = { ...d.expiries };
   const last = Math.max(d.expiresAt, ...Object.values(d.expiries));
   for (const c of notice.categories) {
-    if (c.required && c.id in d.categories) out[c.id] = last;
-    for (const s of c.services) if (s.id in d.services) out[s.id] = out[c.id] ?? d.expiresAt;
+    const asked = expiries[c.id]! <= d.decidedAt;
+    if (asked) {
+      delete categories[c.id];
+      delete expiries[c.id];
+    }
+    if (c.required && c.id in d.categories) expiries[c.id] = last;
+    for (const s of c.services)
+      if (s.id in expiries) continue;
+      else if (asked) delete services[s.id];
+      else if (s.id in d.services) expiries[s.id] = expiries[c.id] ?? d.expiresAt;
   }
-  return out;
+  return { categories, services, expiries };
 }
 
 /** The protocol receipt that proves a decision (see src/protocol/receipt.ts). */
@@ -43,10 +56,8 @@ export async function buildReceipt(
     noticeHash: await noticeHash(notice),
     language: notice.language,
     method: d.method,
-    categories: d.categories,
-    services: d.services,
+    ...recorded(d, notice),
     expiresAt: d.expiresAt,
-    expiries: expiriesOf(d, notice),
     previousReceiptId,
     gpc: d.gpc,
   };

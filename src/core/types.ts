@@ -180,11 +180,17 @@ export interface Decision {
   /** Earliest per-category expiry: the moment something must be asked again. */
   expiresAt: number;
   method: Method;
-  /** Every configured category, required ones true. */
+  /**
+   * The categories answered, required ones true; also the earlier answer of one asked again and not answered
+   * yet (its expiry not after `decidedAt`: it prefills the banner and applies no more).
+   */
   categories: Choices;
-  /** Every configured service: its own choice, or its category's. */
+  /** Services: their own choice, or their category's; one not listed (added since) follows its category. */
   services: Choices;
-  /** Expiry per category. */
+  /**
+   * Expiry per optional category, and per service allowed on its own in a category the decision does not
+   * answer. None counts later than the category's lifetime as configured now after `decidedAt`.
+   */
   expiries: Record<string, number>;
   /** Id of the receipt that records this decision (the next receipt's `previousReceiptId`). */
   receiptId: string;

@@ -100,7 +100,8 @@ describe('cookie mirror format (docs/cookie.md)', () => {
     const named = () => doc.cookie.split('; ').filter((c) => c.startsWith(`${own.cookie.name}=`));
     const old = {
       ...fresh,
-      decidedAt: at + 10 * DAY,
+      // (Newer, but not by more than a day: one from further ahead is no decision at all.)
+      decidedAt: at + 60_000,
       receiptId: '1b9c3a52-8d6e-4d0b-9a54-0f3f7f0f2a11',
       categories: { ...decision.categories, marketing: true },
     };

@@ -26,8 +26,9 @@ const personDecision = (
   revision: '2026-11',
   method: 'preferences',
   receiptId: '0190d6a0-0000-7000-8000-0000000000e1',
-  decidedAt: T0,
-  receivedAt: T0 + 5,
+  // A day ago (no choice lasts past its category's lifetime from the decision).
+  decidedAt: Date.now() - DAY,
+  receivedAt: Date.now() - DAY + 5,
   expiresAt: Date.now() + 100 * DAY,
   categories: { necessary: true, analytics: true, marketing: false },
   services: { ga: true, yt: false },

@@ -100,8 +100,9 @@ const phoneDecision = (over: Partial<NonNullable<ConsentStateResponse['decision'
   revision: '2026-11',
   method: 'accept-all',
   receiptId: '0190d6a0-0000-7000-8000-000000000001',
-  decidedAt: T0,
-  receivedAt: T0 + 5,
+  // A day ago (no choice lasts past its category's lifetime from the decision).
+  decidedAt: Date.now() - 86_400_000,
+  receivedAt: Date.now() - 86_400_000 + 5,
   expiresAt: Date.now() + 86_400_000 * 100,
   categories: { necessary: true, analytics: true, marketing: false },
   services: { ga: true },
