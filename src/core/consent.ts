@@ -2,7 +2,7 @@ import { DEVICE_ID_PATTERN, RECEIPT_ID_PATTERN } from '../protocol/ids.ts';
 import { idle, newDeviceId, newReceiptId, systemClock } from './clock.ts';
 import { checkConfig, type Issue } from './config.ts';
 import { createCookieMirror } from './cookie-mirror.ts';
-import { decide, evaluate, readDecision, services } from './decision.ts';
+import { DAY, decide, evaluate, readDecision, services } from './decision.ts';
 import { announce, createEmitter, report } from './events.ts';
 import { createGating } from './gating.ts';
 import type { ShownNotice } from './notice.ts';
@@ -191,7 +191,7 @@ export function createConsentWith(
         ? [
             ...Object.values(d.expiries),
             d.expiresAt,
-            ...cfg.categories.map((c) => d.decidedAt + c.lifetimeDays * 864e5),
+            ...cfg.categories.map((c) => d.decidedAt + c.lifetimeDays * DAY),
           ]
         : []
       ).filter((t) => t > now),

@@ -10,7 +10,7 @@ import {
 
 /** Pure decision logic: validation of stored data, staleness, and building a new decision. */
 
-const DAY = 86_400_000;
+export const DAY = 86_400_000;
 const isChoices = (v: unknown): v is Choices =>
   !!v && typeof v === 'object' && Object.values(v).every((b) => typeof b === 'boolean');
 const isTime = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;

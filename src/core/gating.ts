@@ -241,18 +241,22 @@ export function createGating(o: GatingOptions) {
     /** Gates scripts and iframes added later (single-page apps). */
     observe() {
       observer ??= new MutationObserver((records) => {
-        // An attribute changed in place (a framework patching `data-src`): the iframe is held or loaded afresh,
-        // under its new service. (Other records' targets are parents, never one of these frames.)
-        for (const { target } of records) {
+        // An attribute of a gated element changed in place (a framework patching `data-src`): the iframe is held
+        // or loaded afresh, under its new service. Other elements' `data-src` (a lazy-image library's) scan nothing.
+        const ours = records.filter(
+          (r) =>
+            r.attributeName &&
+            (r.attributeName === 'data-assenso' || (r.target as Element).hasAttribute('data-assenso')),
+        );
+        for (const { target } of ours) {
           loaded.delete(target as Element);
           holders.get(target as HTMLIFrameElement)?.remove();
         }
         // Removals too while iframes are held: a removed one takes its placeholder along.
         if (
-          records.some(
-            (r) =>
-              r.attributeName ||
-              [...r.addedNodes, ...(holders.size ? r.removedNodes : [])].some((n) => n.nodeType === 1),
+          ours.length ||
+          records.some((r) =>
+            [...r.addedNodes, ...(holders.size ? r.removedNodes : [])].some((n) => n.nodeType === 1),
           )
         )
           scan();
