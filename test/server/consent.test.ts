@@ -188,6 +188,56 @@ describe.each(databases)('device consent on $name', (d) => {
         ]);
       });
 
+      it("keeps the widget's earlier answers of categories asked again, which the receipt leaves out", async () => {
+        const { app } = buildApp(db, { config });
+        // A decision made during a revision re-ask that answered only a service (a placeholder's "Allow"):
+        // the receipt records `yt`; the widget's cookie also keeps the earlier answers of analytics and
+        // marketing, marked asked again (expiry 1), to prefill the banner that still asks them.
+        const receipt = makeReceipt(SHOP, {
+          method: 'service',
+          categories: { necessary: true },
+          services: { yt: true },
+          expiries: { yt: Date.now() + 30 * 86_400_000 },
+        });
+        const widget = (id: string, c: string, s: string) =>
+          new URLSearchParams({
+            v: '1',
+            k: SHOP,
+            r: receipt.revision,
+            t: String(receipt.collectedAt),
+            id,
+            c,
+            s,
+          });
+        const mine = widget(
+          receipt.receiptId,
+          `necessary:1.analytics:1:1.marketing:0:${receipt.collectedAt}.later:1:${receipt.collectedAt + 1}`,
+          `yt:1:${receipt.expiries?.yt}.matomo:0.ga:1:${receipt.collectedAt + 5}.x:1:2:3.Bad:1`,
+        );
+        // Another decision's copy (an older one, or another site's) supplies nothing.
+        const other = widget('00000000-0000-4000-8000-000000000000', 'ads:1:1', 'fb:1');
+        const res = await postReceipts(
+          app,
+          { receipts: [receipt] },
+          {
+            headers: {
+              host: 'shop.example',
+              cookie: `other=1; assenso=${other}; assenso=${mine}; theme=dark`,
+            },
+          },
+        );
+        const value = new URLSearchParams(
+          res.headers.get('set-cookie')?.split('; ')[0]?.slice('assenso='.length),
+        );
+        // Earlier answers asked again (expiry not after the decision) are kept; one still in force (`later`) is
+        // not the receipt's and is dropped, as are a service absent from the receipt with an expiry in force
+        // (`ga`) and malformed entries.
+        expect(value.get('c')).toBe(`necessary:1.analytics:1:1.marketing:0:${receipt.collectedAt}`);
+        // `yt`, chosen on its own (listed with an expiry), keeps one: listed without, it would follow marketing,
+        // asked again, and be denied.
+        expect(value.get('s')).toBe(`yt:1:${receipt.expiries?.yt}.matomo:0`);
+      });
+
       it('sets no cookie when the server is reached under its own host (a third-party cookie)', async () => {
         const { app } = buildApp(db, { config });
         const res = await postReceipts(

@@ -64,7 +64,12 @@ export function receiptsRoutes(deps: AppDeps): Hono<AppEnv> {
 
     const results = await recorder.record(envelope.output.receipts, { origin: from });
     for (const r of results) counted.inc({ outcome: r.outcome });
-    const cookies = await firstParty.cookiesFor(results, origin, requestHost(c, deps.config.trustProxy));
+    const cookies = await firstParty.cookiesFor(
+      results,
+      origin,
+      requestHost(c, deps.config.trustProxy),
+      c.req.header('cookie'),
+    );
     return jsonAnswer(c, { results } satisfies BatchResponse, 200, NO_STORE, cookies);
   });
   return app;

@@ -6,6 +6,7 @@
  * cookie itself, in the widget's mirror format (docs/cookie.md), so the decision survives.
  */
 import type { ReceiptResult, SignedReceipt } from '../../protocol/api.ts';
+import { ITEM_ID_PATTERN } from '../../protocol/ids.ts';
 import type { Receipt } from '../../protocol/receipt.ts';
 import { findSite, type ServerConfig, type SiteConfig } from '../config.ts';
 import type { Queryable } from '../db/db.ts';
@@ -22,13 +23,22 @@ export const COOKIE_FORMAT = 1;
  * so it lists every service, which the widget reads the same way. Times are the device's (its clock), but no
  * expiry lies beyond the longest lifetime after `t` (consent-lifetime.ts): the widget keeps what the cookie
  * says, and the cookie must not hand it a consent longer than the server counts.
+ *
+ * `sent`: the copies of the cookie the request carried (the widget wrote its own just before sending). The one
+ * of this very receipt (same `id` and site) supplies what a receipt does not say:
+ * - the earlier answers of categories asked again that this decision did not answer (docs/cookie.md, `c`),
+ *   with their services. The receipt leaves them out; they grant nothing (their expiry is not after `t`), but
+ *   without them the next page would ask those categories as on a first visit, neither saying why nor
+ *   prefilling the earlier answer;
+ * - which services were chosen on their own (a placeholder's "Allow" in a category asked): the receipt gives
+ *   every service an expiry, the widget lists one only for those. Such a service gets its expiry (bounded as
+ *   every other): listed without one, it would follow its category, asked again, and be denied.
  */
-export function cookieValue(receipt: Receipt): string {
+export function cookieValue(receipt: Receipt, sent: readonly string[] = []): string {
   const expiry = receiptExpiries(receipt);
-  const list = (choices: Record<string, boolean>, suffix: (id: string) => string) =>
-    Object.keys(choices)
-      .map((id) => `${id}:${choices[id] ? 1 : 0}${suffix(id)}`)
-      .join('.');
+  const list = (choices: Record<string, boolean>, suffix: (id: string) => string, carried: string[]) =>
+    [...Object.keys(choices).map((id) => `${id}:${choices[id] ? 1 : 0}${suffix(id)}`), ...carried].join('.');
+  const carried = carriedEntries(receipt, sent);
   return new URLSearchParams({
     v: String(COOKIE_FORMAT),
     k: receipt.siteId,
@@ -39,9 +49,51 @@ export function cookieValue(receipt: Receipt): string {
     id: receipt.receiptId,
     d: receipt.deviceId ?? '',
     g: receipt.gpc ? '1' : '0',
-    c: list(receipt.categories, (id) => (receipt.expiries?.[id] ? `:${expiry.of('category', id)}` : '')),
-    s: list(receipt.services, () => ''),
+    c: list(
+      receipt.categories,
+      (id) => (receipt.expiries?.[id] ? `:${expiry.of('category', id)}` : ''),
+      carried.c,
+    ),
+    s: list(receipt.services, (id) => (carried.own.has(id) ? `:${expiry.of('service', id)}` : ''), carried.s),
   }).toString();
+}
+
+/**
+ * From the widget's copy of `receipt`'s cookie among `sent`: the entries the receipt leaves out and that grant
+ * nothing (`c`, `s`): categories with an expiry not after the decision (`id:0|1:<expiry ≤ t>`), and services
+ * absent from the receipt (those of such categories: unlisted, they would follow their category, which is asked
+ * again), but none with an expiry of its own in force; and (`own`) the receipt's services the copy lists with an
+ * expiry of their own. Anything else of the copy is ignored: the receipt is the record.
+ */
+function carriedEntries(receipt: Receipt, sent: readonly string[]) {
+  const carried = { c: [] as string[], s: [] as string[], own: new Set<string>() };
+  const copy = sent
+    .map((value) => new URLSearchParams(value))
+    .find(
+      (p) =>
+        p.get('v') === String(COOKIE_FORMAT) &&
+        p.get('id') === receipt.receiptId &&
+        (p.get('k') ?? receipt.siteId) === receipt.siteId,
+    );
+  if (!copy) return carried;
+  for (const [key, choices] of [
+    ['c', receipt.categories],
+    ['s', receipt.services],
+  ] as const)
+    for (const entry of (copy.get(key) ?? '').split('.')) {
+      const [id = '', choice, x, extra] = entry.split(':');
+      const expired = x !== undefined && /^\d+$/.test(x) && Number(x) <= receipt.collectedAt;
+      if (key === 's' && Object.hasOwn(choices, id) && x !== undefined) carried.own.add(id);
+      else if (
+        ITEM_ID_PATTERN.test(id) &&
+        !Object.hasOwn(choices, id) &&
+        (choice === '0' || choice === '1') &&
+        extra === undefined &&
+        (expired || (key === 's' && x === undefined))
+      )
+        carried[key].push(entry);
+    }
+  return carried;
 }
 
 /**
@@ -53,7 +105,7 @@ export function cookieValue(receipt: Receipt): string {
 export function consentSetCookie(
   site: SiteConfig,
   receipt: Receipt,
-  opts: { now: number; receivedAt: number; secure: boolean },
+  opts: { now: number; receivedAt: number; secure: boolean; sent?: readonly string[] },
 ): string | undefined {
   const cookie = site.firstPartyCookie;
   if (!cookie) return undefined;
@@ -66,7 +118,7 @@ export function consentSetCookie(
   );
   const maxAge = Math.max(1, Math.ceil((until - opts.now) / 1000));
   return [
-    `${cookie.name}=${cookieValue(receipt)}`,
+    `${cookie.name}=${cookieValue(receipt, opts.sent)}`,
     `Max-Age=${maxAge}`,
     `Path=${cookie.path}`,
     ...(cookie.domain ? [`Domain=${cookie.domain}`] : []),
@@ -91,7 +143,13 @@ export function isFirstParty(site: SiteConfig, origin: string | undefined, host:
  * sets nothing.
  */
 export function createFirstPartyCookies(deps: { db: Queryable; config: ServerConfig; now: () => number }) {
-  async function cookiesFor(results: readonly ReceiptResult[], origin: string | undefined, host: string) {
+  /** `cookieHeader`: the request's `Cookie` header (the widget's own copy of the decision, see cookieValue). */
+  async function cookiesFor(
+    results: readonly ReceiptResult[],
+    origin: string | undefined,
+    host: string,
+    cookieHeader = '',
+  ) {
     const byDevice = new Map<
       string,
       { site: SiteConfig; deviceId: string; signed: Map<string, SignedReceipt> }
@@ -115,10 +173,20 @@ export function createFirstPartyCookies(deps: { db: Queryable; config: ServerCon
         now: deps.now(),
         receivedAt: latest.receivedAt,
         secure,
+        sent: cookiesNamed(cookieHeader, site.firstPartyCookie!.name),
       });
       if (cookie) cookies.push(cookie);
     }
     return cookies;
   }
   return { cookiesFor };
+}
+
+/** The values of every cookie called `name` in a `Cookie` header (a page may see several copies). */
+function cookiesNamed(header: string, name: string): string[] {
+  return header
+    .split(';')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair.startsWith(`${name}=`))
+    .map((pair) => pair.slice(name.length + 1));
 }
