@@ -17,10 +17,10 @@ export function consentModeState(cfg: ResolvedConfig, granted: Choices | null) {
   const out = {} as Record<GoogleConsentType, 'granted' | 'denied'>;
   if (!cfg.consentMode) return out;
   for (const [type, ids] of Object.entries(cfg.consentMode.mapping)) {
-    // Granted when all its categories are: always when it names none (`security_storage`, by default), never
-    // when it names one the site does not have (a typo: warned by the delivery chunk).
-    const ok =
-      !ids.length || (!!granted && ids.every((id) => cfg.categories.some((c) => c.id === id) && granted[id]));
+    // Granted when all its categories are: always when it names none (`security_storage`, by default) or only
+    // required ones (granted before any decision too), never when it names one the site does not have (a typo:
+    // warned by the delivery chunk).
+    const ok = ids.every((id) => cfg.categories.some((c) => c.id === id && (c.required || granted?.[id])));
     out[type as GoogleConsentType] = ok ? 'granted' : 'denied';
   }
   return out;

@@ -59,7 +59,7 @@ describe('Google Consent Mode v2', () => {
     w.gtag = (...a: unknown[]) => calls.push(a);
     void track(createConsent(cfg, { gpc: false })).start();
     expect(calls).toEqual([
-      ['consent', 'default', { ...denied, wait_for_update: 0 }],
+      ['consent', 'default', { ...denied, functionality_storage: 'granted', wait_for_update: 0 }],
       ['consent', 'update', { ...denied, analytics_storage: 'granted', functionality_storage: 'granted' }],
     ]);
   });
@@ -146,6 +146,30 @@ describe('Google Consent Mode v2', () => {
       functionality_storage: 'granted',
       personalization_storage: 'denied',
       analytics_storage: 'granted',
+    });
+  });
+
+  it('a type mapped only to the required category is granted from the default on, before any decision', async () => {
+    const cfg = siteConfig({
+      consentMode: {
+        mapping: { security_storage: ['necessary'], functionality_storage: ['necessary', 'analytics'] },
+      },
+    });
+    const c = track(createConsent(cfg, { gpc: false }));
+    void c.start();
+    expect(commands()[0]?.[2]).toMatchObject({
+      security_storage: 'granted',
+      functionality_storage: 'denied',
+    });
+    await c.rejectAll();
+    expect(commands()[1]?.[2]).toMatchObject({
+      security_storage: 'granted',
+      functionality_storage: 'denied',
+    });
+    await c.acceptAll();
+    expect(commands()[2]?.[2]).toMatchObject({
+      security_storage: 'granted',
+      functionality_storage: 'granted',
     });
   });
 
