@@ -25,6 +25,7 @@ export const FIXES = {
   bool: 'must be true or false; using {0}',
   object: 'must be an object',
   cmType: 'must be a Consent Mode type ({0}) → category ids',
+  cmIds: 'must be an array of category ids like ["analytics"]; using the default',
   unknownCat: 'names "{0}", not a category of this site ({1}); the type stays denied',
   ms: 'must be milliseconds ≥ 0; using 500',
   cm: 'must be true, false or { mapping, waitForUpdate, adsDataRedaction, urlPassthrough }',

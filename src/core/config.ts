@@ -147,8 +147,10 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
     const m = isObj(cm) ? cm : {};
     const mapping = { ...DEFAULT_CONSENT_MODE };
     for (const [k, v] of Object.entries(opt('mapping', isObj, {}, 'object', m, 'consentMode.mapping'))) {
-      if (k in mapping && isStrList(v)) mapping[k as GoogleConsentType] = v;
-      else w(`consentMode.mapping.${k}`, 'cmType', Object.keys(mapping).join(', '));
+      // Own keys only: `toString` or a JSON `__proto__` is no Consent Mode type (and must not reach gtag).
+      const known = Object.hasOwn(mapping, k);
+      if (known && isStrList(v)) mapping[k as GoogleConsentType] = v;
+      else w(`consentMode.mapping.${k}`, known ? 'cmIds' : 'cmType', Object.keys(mapping).join(', '));
     }
     const waitForUpdate = opt(
       'waitForUpdate',

@@ -107,6 +107,28 @@ describe('config validation', () => {
     expect(warnings({ ...base, consentMode: true }).out).toEqual([]);
   });
 
+  it('a Consent Mode mapping key named like a built-in property is no type; a known type with a bad list says so', () => {
+    const base = siteConfig();
+    const { cfg, out } = warnings({
+      ...base,
+      // As JSON.parse makes them: `__proto__` an own key, as in an inline or fetched configuration.
+      consentMode: JSON.parse(
+        '{"mapping": {"toString": ["analytics"], "__proto__": ["analytics"], "analytics_storage": "analytics"}}',
+      ),
+    });
+    const types =
+      'ad_storage, ad_user_data, ad_personalization, analytics_storage, functionality_storage, personalization_storage, security_storage';
+    expect(out).toEqual([
+      `[assenso] config.consentMode.mapping.toString: must be a Consent Mode type (${types}) → category ids`,
+      `[assenso] config.consentMode.mapping.__proto__: must be a Consent Mode type (${types}) → category ids`,
+      '[assenso] config.consentMode.mapping.analytics_storage: must be an array of category ids like ["analytics"]; using the default',
+    ]);
+    const mapping = cfg.consentMode ? cfg.consentMode.mapping : undefined;
+    expect(Object.getPrototypeOf(mapping)).toBe(Object.prototype);
+    expect(Object.keys(mapping as object)).not.toContain('toString');
+    expect((mapping as Record<string, string[]>).analytics_storage).toEqual(['analytics']);
+  });
+
   it('warns when the forced language is not among the languages offered (it would be passed over)', () => {
     const base = siteConfig();
     expect(warnings({ ...base, language: 'pt', languages: ['it', 'en'] }).out).toEqual([
