@@ -123,8 +123,9 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
           categories: titles(prompt.categories.filter((id) => id in prompt.previous!.categories)),
         }),
       );
-    if (state.gpc.active && state.gpc.categories.length)
-      out.push(format(m.gpcHonoured, { categories: titles(state.gpc.categories) }));
+    // Not one the visitor turned on while sending GPC: GPC does not keep that one off.
+    const off = state.gpc.categories.filter((id) => !state.granted.categories[id]);
+    if (state.gpc.active && off.length) out.push(format(m.gpcHonoured, { categories: titles(off) }));
     if (failed) out.push(m.prefsFailed);
     return out;
   };

@@ -287,6 +287,19 @@ describe('mounted widget', () => {
     expect(banner.textContent).toContain(en.gpcHonoured.replace('{categories}', 'Marketing'));
   });
 
+  it('GPC: the banner names only the categories GPC keeps off, not one the visitor turned on while sending it', async () => {
+    const id = `t${Math.random().toString(36).slice(2, 9)}`;
+    await setup({}, { gpc: true }, id).controller.save({ categories: { marketing: true } });
+    for (const f of live.splice(0)) f();
+    // A category added since (same revision) brings the banner back; marketing stays on.
+    const added = { id: 'social', title: 'Social', description: 'Share buttons', gpc: true };
+    const s = setup({ categories: [...CATEGORIES, added] }, { gpc: true }, id);
+    const banner = s.q.getByRole('dialog', { name: en.bannerTitle });
+    expect(s.controller.has('marketing')).toBe(true);
+    expect(banner.textContent).toContain(en.gpcHonoured.replace('{categories}', 'Social'));
+    expect(banner.textContent).not.toContain('Marketing');
+  });
+
   it('GPC sent after an accept-all made without it: the preference center starts with its categories off, and Save keeps them denied', async () => {
     const id = `t${Math.random().toString(36).slice(2, 9)}`;
     await setup({}, {}, id).controller.acceptAll();
