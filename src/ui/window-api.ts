@@ -1,4 +1,4 @@
-import { failed } from '../core/events.ts';
+import { failed, report } from '../core/events.ts';
 import type {
   Choices,
   ConsentController,
@@ -154,7 +154,29 @@ export function createWindowApi(c: ConsentController, start?: () => void): Assen
           console.warn(`[assenso] on(): "${String(type)}" is not an event; ignored`);
         else if (typeof fn !== 'function')
           console.warn(`[assenso] on("${type}"): the listener must be a function; ignored`);
-        else return c.on(type, (e) => fn(type === 'error' ? e : structuredClone(e)));
+        else {
+          let heard = false;
+          const un = c.on(type, (e) => {
+            heard = true;
+            fn(type === 'error' ? e : structuredClone(e));
+          });
+          // `ready` is a state: a listener that comes after it (the page's queue snippet ran after an async
+          // assenso.js) hears it at once, as one before it did.
+          if (type === 'ready' && c.getState().started)
+            queueMicrotask(() => {
+              if (heard) return;
+              heard = true;
+              try {
+                (fn as (s: unknown) => void)(structuredClone(c.getState()));
+              } catch (e) {
+                report('"ready" listener threw', e);
+              }
+            });
+          return () => {
+            heard = true;
+            un();
+          };
+        }
         return () => {};
       },
       () => {},

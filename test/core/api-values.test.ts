@@ -239,6 +239,29 @@ describe('window.assenso hands out copies', () => {
   });
 });
 
+describe('window.assenso.on("ready") after start-up', () => {
+  it('a listener that comes late (the queue snippet ran after an async assenso.js) hears it once, at once', async () => {
+    const cfg = siteConfig();
+    await make(cfg).c.acceptAll();
+    destroyAll();
+    const early = vi.fn();
+    const late = vi.fn();
+    const gone = vi.fn();
+    const { c, api } = make(cfg);
+    api.on('ready', early);
+    void c.start();
+    // After start-up's `ready`: heard too, with the state that holds the stored decision; not after unsubscribing.
+    api.on('ready', late);
+    api.on('ready', gone)();
+    await new Promise((r) => setTimeout(r));
+    expect(early).toHaveBeenCalledTimes(1);
+    expect(late).toHaveBeenCalledTimes(1);
+    expect(late.mock.calls[0]![0].decision.method).toBe('accept-all');
+    expect(late.mock.calls[0]![0].granted.categories.marketing).toBe(true);
+    expect(gone).not.toHaveBeenCalled();
+  });
+});
+
 describe('window.assenso.open() before start-up', () => {
   it("a returning visitor's page opening the preference center at once keeps it open", async () => {
     const cfg = siteConfig();
