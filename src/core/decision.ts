@@ -15,6 +15,14 @@ const isChoices = (v: unknown): v is Choices =>
   !!v && typeof v === 'object' && Object.values(v).every((b) => typeof b === 'boolean');
 const isTime = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 
+/**
+ * A map of choices or expiries without a prototype: a page that polluted `Object.prototype` (`ga = true`, a
+ * bug of a query-string or merge library) must not supply a choice nobody made. Every decision this module
+ * reads (readDecision) or makes (decide) holds only such maps.
+ */
+export const bare = <T>(o: Record<string, T> = {}): Record<string, T> =>
+  Object.assign(Object.create(null), o);
+
 export const services = (cfg: ResolvedConfig) => cfg.categories.flatMap((c) => c.services);
 const optional = (cfg: ResolvedConfig) => cfg.categories.filter((c) => !c.required);
 
@@ -45,7 +53,7 @@ export function readDecision(x: unknown, now = 1 / 0): Decision | null {
     typeof d.gpc !== 'boolean'
   )
     return null;
-  return d;
+  return { ...d, categories: bare(d.categories), services: bare(d.services), expiries: bare(d.expiries) };
 }
 
 /**
@@ -143,14 +151,14 @@ export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInpu
     c.id in valid.categories &&
     until(valid, c) > Math.max(i.now, valid.decidedAt) &&
     !(i.gpc && c.gpc && !valid.gpc);
-  const categories: Choices = {};
-  const services: Choices = {};
-  const expiries: Record<string, number> = {};
+  const categories: Choices = bare();
+  const services: Choices = bare();
+  const expiries: Record<string, number> = bare();
   let expiresAt = Number.POSITIVE_INFINITY;
   // Only a boolean is a choice: anything else (`'false'`, 1, null from a page's form) counts as not named, so
   // that it neither grants nor reaches the stored decision (where the cookie mirror would read it as true).
   const chosen = (m: Choices | undefined, id: string) => {
-    const v = m?.[id];
+    const v = m && Object.hasOwn(m, id) ? m[id] : undefined;
     return typeof v === 'boolean' ? v : undefined;
   };
   /** A service's own expiry in the previous decision, while it holds (else 0). */

@@ -4,6 +4,7 @@ import type { Receipt } from '../protocol/receipt.ts';
 import { RECEIPT_SCHEMA } from '../protocol/version.ts';
 import { noticeOf } from './notice.ts';
 import type { Decision, ResolvedConfig } from './types.ts';
+import { bare } from './decision.ts';
 
 /**
  * The notice when the UI supplies none (decisions through the API before the UI is shown): the configured
@@ -20,9 +21,9 @@ export const defaultNotice = (cfg: ResolvedConfig): NoticeSnapshot => noticeOf(c
  * services not chosen on their own: the visitor did not choose it now.
  */
 function recorded(d: Decision, notice: NoticeSnapshot) {
-  const categories = { ...d.categories };
-  const services = { ...d.services };
-  const expiries = { ...d.expiries };
+  const categories = bare(d.categories);
+  const services = bare(d.services);
+  const expiries = bare(d.expiries);
   const last = Math.max(d.expiresAt, ...Object.values(d.expiries));
   for (const c of notice.categories) {
     const asked = expiries[c.id]! <= d.decidedAt;
@@ -30,11 +31,11 @@ function recorded(d: Decision, notice: NoticeSnapshot) {
       delete categories[c.id];
       delete expiries[c.id];
     }
-    if (c.required && c.id in d.categories) expiries[c.id] = last;
+    if (c.required && c.id in categories) expiries[c.id] = last;
     for (const s of c.services)
       if (s.id in expiries) continue;
       else if (asked) delete services[s.id];
-      else if (s.id in d.services) expiries[s.id] = expiries[c.id] ?? d.expiresAt;
+      else if (s.id in services) expiries[s.id] = expiries[c.id] ?? d.expiresAt;
   }
   return { categories, services, expiries };
 }
