@@ -7,7 +7,8 @@ export type ShownNotice = Pick<NoticeSnapshot, 'language' | 'texts'> & Partial<N
 /** A configured text in `lang`: the exact language, its primary subtag, English, then the first given. */
 export function localize(text: Localized | null | undefined, lang: string): string {
   if (text == null || typeof text === 'string') return text ?? '';
-  return text[lang] ?? text[lang.split('-')[0]!] ?? text.en ?? Object.values(text)[0] ?? '';
+  const base = lang.split('-')[0]!;
+  return text[lang] ?? text[base] ?? text[base.toLowerCase()] ?? text.en ?? Object.values(text)[0] ?? '';
 }
 
 /** Categories and services as shown in `lang`: the preference center's props and the hashed notice. */

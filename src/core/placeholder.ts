@@ -48,7 +48,7 @@ export function fillPlaceholder(
   const name = svc?.name ?? (localize(cfg.categories.find((c) => c.id === id)?.title, lang) || id);
   const title = frame.title.trim();
   const vars: Record<string, string> = { service: name, provider: svc?.provider ?? name, title };
-  const own = PLACEHOLDER[lang] ?? PLACEHOLDER[lang.split('-')[0]!];
+  const own = PLACEHOLDER[lang] ?? PLACEHOLDER[lang.split('-')[0]!.toLowerCase()];
   const t = (el: HTMLElement, k: 'placeholder.text' | 'placeholder.allow', i: 0 | 1) => {
     const text = deps.text?.(k, vars);
     // Shown: the receipts of this page hash it too, as its template (one text for every service).

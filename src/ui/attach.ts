@@ -39,7 +39,7 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
   if (options.deps) options.deps.language = lang;
 
   // Catalogs are by primary language: `it-CH` speaks the Italian one.
-  const base = lang.split('-')[0]!;
+  const base = lang.split('-')[0]!.toLowerCase();
   const mount = () =>
     options.loaders
       .catalog(base)

@@ -15,6 +15,14 @@ describe('language choice', () => {
     expect(pickLanguage(supported, ['pt', 'ja'], 'it')).toBe('it');
   });
 
+  it('matches offered tags in any case and by primary subtag on either side', () => {
+    expect(pickLanguage(['IT', 'EN'], ['it'], 'en')).toBe('IT');
+    expect(pickLanguage(['en-GB', 'it-IT', 'de-DE'], ['de'], 'en-GB')).toBe('de-DE');
+    expect(pickLanguage(['en-GB', 'it-IT'], ['it-CH'], 'en-GB')).toBe('it-IT');
+    // An exact match beats a primary one, whatever the order offered.
+    expect(pickLanguage(['pt-PT', 'pt-BR'], ['pt-BR'], 'en')).toBe('pt-BR');
+  });
+
   it('reads the candidates from the page in that order', () => {
     const doc = document.implementation.createHTMLDocument('');
     doc.documentElement.lang = 'fr-CA';

@@ -364,6 +364,42 @@ describe('mounted widget', () => {
     expect(s.controller.has('tube')).toBe(true);
   });
 
+  it.each([
+    [['IT', 'EN'], 'it', itMessages.acceptAll, 'Statistiche'],
+    [['en-GB', 'it-IT', 'de-DE'], 'de', 'Alle akzeptieren', 'Analytics'],
+  ])(
+    'languages %j on a page in %s: the banner speaks it (any case, a region on either side)',
+    async (languages, pageLang, accept, analytics) => {
+      const id = `t${Math.random().toString(36).slice(2, 9)}`;
+      const controller = createConsent({
+        siteId: id,
+        cookie: { name: `c_${id}` },
+        categories: CATEGORIES,
+        languages,
+      });
+      const before = document.documentElement.lang;
+      document.documentElement.lang = pageLang;
+      const detach = attachUi(controller, { loaders: moduleLoaders });
+      live.push(() => {
+        detach();
+        controller.destroy();
+        document.documentElement.lang = before;
+      });
+      controller.start();
+      const host = await waitFor(() => {
+        const h = document.querySelector('assenso-consent');
+        expect(h).not.toBeNull();
+        return h!;
+      });
+      const q = within(host.shadowRoot as unknown as HTMLElement);
+      await waitFor(() => q.getByRole('button', { name: accept }));
+      await userEvent.click(
+        q.getByRole('button', { name: new RegExp(pageLang === 'it' ? 'Personalizza' : 'Anpassen') }),
+      );
+      await waitFor(() => q.getByRole('switch', { name: analytics }));
+    },
+  );
+
   it('ES module build: attachUi makes data-assenso-open links open the preference center, and stops on detach', async () => {
     const id = `t${Math.random().toString(36).slice(2, 9)}`;
     const controller = createConsent({ siteId: id, cookie: { name: `c_${id}` }, categories: CATEGORIES });

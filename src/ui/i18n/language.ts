@@ -1,7 +1,8 @@
 /**
  * Which language the widget speaks: the configured one, then the page's `<html lang>`, then the browser's
  * preferred languages, then the fallback. A tag matches a supported language exactly or by its primary
- * subtag (`it-CH` → `it`, `pt-BR` → `pt` when offered). Pure: the caller passes what it read from the page.
+ * subtag, on either side and in any case (`it-CH` → `it`, `pt-BR` → `pt` when offered; `de` → `de-DE` when
+ * that is what the site offers; `IT` → `it`). Pure: the caller passes what it read from the page.
  */
 export function pickLanguage(
   supported: readonly string[],
@@ -9,13 +10,16 @@ export function pickLanguage(
   fallback: string,
 ): string {
   const lower = supported.map((s) => s.toLowerCase());
+  const primary = (tag: string) => tag.split('-')[0];
   for (const candidate of candidates) {
     if (!candidate) continue;
     const tag = candidate.toLowerCase();
-    const exact = lower.indexOf(tag);
-    if (exact >= 0) return supported[exact]!;
-    const primary = lower.indexOf(tag.split('-')[0]!);
-    if (primary >= 0) return supported[primary]!;
+    const i = [
+      lower.indexOf(tag),
+      lower.indexOf(primary(tag)!),
+      lower.findIndex((s) => primary(s) === primary(tag)),
+    ].find((i) => i >= 0);
+    if (i !== undefined) return supported[i]!;
   }
   return fallback;
 }
