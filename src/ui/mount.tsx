@@ -61,9 +61,17 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   const privacyUrl = localize(config.privacyPolicyUrl, lang) || undefined;
   options.onNotice?.(() => ({ language: lang, texts: { ...m, privacyPolicyUrl: privacyUrl ?? '' } }));
 
-  const host = document.createElement('assenso-consent');
+  // A page whose own custom element took the name (and its shadow root) gets the banner under another one.
+  let host = document.createElement('assenso-consent');
+  let root: ShadowRoot;
+  try {
+    root = host.attachShadow({ mode: 'open' });
+  } catch {
+    console.warn('[assenso] <assenso-consent> is defined by another script; using <assenso-banner>');
+    host = document.createElement('assenso-banner');
+    root = host.attachShadow({ mode: 'open' });
+  }
   host.setAttribute('lang', lang);
-  const root = host.attachShadow({ mode: 'open' });
   adoptStyles(root, config.themeTokens, options.nonce);
   const box = document.createElement('div');
   root.append(box);
