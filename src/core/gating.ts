@@ -15,7 +15,11 @@ const ttPolicy = (win: Window) => {
       // Only URLs and code the page author wrote in its own markup pass through here.
       p = tt.createPolicy('assenso', { createScriptURL: (s) => s, createScript: (s) => s });
     } catch (e) {
-      report('Trusted Types policy "assenso" is not allowed by the page CSP', e);
+      // The browser's error says why (not in the CSP's `trusted-types`, or taken by another script); this, the fix.
+      report(
+        'Trusted Types policy "assenso" refused: gated scripts cannot run. Add "assenso" to the CSP\'s trusted-types, and let no other script create a policy of that name',
+        e,
+      );
     }
     policies.set(win, p);
   }

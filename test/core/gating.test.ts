@@ -618,6 +618,35 @@ describe('Trusted Types', () => {
   });
 });
 
+describe('Trusted Types policy refused', () => {
+  it('says what to fix when another script took the name "assenso" first', async () => {
+    const frame = document.createElement('iframe');
+    frame.srcdoc = `<!doctype html><meta http-equiv="Content-Security-Policy" content="require-trusted-types-for 'script'; trusted-types assenso"><body></body>`;
+    document.body.append(frame);
+    added.push(frame);
+    await new Promise((r) => frame.addEventListener('load', r, { once: true }));
+    const doc = frame.contentDocument!;
+    const win = frame.contentWindow as Window & {
+      trustedTypes: { createPolicy(n: string, r: object): unknown };
+    };
+    win.trustedTypes.createPolicy('assenso', {});
+    const s = doc.createElement('script');
+    s.type = 'text/plain';
+    s.setAttribute('data-assenso', 'analytics');
+    s.append(doc.createTextNode('1'));
+    doc.body.append(s);
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      await createGating({ cfg: resolveConfig(siteConfig()), has: () => true, fill: () => {}, doc }).apply();
+      expect(error.mock.calls.map((c) => String(c[0]))).toContain(
+        `[assenso] Trusted Types policy "assenso" refused: gated scripts cannot run. Add "assenso" to the CSP's trusted-types, and let no other script create a policy of that name:`,
+      );
+    } finally {
+      error.mockRestore();
+    }
+  });
+});
+
 describe('revocation clears cookies and storage', () => {
   const paths = () => {
     const segs = location.pathname.split('/').filter(Boolean);
