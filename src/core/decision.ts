@@ -210,7 +210,10 @@ export function decide(cfg: ResolvedConfig, prev: Decision | null, i: DecideInpu
   return {
     format: DECISION_FORMAT,
     revision: cfg.revision,
-    decidedAt: i.now,
+    // After the decision it follows, whatever the clock says: a device clock set back (corrected by NTP, within
+    // the day readDecision tolerates) must not rank the visitor's later refusal behind their earlier acceptance,
+    // in the other tabs, the cookie and a sibling subdomain's copy. Never more than a day ahead of the clock.
+    decidedAt: Math.max(i.now, Math.min((prev?.decidedAt ?? 0) + 1, i.now + DAY)),
     expiresAt: Number.isFinite(expiresAt) ? expiresAt : i.now + cfg.lifetimeDays * DAY,
     method: i.method,
     categories,

@@ -18,7 +18,7 @@ async function twoTabs() {
   return tabs;
 }
 
-it("two tabs deciding at once: a tab keeps its own newer decision when the other's older one arrives", async () => {
+it('a refusal made after an acceptance ranks after it, though the clock was set back in between (NTP)', async () => {
   const cfg = siteConfig();
   let now = T0;
   const clock = {
@@ -26,18 +26,23 @@ it("two tabs deciding at once: a tab keeps its own newer decision when the other
     setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
     clearTimeout: (h: unknown) => clearTimeout(h as number),
   };
-  const a = track(createConsent(cfg, { gpc: false, clock: { ...clock, now: () => now - 1000 } }));
+  // Tab a accepted while the device clock was 12 hours ahead; the clock was then corrected, and in tab b the
+  // visitor rejects all. Every tab (and the next page) must apply the refusal.
+  const a = track(createConsent(cfg, { gpc: false, clock: { ...clock, now: () => now + 12 * 3_600_000 } }));
   const b = track(createConsent(cfg, { gpc: false, clock }));
   await a.start();
   await b.start();
-  // b decides first (newer clock); a's accept, made a moment earlier, reaches b after it.
+  const accepted = await a.acceptAll();
   now += 5000;
-  const mine = await b.rejectAll();
-  const theirs = await a.acceptAll();
-  expect(theirs.decidedAt).toBeLessThan(mine.decidedAt);
-  await new Promise((r) => setTimeout(r, 100));
-  expect(b.getState().decision?.receiptId).toBe(mine.receiptId);
-  expect(b.has('analytics')).toBe(false);
+  const refused = await b.rejectAll();
+  expect(refused.decidedAt).toBeGreaterThan(accepted.decidedAt);
+  await vi.waitFor(() => expect(a.getState().decision?.receiptId).toBe(refused.receiptId));
+  expect(a.has('analytics')).toBe(false);
+  destroyAll();
+  const next = track(createConsent(cfg, { gpc: false, clock }));
+  await next.start();
+  expect(next.getState().decision?.receiptId).toBe(refused.receiptId);
+  expect(next.has('analytics')).toBe(false);
 });
 
 it('a decision in one tab applies in the others without reload, gated scripts included', async () => {
