@@ -1,7 +1,7 @@
 import type { SignedReceipt } from '../protocol/api.ts';
 import { MAX_BATCH, MAX_BODY_BYTES } from '../protocol/limits.ts';
 import type { Receipt } from '../protocol/receipt.ts';
-import type { Send } from './transport.ts';
+import { LOST, type Send, type SendResult, TIMEOUT } from './transport.ts';
 import type { Clock, EventMap, KeyValueStore, ReceiptLog, RejectedReceipt } from './types.ts';
 
 /** Backoff: full jitter over 1 s · 2^attempt, capped at 10 minutes (AWS "Exponential Backoff and Jitter"). */
@@ -9,6 +9,11 @@ const BASE = 1000;
 const CAP = 600_000;
 /** Signed receipts kept on the device (newest); older ones remain provable on the server. */
 const KEEP = 100;
+/**
+ * Largest pagehide beacon: Chromium's 64 KiB keepalive budget is shared by every keepalive request of the page
+ * in flight (analytics beacons on the same pagehide), and a body over what is left fails before it leaves.
+ */
+const BEACON_BYTES = 32 * 1024;
 
 export interface OutboxOptions {
   store: KeyValueStore;
@@ -46,19 +51,27 @@ export function createOutbox(o: OutboxOptions) {
   /** The queue as last read: pagehide has no time to read IndexedDB. */
   let mem: Receipt[] = [];
 
-  const take = (q: Receipt[]) => {
+  const take = (q: Receipt[], max = MAX_BODY_BYTES) => {
     const out: Receipt[] = [];
     let size = 16; // {"receipts":[]}
     for (const r of q) {
       size += bytes(r);
-      if (out.length >= maxBatch || (out.length && size > MAX_BODY_BYTES)) break;
+      if (out.length >= maxBatch || (out.length && size > max)) break;
       out.push(r);
     }
     return out;
   };
 
   const backoff = (retryAfter: number | null) => {
-    const delay = retryAfter ?? o.random() * Math.min(CAP, BASE * 2 ** attempt);
+    // Retry-After is a lower bound over the jittered delay, and at least BASE: a "0" or a date already past (a
+    // skewed clock) retried in a tight loop. CAP also keeps setTimeout in range: past 2^31-1 ms it fires at once.
+    const delay = Math.min(
+      CAP,
+      Math.max(
+        o.random() * Math.min(CAP, BASE * 2 ** attempt),
+        retryAfter == null ? 0 : Math.max(BASE, retryAfter),
+      ),
+    );
     attempt++;
     until = clock.now() + delay;
     clock.clearTimeout(timer);
@@ -144,7 +157,18 @@ export function createOutbox(o: OutboxOptions) {
         attempt = 0;
         return;
       }
-      const res = await o.send!(batch, true);
+      // No keepalive: the page is alive, and a keepalive body shares Chromium's 64 KiB budget with the page's
+      // own keepalive requests in flight (a full batch then failed before it left, and backed off).
+      // A send that never ends holds the lock of every tab: after TIMEOUT it is a network failure, whatever
+      // the Send (the transport aborts its fetch then too, where the browser can).
+      let t: unknown;
+      const res = await Promise.race([
+        o.send!(batch, false),
+        new Promise<SendResult>((ok) => {
+          t = clock.setTimeout(() => ok(LOST), TIMEOUT);
+        }),
+      ]);
+      clock.clearTimeout(t);
       if (!(await settle(batch, res))) return backoff(res.ok ? null : res.retryAfter);
       attempt = 0;
     }
@@ -200,10 +224,14 @@ export function createOutbox(o: OutboxOptions) {
       o.emit('queued', r);
     },
     flush,
-    /** On pagehide: one keepalive request with what is queued, unless a flush is already in flight. */
+    /**
+     * On pagehide: one keepalive request with what is queued (the oldest, up to BEACON_BYTES), even while a
+     * flush is out: that one is no keepalive request and ends with the page. A failure backs nothing off: the
+     * next flush sends them.
+     */
     beacon() {
-      const batch = take(mem);
-      if (o.send && !running && batch.length)
+      const batch = take(mem, BEACON_BYTES);
+      if (o.send && batch.length)
         o.send(batch, true).then(
           (res) => settle(batch, res),
           () => {},

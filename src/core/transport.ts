@@ -9,6 +9,14 @@ export type SendResult =
 
 export type Send = (receipts: Receipt[], keepalive: boolean) => Promise<SendResult>;
 
+/**
+ * A request not answered within this long is a network failure: a dead connection (a mobile hand-over, a proxy
+ * that swallows the request) never ends by itself, and the outbox holds its lock while it waits.
+ */
+export const TIMEOUT = 15_000;
+/** No answer: refused by the browser, no network, or none within TIMEOUT. */
+export const LOST: SendResult = { ok: false, status: 0, retryAfter: null, problem: null };
+
 /** Retry-After as delay-seconds or an HTTP date, in ms from `now`; null when absent or unreadable. */
 export function retryAfterMs(v: string | null, now: number): number | null {
   if (!v) return null;
@@ -25,6 +33,9 @@ export function createTransport(endpoint: string, f: typeof fetch, now: () => nu
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ receipts }),
         keepalive,
+        // Aborts the request and frees its connection (a browser without AbortSignal.timeout has the outbox's
+        // own bound only).
+        signal: AbortSignal.timeout?.(TIMEOUT),
       });
       const body = await res.json().catch(() => null);
       if (res.ok && Array.isArray(body?.results)) return { ok: true, results: body.results };
@@ -35,7 +46,7 @@ export function createTransport(endpoint: string, f: typeof fetch, now: () => nu
         problem: body && typeof body === 'object' ? body : null,
       };
     } catch {
-      return { ok: false, status: 0, retryAfter: null, problem: null };
+      return LOST;
     }
   };
 }

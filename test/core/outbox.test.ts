@@ -303,10 +303,12 @@ describe('delivery', () => {
     expect((await a.receipts()).pending.map((r) => r.receiptId)).toEqual([d.receiptId]);
     await vi.waitFor(() => expect(s.calls).toHaveLength(1));
     expect(s.calls[0]!.url).toBe(`${endpoint}/v1/receipts`);
+    // No keepalive while the page lives (see 'flushes are no keepalive requests…'); a timeout on every request.
     expect(s.calls[0]!.init).toMatchObject({
       method: 'POST',
-      keepalive: true,
+      keepalive: false,
       headers: { 'content-type': 'application/json' },
+      signal: expect.any(AbortSignal),
     });
     const acks = vi.fn();
     a.on('acknowledged', acks);
@@ -373,6 +375,32 @@ describe('delivery', () => {
     await s.reply(s.json(503, {}, { 'retry-after': new Date(T0 + 30_000 + 120_000).toUTCString() }));
     expect(retries(clock)).toEqual([120_000]);
     expect(retryAfterMs('soon', 0)).toBeNull();
+  });
+
+  it('Retry-After is a lower bound from 1 s, capped at 10 minutes: 0, a past date or 30 days never retry in a loop', async () => {
+    const s = server();
+    const clock = manualClock();
+    const a = track(
+      createConsent(siteConfig({ endpoint }), { gpc: false, fetch: s.fetch, clock, random: () => 0.1 }),
+    );
+    const busy = (ra: string) => s.json(503, { title: 'busy', status: 503 }, { 'retry-after': ra });
+    await a.acceptAll();
+    // Each gave a delay of 0 (setTimeout fires at once past 2^31-1 ms): hundreds of requests a second.
+    await s.reply(busy('0'));
+    expect(retries(clock)).toEqual([1000]);
+    clock.advance(1000);
+    await s.reply(busy(new Date(clock.now() - 60_000).toUTCString())); // the device's clock is ahead
+    expect(retries(clock)).toEqual([1000]);
+    clock.advance(1000);
+    await s.reply(busy('2592000'));
+    expect(retries(clock)).toEqual([600_000]);
+    clock.advance(600_000);
+    await s.reply(busy('1'));
+    expect(retries(clock)).toEqual([1000]); // above the jitter: 0.1 × 8 s
+    clock.advance(1000);
+    await s.reply(busy('1'));
+    expect(retries(clock)).toEqual([1600]); // below it: 0.1 × 16 s
+    expect(s.calls).toHaveLength(5);
   });
 
   it('going online retries at once', async () => {
@@ -483,11 +511,11 @@ describe('outbox batching and locks', () => {
     expiresAt: T0 + 1e9,
     previousReceiptId: null,
   });
-  const outbox = (send: ReturnType<typeof createTransport>, lock = `l${uid()}`) =>
+  const outbox = (send: ReturnType<typeof createTransport>, lock = `l${uid()}`, clock = manualClock()) =>
     createOutbox({
       store: createKeyValueStore(`ob${uid()}`),
       send,
-      clock: manualClock(),
+      clock,
       random: () => 0.5,
       lock,
       emit: () => {},
@@ -560,5 +588,95 @@ describe('outbox batching and locks', () => {
     expect(s.calls[1]!.receipts).toHaveLength(1);
     await s.reply(s.ok(s.calls[1]!.receipts));
     await vi.waitFor(async () => expect((await tab.log()).pending).toEqual([]));
+  });
+
+  it('flushes are no keepalive requests; the pagehide beacon is, at most 32 KiB, and its failure backs nothing off', async () => {
+    const s = server();
+    const clock = manualClock();
+    const ob = outbox(createTransport(endpoint, s.fetch, clock.now), undefined, clock);
+    // 60 receipts of about 800 B: one flush (≤ 64 KiB), more than one beacon would carry.
+    const services = Object.fromEntries(Array.from({ length: 24 }, (_, k) => [`service-number-${k}`, true]));
+    const all = Array.from({ length: 60 }, (_, i) => ({ ...receipt(i), services }));
+    for (const r of all) await ob.add(r);
+    const size = (c: Call) => new TextEncoder().encode(c.init.body as string).length;
+    void ob.flush();
+    await vi.waitFor(() => expect(s.calls).toHaveLength(1));
+    // A keepalive body shares Chromium's 64 KiB budget with the page's own beacons in flight: any of them
+    // made each full batch fail before it left (status 0, backed off up to 10 minutes).
+    expect(s.calls[0]!.init.keepalive).toBe(false);
+    expect(s.calls[0]!.receipts).toHaveLength(60);
+    expect(size(s.calls[0]!)).toBeGreaterThan(32 * 1024);
+    await s.reply(new TypeError('Failed to fetch'));
+    expect(retries(clock)).toEqual([500]);
+    ob.beacon();
+    await vi.waitFor(() => expect(s.calls).toHaveLength(2));
+    const beacon = s.calls[1]!;
+    expect(beacon.init.keepalive).toBe(true);
+    expect(size(beacon)).toBeLessThanOrEqual(32 * 1024);
+    expect(beacon.receipts.length).toBeGreaterThan(1);
+    expect(beacon.receipts.map((r) => r.receiptId)).toEqual(
+      all.slice(0, beacon.receipts.length).map((r) => r.receiptId),
+    );
+    // Refused by the browser (the budget is taken): no further backoff; the next flush sends them all.
+    await s.reply(new TypeError('Failed to fetch'));
+    expect(retries(clock)).toEqual([500]);
+    clock.advance(500);
+    await vi.waitFor(() => expect(s.calls).toHaveLength(3));
+    expect(s.calls[2]!.init.keepalive).toBe(false);
+    expect(s.calls[2]!.receipts.map((r) => r.receiptId)).toEqual(all.map((r) => r.receiptId));
+    await s.reply(s.ok(s.calls[2]!.receipts));
+    expect((await ob.log()).pending).toEqual([]);
+  });
+
+  it('a send never answered holds the lock no longer than 15 s: the other tab delivers, the beacon goes out', async () => {
+    const lock = `l${uid()}`;
+    const clock = manualClock();
+    // Tab 1's server never answers, and its fetch ignores the transport's abort: the outbox's own bound.
+    const dead = server();
+    const tab1 = outbox(createTransport(endpoint, dead.fetch, clock.now), lock, clock);
+    const s = server();
+    const tab2 = outbox(createTransport(endpoint, s.fetch, clock.now), lock, manualClock());
+    await tab1.add(receipt(1));
+    await tab2.add(receipt(2));
+    void tab1.flush();
+    await vi.waitFor(() => expect(dead.calls).toHaveLength(1));
+    await tab2.flush(); // the lock is held: tab 2 waits for it
+    // pagehide meanwhile: the flush out is no keepalive request and ends with the page, so the beacon goes.
+    tab1.beacon();
+    await vi.waitFor(() => expect(dead.calls).toHaveLength(2));
+    expect(dead.calls[1]!.init.keepalive).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.calls).toHaveLength(0);
+    clock.advance(14_999);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.calls).toHaveLength(0);
+    // No answer after 15 s: a network failure; tab 1 backs off and lets go of the lock.
+    clock.advance(1);
+    await vi.waitFor(() => expect(s.calls).toHaveLength(1));
+    expect(retries(clock)).toEqual([500]);
+    await s.reply(s.ok(s.calls[0]!.receipts));
+    await vi.waitFor(async () => expect((await tab2.log()).pending).toEqual([]));
+    // Its retry sends again (and is bounded the same way).
+    clock.advance(500);
+    await vi.waitFor(() => expect(dead.calls).toHaveLength(3));
+    expect(dead.calls[2]!.receipts.map((r) => r.receiptId)).toEqual(
+      dead.calls[0]!.receipts.map((r) => r.receiptId),
+    );
+  });
+
+  it('the transport aborts a request not answered within 15 s: a network failure', async () => {
+    // The browser's own timer cannot be driven by the test: the signal it would make is the test's.
+    const timer = new AbortController();
+    const timeout = vi.spyOn(AbortSignal, 'timeout').mockReturnValue(timer.signal);
+    // As fetch does: a request whose signal aborts rejects with the signal's reason.
+    const hung = ((_: string, init: RequestInit) =>
+      new Promise((_, reject) =>
+        init.signal?.addEventListener('abort', () => reject(init.signal!.reason)),
+      )) as unknown as typeof fetch;
+    const res = createTransport(endpoint, hung, () => T0)([receipt(1)], false);
+    expect(timeout).toHaveBeenCalledWith(15_000);
+    timer.abort(new DOMException('signal timed out', 'TimeoutError'));
+    expect(await res).toEqual({ ok: false, status: 0, retryAfter: null, problem: null });
+    timeout.mockRestore();
   });
 });
