@@ -119,6 +119,9 @@ export function createConsentWith(
 
   /** Applies a decision (or none): state, revocation clean-up, gating, Consent Mode, events. */
   const apply = (d: Decision | null, source: ChangeSource) => {
+    // Destroyed (React StrictMode destroys its first controller, the second runs the page): a decision still on
+    // its way is stored, and the next page applies it, but this one changes nothing on the page and tells nobody.
+    if (destroyed) return;
     const p = parts!;
     const previous = state.decision;
     const now = clock.now();
@@ -287,8 +290,33 @@ export function createConsentWith(
       // (If boot failed, it said so, and this throws: start-up ends here.)
       const p = parts!;
       state = { ...state, started: true };
+      const mirrored = p.mirror.read(clock.now());
+      // IndexedDB, the receipts kept for later and the outbox flush wait for an idle moment, after this task:
+      // the banner (or the page) comes first (a decision made before then reads IndexedDB itself). Set before
+      // any listener hears of start-up, so that one that calls the API (receipts(), set()) joins this start-up:
+      // it started it again, and again, until the stack overflowed.
+      ready = idle()
+        .then(load)
+        .then(async () => {
+          if (destroyed) return;
+          // A stored decision that GPC overrides now (it was off when the visitor decided): the withdrawal is
+          // recorded, method `gpc`, so that the receipts (and the server) say what applies; also of a service
+          // allowed on its own (a placeholder's "Allow"), which the cookie said was allowed.
+          const d = state.decision;
+          const off = gpc.filter(
+            (id) =>
+              d &&
+              !d.gpc &&
+              d.revision === cfg.revision &&
+              (d.categories[id] || allServices.some((s) => s.category === id && d.services[s.id])),
+          );
+          if (off.length) void make({ categories: all(false, off) }, 'gpc').catch(() => {});
+          await receipt();
+          void (await box()).flush();
+        })
+        .catch((error) => events.emit('error', { where: 'start', error }));
       // Then the stored decision at once.
-      apply(p.mirror.read(clock.now()), 'storage');
+      apply(mirrored, 'storage');
       // Scripts and iframes the parser (or the page) adds from now on are gated as they come: a returning
       // visitor's gated script at the end of the page runs as soon as it is parsed.
       p.gating.observe();
@@ -311,20 +339,6 @@ export function createConsentWith(
         // (asked again, and no longer granted), even while the banner already asks about something else.
         on('visibilitychange', recheck);
       });
-      // Nothing else in this task: the banner (or the page) comes first; IndexedDB, the receipts kept for
-      // later and the outbox flush wait for an idle moment (a decision made before then reads IndexedDB itself).
-      ready = idle()
-        .then(load)
-        .then(async () => {
-          // A stored decision that GPC overrides now (it was off when the visitor decided): the withdrawal is
-          // recorded, method `gpc`, so that the receipts (and the server) say what applies.
-          const d = state.decision;
-          const off = gpc.filter((id) => d && !d.gpc && d.revision === cfg.revision && d.categories[id]);
-          if (off.length) void make({ categories: all(false, off) }, 'gpc').catch(() => {});
-          await receipt();
-          void (await box()).flush();
-        })
-        .catch((error) => events.emit('error', { where: 'start', error }));
     } catch (error) {
       report('start failed', error);
       ready = Promise.resolve();
@@ -349,6 +363,8 @@ export function createConsentWith(
     (receipts = receipts
       .catch(() => {})
       .then(async () => {
+        // Destroyed: the jobs stay for the next page (or controller), which sends what it makes.
+        if (destroyed) return;
         const store = parts!.storage.state;
         const later = await store.get<Job[]>('later');
         if (!later?.length && outbox) return;
@@ -370,10 +386,13 @@ export function createConsentWith(
         await store.update<Job[]>('later', (l) => valid(l).filter((j) => !made.has(j.d.receiptId)));
       }));
 
-  /** Runs `fn` after every earlier decision, reset and start-up step (their order is the receipts' chain). */
+  /**
+   * Runs `fn` after every earlier decision, reset and start-up step (their order is the receipts' chain).
+   * Not once destroyed: the call resolves (undefined), and nothing is decided.
+   */
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     start();
-    const run = queue.then(load).then(fn);
+    const run = queue.then(load).then(() => (destroyed ? (undefined as T) : fn()));
     queue = run.catch(() => {});
     return run;
   };
@@ -434,7 +453,7 @@ export function createConsentWith(
         return d;
       });
       await receipt();
-      void outbox?.flush();
+      if (!destroyed) void outbox?.flush();
       return d;
     });
 
@@ -496,7 +515,7 @@ export function createConsentWith(
       await start();
       // Decisions whose receipts are still to be made (`later`) first: flushed means the server has them all.
       await receipt();
-      return (await box()).flush(true);
+      if (!destroyed) await (await box()).flush(true);
     },
     deviceId: () =>
       serial(async () => {
@@ -523,9 +542,14 @@ export function createConsentWith(
       }),
     destroy() {
       destroyed = true;
+      // Not started, or IndexedDB not read yet: neither will be, by a later call (the observer, Consent Mode).
+      loaded ??= Promise.resolve();
+      ready ??= loaded;
       clock.clearTimeout(expiry);
       parts?.gating.disconnect();
-      tabs?.close();
+      // Opened if it was not, so that it stays closed: a decision still on its way posts to no tab, and none is
+      // heard (reopened by one, it heard the live controller's decisions and told the page again).
+      channel().close();
       outbox?.stop();
       for (const f of off.splice(0)) f();
     },
