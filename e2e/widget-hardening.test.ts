@@ -61,7 +61,27 @@ const pages = {
     c.theme = 'light';
     c.layout = 'box';
   }, HOME_EN),
+  // Configurations that cannot be had: the widget must run on its tag's attributes, and the page's queue with it.
+  '/config-url-invalid.html': bare(
+    '<script src="/assenso.js" data-config="http://[shop/consent.json" data-site="shop" async></script>',
+  ),
+  '/config-fetch-throws.html': bare(
+    '<script src="/assenso.js" data-config="/config.json" data-site="shop" async></script>',
+    `<script>window.fetch = () => { throw new TypeError('fetch blocked by an extension'); };</script>`,
+  ),
+  '/config-typo.html': homeWith((c) => {
+    c.consentmode = true;
+  }, HOME_EN),
+  '/config-array.html': bare(
+    '<script type="application/json" data-assenso-config>[{"siteId": "shop"}]</script><script src="/assenso.js" data-site="shop" data-layout="bar" async></script>',
+  ),
 };
+
+/** A page with no configuration of the demo's: `tag` is the widget's, after a queued call of the page's. */
+function bare(tag: string, head = ''): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title>${head}</head><body><h1>Host</h1>
+<script>window.assenso = window.assenso || []; assenso.push(() => { window.queuedRan = 1; });</script>${tag}</body></html>`;
+}
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -139,6 +159,40 @@ describe('storage blocked', () => {
     expect((await consent(page)).categories.analytics).toBe(true);
     await expect(banner(page, 'We respect your privacy').count()).resolves.toBe(0);
     expect(watch.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
+});
+
+describe('configurations that cannot be had', () => {
+  for (const [name, path] of [
+    ['a data-config URL that cannot be made', '/config-url-invalid.html'],
+    ['a fetch that throws at once', '/config-fetch-throws.html'],
+  ] as const)
+    it(`${name}: one warning naming data-config, then the widget runs on its attributes (queue included)`, async () => {
+      const page = await open(`${demo.url}${path}`);
+      await banner(page, 'We respect your privacy').waitFor();
+      await page.waitForFunction(() => (window as { queuedRan?: number }).queuedRan === 1);
+      expect(watch.warnings.filter((w) => w.includes('could not load data-config='))).toHaveLength(1);
+      expect(watch.warnings.filter((w) => w.includes('failed to start'))).toEqual([]);
+      expect(watch.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+    });
+
+  it('a configuration that is no object is named as such, not by the keys it lacks; the attributes still apply', async () => {
+    const page = await open(`${demo.url}/config-array.html`);
+    const b = banner(page, 'We respect your privacy');
+    await b.waitFor();
+    expect(await b.getAttribute('class')).toBe('bn bar');
+    await poll(() => watch.warnings.filter((w) => w.includes('config.(root)')).length).toBe(1);
+    expect(watch.warnings.filter((w) => /config\.(siteId|categories)/.test(w))).toEqual([]);
+  });
+});
+
+describe('a misspelt setting', () => {
+  it('is named with the setting it most likely meant (consentmode: Consent Mode would stay off)', async () => {
+    await open(`${demo.url}/config-typo.html`);
+    await poll(() => watch.warnings.filter((w) => w.includes('config.consentmode')).length).toBe(1);
+    expect(watch.warnings.find((w) => w.includes('config.consentmode'))).toContain(
+      'is not a setting; did you mean consentMode?',
+    );
   });
 });
 

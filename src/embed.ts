@@ -26,19 +26,23 @@ const warn = (what: string, e?: unknown) => console.warn(`[assenso] ${what}`, e 
 /** Keys the script tag's data attributes override (`data-site` for siteId, `data-<key>` for the others). */
 const ATTRIBUTES = ['siteId', 'endpoint', 'revision', 'language', 'layout', 'theme'];
 
-function readInline(): Json | undefined {
+/** The inline configuration as parsed; undefined when there is none, null when it is no JSON (said here). */
+function readInline(): unknown {
   const el = document.querySelector('script[type="application/json"][data-assenso-config]');
   if (!el) return undefined;
   try {
-    return JSON.parse(el.textContent ?? '') as Json;
+    return JSON.parse(el.textContent ?? '');
   } catch (e) {
     warn('the inline <script data-assenso-config> is not valid JSON; fix its syntax.', e);
-    return undefined;
+    return null;
   }
 }
 
-function withAttributes(config: Json, script: HTMLScriptElement | null): Json {
-  const out = { ...config };
+function withAttributes(config: unknown = {}, script: HTMLScriptElement | null): Json {
+  // Anything but an object (`[]`, `null`, a file or JSON that did not load) stays no object, so that the
+  // configuration check names it as such rather than blaming `siteId` and `categories`, which the author may
+  // well have written: the attributes come on an array, whose keys it reads all the same.
+  const out = (config && typeof config === 'object' && !Array.isArray(config) ? { ...config } : []) as Json;
   for (const key of ATTRIBUTES) {
     const v = script?.getAttribute(`data-${key === 'siteId' ? 'site' : key}`);
     if (v) out[key] = v;
@@ -116,15 +120,18 @@ function main(script: HTMLScriptElement | null): void {
 
   const inline = readInline();
   const url = script?.getAttribute('data-config');
-  if (inline || !url) run(withAttributes(inline ?? {}, script));
+  if (inline || !url) run(withAttributes(inline, script));
+  // In the chain, a URL that cannot be made (`http://[shop/…`) or a `fetch` that throws at once (a page's broken
+  // wrapper) falls back as a 404 does, rather than stopping the widget (and the page's queued calls).
   else
-    fetch(new URL(url, document.baseURI), { credentials: 'same-origin' })
+    Promise.resolve()
+      .then(() => fetch(new URL(url, document.baseURI), { credentials: 'same-origin' }))
       .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
       .then(
-        (config: Json) => run(withAttributes(config, script)),
+        (config: unknown) => run(withAttributes(config, script)),
         (e) => {
           warn(`could not load data-config="${url}"; check the URL and that it serves JSON.`, e);
-          run(withAttributes({}, script));
+          run(withAttributes(null, script));
         },
       )
       .catch((e) => warn('failed to start.', e));

@@ -1,5 +1,9 @@
 import type { ResolvedService } from './types.ts';
 
+/** Whether a declared name (exact, or a `prefix*` pattern) covers a cookie or storage key. */
+export const matches = (pat: string, n: string) =>
+  pat.endsWith('*') ? n.startsWith(pat.slice(0, -1)) : n === pat;
+
 /**
  * Deletes a service's declared cookies (exact names and `prefix*` patterns) on every domain and path
  * variant a script could have used, and its localStorage / sessionStorage keys.
@@ -7,9 +11,14 @@ import type { ResolvedService } from './types.ts';
 export function clearServiceData(s: ResolvedService, doc: Document = document) {
   const win = doc.defaultView!;
   const loc = doc.location;
-  const match = (pat: string, n: string) => (pat.endsWith('*') ? n.startsWith(pat.slice(0, -1)) : n === pat);
   try {
-    const present = doc.cookie.split(/;\s*/).map((c) => c.split('=')[0]!);
+    const jar = doc.cookie.split(/;\s*/);
+    const present = jar.map((c) => c.split('=')[0]!);
+    // The widget's own decision is no service's cookie, whatever a pattern covers ("*", "a*" for `assenso`) or a
+    // service names: known by its value (docs/cookie.md, `v=1&k=<siteId>&…`), so whatever its configured name
+    // and whichever site's it is (a sibling subdomain's, on a shared parent domain). Deleting it dropped the
+    // record of the very withdrawal being cleaned up after.
+    const ours = new Set(jar.filter((c) => /^[^=]+=v=\d+&k=/.test(c)).map((c) => c.split('=')[0]));
     const parts = loc.hostname.split('.');
     // host-only (''), and each parent domain with and without the leading dot
     const domains = [''];
@@ -24,7 +33,9 @@ export function clearServiceData(s: ResolvedService, doc: Document = document) {
     // it) must not keep the service's other cookies on the visitor's device.
     for (const c of s.cookies)
       try {
-        const names = c.name.endsWith('*') ? present.filter((n) => match(c.name, n)) : [c.name];
+        const names = (c.name.endsWith('*') ? present.filter((n) => matches(c.name, n)) : [c.name]).filter(
+          (n) => !ours.has(n),
+        );
         const ds = c.domain
           ? [...domains, c.domain.replace(/^\./, ''), `.${c.domain.replace(/^\./, '')}`]
           : domains;
@@ -39,7 +50,7 @@ export function clearServiceData(s: ResolvedService, doc: Document = document) {
     try {
       const store = win[st];
       // The keys first, then the removals: removing reorders Chromium's key(i), which skipped keys.
-      for (const k of Object.keys(store)) if (s.storageKeys.some((p) => match(p, k))) store.removeItem(k);
+      for (const k of Object.keys(store)) if (s.storageKeys.some((p) => matches(p, k))) store.removeItem(k);
     } catch {}
   }
 }

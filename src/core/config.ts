@@ -28,8 +28,14 @@ export type Issue = [path: string, fix: Fix, ...values: string[]];
 // biome-ignore lint/suspicious/noExplicitAny: host input is untyped until checked here
 type Any = any;
 
-const isObj = (v: unknown): v is Record<string, Any> => !!v && typeof v === 'object' && !Array.isArray(v);
-const isStr = (v: unknown): v is string => typeof v === 'string' && v !== '';
+export const isObj = (v: unknown): v is Record<string, Any> =>
+  !!v && typeof v === 'object' && !Array.isArray(v);
+export const isStr = (v: unknown): v is string => typeof v === 'string' && v !== '';
+/**
+ * A cookie name, or a prefix ending in `*`: never `*` alone, which clearing took for every cookie of the site
+ * (the visitor's session among them), nor what a cookie name cannot hold.
+ */
+export const isCookieName = (v: unknown): v is string => isStr(v) && /^(?!\*$)[^\s;,=]+$/.test(v);
 const isLoc = (v: unknown): v is Localized => isStr(v) || (isObj(v) && Object.values(v).every(isStr));
 const isStrList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
 const isPath = (v: unknown) => isStr(v) && v[0] === '/';
@@ -45,8 +51,11 @@ const isLang = (v: unknown) => isStr(v) && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/
  */
 export function checkConfig(input: unknown, report: (issue: Issue) => void = () => {}): ResolvedConfig {
   const w = (key: string, fix: Fix, ...values: string[]) => report([key, fix, ...values]);
-  const c: Record<string, Any> = isObj(input) ? input : {};
-  if (!isObj(input)) w('(root)', 'root');
+  // Not an object: named as such, and not by the keys it lacks. (Its own keys are read all the same: the
+  // script tag's data attributes come on an array then, see embed.ts.)
+  const root = isObj(input);
+  const c: Record<string, Any> = root ? input : { ...(input as Any) };
+  if (!root) w('(root)', 'root');
   // Reads an optional key: undefined → default silently; present but invalid → report and default.
   const opt = <T>(key: string, ok: (v: unknown) => boolean, def: T, fix: Fix, at = c, path = key): T => {
     const v = at[key];
@@ -67,7 +76,7 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
 
   let siteId = c.siteId;
   if (!(typeof siteId === 'string' && SITE_ID_PATTERN.test(siteId))) {
-    w('siteId', 'siteId');
+    if (root) w('siteId', 'siteId');
     siteId = 'default';
   }
   const lifetimeDays = days(c, '', DEFAULT_LIFETIME_DAYS);
@@ -80,7 +89,7 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
 
   const categories: ResolvedCategory[] = [];
   const cats = opt<Any[]>('categories', Array.isArray, [], 'cats');
-  if (!cats.length) w('categories', 'noCats');
+  if (!cats.length && root) w('categories', 'noCats');
   for (const [i, cat] of cats.entries()) {
     const p = `categories[${i}].`;
     if (!isObj(cat)) {
@@ -103,7 +112,7 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
       const cookies: CookieSpec[] = [];
       for (const [n, k] of o<Any[]>('cookies', Array.isArray, [])!.entries()) {
         const r = `${q}cookies[${n}].`;
-        if (!(isObj(k) && isStr(k.name))) {
+        if (!(isObj(k) && isCookieName(k.name))) {
           w(`${r}name`, 'cookieName');
           continue;
         }
@@ -183,6 +192,12 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
       'cookie.sameSite',
     ),
   } as ResolvedConfig['cookie'];
+  // A domain this page cannot set (a typo, a staging host): the browser refused every write, silently.
+  const host = globalThis.location?.hostname;
+  if (cookie.domain && host && !`.${host}`.endsWith(`.${cookie.domain.replace(/^\./, '').toLowerCase()}`)) {
+    w('cookie.domain', 'ckHost', host);
+    cookie.domain = null;
+  }
   const oneOf = <T extends string>(key: string, list: T[], def: T) => {
     const v = c[key];
     if (v === undefined || list.includes(v)) return (v ?? def) as T;

@@ -83,7 +83,7 @@ export function createConsentWith(
     mod ??= loadDelivery().then(
       // Bad keys: one warning each, worded by the chunk (those found here, then its cross-checks).
       (m) => {
-        m.warnIssues(issues.splice(0), cfg);
+        m.warnIssues(issues.splice(0), cfg, input);
         return m;
       },
       (e) => {

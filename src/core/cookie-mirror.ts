@@ -106,6 +106,7 @@ export function createCookieMirror(cfg: ResolvedConfig, doc: Document = document
   };
   /** Another site's copy is visible (a sibling subdomain sharing the parent domain): its copies are left alone. */
   let shared = false;
+  let told = false;
   /**
    * Every copy this site may have left (host-only or on a parent domain; at the root, at `path` or along this
    * page's path: a configuration that moved the cookie left the old one, which the newest-wins read would take
@@ -154,7 +155,13 @@ export function createCookieMirror(cfg: ResolvedConfig, doc: Document = document
       if (mirror.read(now)?.receiptId !== d.receiptId && !shared) {
         wipe();
         put(v, age);
-        if (v.length > 3e3) console.warn('[assenso] the consent cookie is over 4 kB: not kept');
+        // Still not there: refused (over its 4 kB, cookies blocked, a domain the page cannot set), once a page.
+        if (mirror.read(now)?.receiptId !== d.receiptId && !told) {
+          told = true;
+          console.warn(
+            `[assenso] the browser refused the consent cookie${v.length > 3e3 ? ' (over 4 kB)' : ''}: not kept`,
+          );
+        }
       }
     },
     clear() {

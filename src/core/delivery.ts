@@ -19,9 +19,12 @@ export { clearServiceData } from './clear.ts';
 export { noticeOf };
 export { fillPlaceholder } from './placeholder.ts';
 
-/** One console warning per bad configuration key (those found at start-up, then the cross-checks). */
-export const warnIssues = (issues: Issue[], cfg: ResolvedConfig) => {
-  for (const i of [...issues, ...crossCheck(cfg)]) console.warn(explain(i));
+/**
+ * One console warning per bad configuration key: those found at start-up, then the cross-checks, which read
+ * the configuration as the page gave it (`raw`) for keys that are no setting.
+ */
+export const warnIssues = (issues: Issue[], cfg: ResolvedConfig, raw: unknown) => {
+  for (const i of [...issues, ...crossCheck(cfg, raw)]) console.warn(explain(i));
 };
 
 /** The site's outbox: sent to its receipt server, or kept on the device when there is no endpoint. */

@@ -8,11 +8,14 @@ const service = (cookies: unknown[]) => {
   const cfg = resolveConfig(
     {
       siteId: 'x',
-      categories: [{ id: 'a', title: 'A', description: 'A', services: [{ id: 's', cookies }] }],
+      categories: [
+        { id: 'n', required: true, title: 'N', description: 'N' },
+        { id: 'a', title: 'A', description: 'A', services: [{ id: 's', cookies }] },
+      ],
     },
     (m) => warnings.push(m),
   );
-  return { s: cfg.categories[0]!.services[0]!, warnings };
+  return { s: cfg.categories[1]!.services[0]!, warnings };
 };
 
 describe('clearing a service’s cookies on withdrawal', () => {
@@ -46,6 +49,27 @@ describe('clearing a service’s cookies on withdrawal', () => {
     expect(warnings).toHaveLength(2);
     clearServiceData(s);
     expect(cookieNames().filter((n) => n!.endsWith(id))).toEqual([]);
+  });
+
+  it("never clears the widget's own consent cookie, whatever a pattern covers or a service names", () => {
+    const id = uid();
+    // A decision mirror (docs/cookie.md), under any name, and a cookie of the service's beside it.
+    setCookie(`m${id}=v=1&k=shop&r=1&t=1; path=/`);
+    setCookie(`m${id}x=1; path=/`);
+    clearServiceData({ ...service([]).s, cookies: [{ name: `m${id}*` }, { name: `m${id}` }] });
+    expect(cookieNames().filter((n) => n!.startsWith(`m${id}`))).toEqual([`m${id}`]);
+    setCookie(`m${id}=; max-age=0; path=/`);
+  });
+
+  it('a bare "*" is no pattern: ignored with a warning, the site\'s other cookies stay', () => {
+    const id = uid();
+    setCookie(`session${id}=1; path=/`);
+    setCookie(`s${id}=1; path=/`);
+    const { s, warnings } = service([{ name: '*' }, { name: `s${id}` }]);
+    expect(warnings).toHaveLength(1);
+    clearServiceData(s);
+    expect(cookieNames().filter((n) => n!.endsWith(id))).toEqual([`session${id}`]);
+    setCookie(`session${id}=; max-age=0; path=/`);
   });
 
   it('removes every storage key a prefix names, among others (removing reorders the keys)', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createConsent, createConsentWith, resolveConfig } from '../../src/core/index.ts';
 import * as esm from '../../src/index.ts';
+import demoConfig from '../../demo/config.json';
 import { siteConfig } from './helpers.ts';
 
 const warnings = (input: unknown) => {
@@ -70,7 +71,7 @@ describe('config validation', () => {
         'config.lifetimeDays: must be a whole number of days from 1 to 395 (13 months); using 182',
         'config.categories[3].id: must be a unique id matching [a-z0-9][a-z0-9_-]{0,63}; item ignored',
         'config.categories[4].id: must be a unique id matching [a-z0-9][a-z0-9_-]{0,63}; item ignored',
-        'config.categories[5].services[0].cookies[0].name: must be a cookie name or a prefix like "_ga*"; item ignored',
+        'config.categories[5].services[0].cookies[0].name: must be a cookie name (no spaces, ";", "," or "=") or a prefix like "_ga*", not "*" alone; item ignored',
         'config.categories[5].services[0].name: must be a non-empty string; using the id',
         'config.categories[5].title: must be a string or { lang: string }; using the id',
         'config.categories[5].lifetimeDays: must be a whole number of days from 1 to 395 (13 months); using 182',
@@ -177,6 +178,169 @@ describe('config validation', () => {
       { name: '_c' },
       { name: '_d', duration: '2 years' },
     ]);
+  });
+
+  it('names each key that is no setting once, at every level, with the setting it most likely meant', () => {
+    const base = siteConfig();
+    const [necessary, analytics, marketing] = base.categories as never as Record<string, unknown>[];
+    const ga = (analytics!.services as Record<string, unknown>[])[0]!;
+    const input = {
+      ...base,
+      consentmode: true,
+      privacyPolicyURL: '/privacy',
+      categoriez: [],
+      colour: 'red',
+      consentMode: { waitforupdate: 100 },
+      cookie: { ...base.cookie, samesite: 'Strict' },
+      categories: [
+        necessary,
+        {
+          ...analytics,
+          lifetime: 30,
+          services: [{ ...ga, cookie: [{ name: '_gid' }], cookies: [{ name: '_ga', durations: '1y' }] }],
+        },
+        { ...marketing, ix: 1 },
+      ],
+    };
+    const { cfg, out } = warnings(input);
+    expect(out).toEqual(
+      [
+        'config.consentmode: is not a setting; did you mean consentMode?',
+        'config.privacyPolicyURL: is not a setting; did you mean privacyPolicyUrl?',
+        'config.categoriez: is not a setting; did you mean categories?',
+        'config.colour: is not a setting; ignored',
+        'config.categories[1].lifetime: is not a setting; did you mean lifetimeDays?',
+        'config.categories[1].services[0].cookie: is not a setting; did you mean cookies?',
+        'config.categories[1].services[0].cookies[0].durations: is not a setting; did you mean duration?',
+        'config.categories[2].ix: is not a setting; ignored',
+        'config.consentMode.waitforupdate: is not a setting; did you mean waitForUpdate?',
+        'config.cookie.samesite: is not a setting; did you mean sameSite?',
+      ].map((m) => `[assenso] ${m}`),
+    );
+    // Ignored: what the settings say stands.
+    expect(cfg.consentMode).toMatchObject({ waitForUpdate: 500 });
+    expect(cfg.cookie.sameSite).toBe('Lax');
+    // The demo's configuration, every key of every level, is all settings.
+    expect(warnings(demoConfig).out).toEqual([]);
+  });
+
+  it('a cookie pattern that is "*" alone or holds what no cookie name can is ignored; one covering the consent cookie is named', () => {
+    const base = siteConfig();
+    const name = base.cookie!.name!;
+    const [necessary, analytics] = base.categories;
+    const { cfg, out } = warnings({
+      ...base,
+      categories: [
+        // Listed in the required category's cookie table, as the demo does: never withdrawn, so not named.
+        { ...necessary, services: [{ id: 'us', name: 'Us', cookies: [{ name }] }] },
+        {
+          ...analytics,
+          services: [
+            {
+              id: 'ga',
+              name: 'GA',
+              cookies: [
+                { name: '*' },
+                { name: '_ga x' },
+                { name: 'a;b' },
+                { name: 'c_*' },
+                { name },
+                { name: '_ga*' },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const at = '[assenso] config.categories[1].services[0].cookies';
+    const bad =
+      'must be a cookie name (no spaces, ";", "," or "=") or a prefix like "_ga*", not "*" alone; item ignored';
+    const own = `matches the consent cookie "${name}", which is never cleared; name the service's own cookies`;
+    expect(out).toEqual([
+      `${at}[0].name: ${bad}`,
+      `${at}[1].name: ${bad}`,
+      `${at}[2].name: ${bad}`,
+      `${at}[3].name: ${own}`,
+      `${at}[4].name: ${own}`,
+    ]);
+    expect(cfg.categories[1]!.services[0]!.cookies.map((c) => c.name)).toEqual(['c_*', name, '_ga*']);
+  });
+
+  it('site texts: a blank or non-string text, and a key that is no message key, are named (the built-in text shows)', () => {
+    const { out } = warnings({
+      ...siteConfig(),
+      texts: {
+        en: {
+          rejectAll: '',
+          customise: '   ',
+          bannerTitle: 42,
+          acceptALL: 'Yes',
+          heading: 'Hi',
+          saved: 'Done',
+        },
+      },
+    });
+    expect(out).toEqual(
+      [
+        'config.texts.en.acceptALL: is not a setting; did you mean acceptAll?',
+        'config.texts.en.heading: is not a setting; ignored',
+        'config.texts.en.rejectAll: must be a non-blank string; the built-in text is used',
+        'config.texts.en.customise: must be a non-blank string; the built-in text is used',
+        'config.texts.en.bannerTitle: must be a non-blank string; the built-in text is used',
+      ].map((m) => `[assenso] ${m}`),
+    );
+  });
+
+  it('a configuration that is no object is named as such, not by the keys it lacks; its keys still count', () => {
+    const root =
+      '[assenso] config.(root): must be an object like { siteId, categories }; using an empty config';
+    for (const input of [[], 'hello', null, [{ siteId: 'shop' }]])
+      expect(warnings(input).out).toEqual([root]);
+    // The script tag's data attributes on a configuration that was no object (embed.ts).
+    const { cfg, out } = warnings(Object.assign([], { siteId: 'shop' }));
+    expect(out).toEqual([root]);
+    expect(cfg.siteId).toBe('shop');
+  });
+
+  it('names what the UI passes over: no required category, a link that is not http(s), a bad theme token', () => {
+    const base = siteConfig();
+    const [, analytics, marketing] = base.categories;
+    const { out } = warnings({
+      ...base,
+      privacyPolicyUrl: { en: 'javascript:alert(1)', it: '/privacy' },
+      themeTokens: { '--assenso-accent': '#0a5', accent: '#0a5', '--assenso-bg': 5 },
+      categories: [
+        analytics,
+        { ...marketing, services: [{ id: 'yt', name: 'YouTube', privacyUrl: 'data:text/html,hi' }] },
+      ],
+    });
+    expect(out).toEqual(
+      [
+        'config.categories[1].services[0].privacyUrl: must be an http(s) or relative URL; not linked',
+        'config.categories: has no required category; add one for what the site needs to work (e.g. { id: "necessary", required: true })',
+        'config.privacyPolicyUrl.en: must be an http(s) or relative URL; not linked',
+        'config.themeTokens.accent: must be a string, named "--assenso-…" (docs/embedding.md); ignored',
+        'config.themeTokens.--assenso-bg: must be a string, named "--assenso-…" (docs/embedding.md); ignored',
+      ].map((m) => `[assenso] ${m}`),
+    );
+    expect(warnings({ ...base, privacyPolicyUrl: ' JAVASCRIPT:x' }).out).toEqual([
+      '[assenso] config.privacyPolicyUrl: must be an http(s) or relative URL; not linked',
+    ]);
+  });
+
+  it("a cookie.domain that does not cover the page's host is named, and the mirror is host-only", () => {
+    const base = siteConfig();
+    const host = location.hostname;
+    const { cfg, out } = warnings({ ...base, cookie: { ...base.cookie, domain: 'example.com' } });
+    expect(out).toEqual([
+      `[assenso] config.cookie.domain: does not cover this page's host ${host}; using host-only`,
+    ]);
+    expect(cfg.cookie.domain).toBeNull();
+    for (const domain of [host, `.${host}`, host.toUpperCase()])
+      expect(warnings({ ...base, cookie: { ...base.cookie, domain } })).toMatchObject({
+        out: [],
+        cfg: { cookie: { domain } },
+      });
   });
 
   it('never throws, whatever the page passes', () => {

@@ -138,7 +138,42 @@ describe('cookie mirror format (docs/cookie.md)', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     mirror.write(big, at + 1);
     expect(mirror.read()).toBeNull();
-    expect(warn.mock.calls.map((c) => c[0])).toEqual(['[assenso] the consent cookie is over 4 kB: not kept']);
+    expect(warn.mock.calls.map((c) => c[0])).toEqual([
+      '[assenso] the browser refused the consent cookie (over 4 kB): not kept',
+    ]);
+    warn.mockRestore();
+  });
+
+  it('a cookie the browser refuses (a domain the page cannot set) is said once; checkConfig falls back to host-only', () => {
+    const own = resolveConfig(siteConfig({ cookie: { name: `c${uid()}` } }));
+    const at = Date.now();
+    const fresh = {
+      ...decision,
+      decidedAt: at,
+      expiresAt: at + 30 * DAY,
+      expiries: { analytics: at + 30 * DAY },
+    };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    // As given, unchecked (a hand-built configuration): refused, and said once however often it is written.
+    const refused = createCookieMirror({ ...own, cookie: { ...own.cookie, domain: 'example.com' } });
+    refused.write(fresh, at);
+    refused.write({ ...fresh, decidedAt: at + 1 }, at + 1);
+    expect(refused.read()).toBeNull();
+    expect(warn.mock.calls.map((c) => c[0])).toEqual([
+      '[assenso] the browser refused the consent cookie: not kept',
+    ]);
+    // Through the configuration check: named there (config.test.ts), and kept host-only.
+    const checked = resolveConfig(
+      siteConfig({ cookie: { name: own.cookie.name, domain: 'example.com' } }),
+      (m) => warn(m),
+    );
+    const mirror = createCookieMirror(checked);
+    mirror.write(fresh, at);
+    expect(mirror.read()?.receiptId).toBe(fresh.receiptId);
+    expect(warn.mock.calls.slice(1).map((c) => c[0])).toEqual([
+      `[assenso] config.cookie.domain: does not cover this page's host ${location.hostname}; using host-only`,
+    ]);
+    mirror.clear();
     warn.mockRestore();
   });
 
