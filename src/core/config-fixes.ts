@@ -43,7 +43,7 @@ export const FIXES = {
     'must be a cookie name (no spaces, ";", "," or "=") or a prefix like "_ga*", not "*" alone; item ignored',
   ckOwn: 'matches the consent cookie "{0}", which is never cleared; name the service\'s own cookies',
   name: 'must be a non-empty string; using the id',
-  keys: 'must be an array of key names',
+  keys: 'must be an array of key names or prefixes like "ga_*", not "*" alone; none used',
   hosts: 'must be an array of host names',
   loc: 'must be a string or { lang: string }; using the id',
   text: 'must be a string or { lang: string }; ignored',

@@ -133,7 +133,8 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
         purpose: o('purpose', isLoc),
         privacyUrl: o('privacyUrl', isStr),
         cookies,
-        storageKeys: o('storageKeys', isStrList, [], 'keys')!,
+        // Not `*` alone: clearing would empty the site's whole localStorage and sessionStorage.
+        storageKeys: o('storageKeys', (v) => isStrList(v) && !v.includes('*'), [], 'keys')!,
         domains: o('domains', isStrList, [], 'hosts')!,
         category: cat.id,
       });

@@ -266,6 +266,30 @@ describe('config validation', () => {
     expect(cfg.categories[1]!.services[0]!.cookies.map((c) => c.name)).toEqual(['c_*', name, '_ga*']);
   });
 
+  it('storage keys "*" alone (every key of the site) are refused with a warning; prefixes stay', () => {
+    const base = siteConfig();
+    const [necessary, analytics] = base.categories;
+    const services = (storageKeys: string[]) => [{ id: 'ga', name: 'GA', storageKeys }];
+    const { cfg, out } = warnings({
+      ...base,
+      categories: [
+        necessary!,
+        { ...analytics!, services: services(['ga_*', '*']) },
+        {
+          id: 'ads',
+          title: 'Ads',
+          description: 'x',
+          services: [{ id: 'ad', name: 'Ad', storageKeys: ['ad_*'] }],
+        },
+      ],
+    });
+    expect(out).toEqual([
+      '[assenso] config.categories[1].services[0].storageKeys: must be an array of key names or prefixes like "ga_*", not "*" alone; none used',
+    ]);
+    expect(cfg.categories[1]!.services[0]!.storageKeys).toEqual([]);
+    expect(cfg.categories[2]!.services[0]!.storageKeys).toEqual(['ad_*']);
+  });
+
   it('site texts: a blank or non-string text, and a key that is no message key, are named (the built-in text shows)', () => {
     const { out } = warnings({
       ...siteConfig(),
