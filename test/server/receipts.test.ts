@@ -128,6 +128,17 @@ describe.each(databases)('POST /v1/receipts on $name', (d) => {
       expect(await countReceipts(db, [bad.receiptId, good.receiptId, elsewhere.receiptId])).toBe(1);
     });
 
+    it('stores the valid receipts of a batch whose only other item names an unknown site', async () => {
+      const { app } = buildApp(db);
+      const good = makeReceipt();
+      const elsewhere = makeReceipt('nowhere');
+      const res = await postReceipts(app, { receipts: [good, elsewhere] });
+      expect(res.status).toBe(200);
+      const { results } = (await res.json()) as BatchResponse;
+      expect(results.map((r) => r.status)).toEqual([201, 404]);
+      expect(await countReceipts(db, [good.receiptId])).toBe(1);
+    });
+
     it('answers 404 unknown-site for the whole request when every item names the same unknown site', async () => {
       const { app } = buildApp(db);
       const res = await postReceipts(app, { receipts: [makeReceipt('nowhere'), makeReceipt('nowhere')] });

@@ -156,7 +156,13 @@ export function createReceiptRecorder(deps: RecorderDeps) {
       valid.push({ index, receipt, canonical: canonicalJson(receipt) });
     });
     const [onlySite] = unknownSites;
-    if (onlySite !== undefined && unknownSites.size === 1 && results.every((r) => r?.status === 404))
+    // Every item, not every result: a valid item has none yet, and `every` skips the holes (a batch with one
+    // receipt of an unknown site was refused whole, its valid receipts with it, again at every retry).
+    if (
+      onlySite !== undefined &&
+      unknownSites.size === 1 &&
+      items.every((_, i) => results[i]?.status === 404)
+    )
       throw new HttpProblem(404, 'unknown-site', `No site ${onlySite} on this server`);
 
     // The first item of an id is committed; later items of the same id in the batch answer like a retry would.
