@@ -64,8 +64,11 @@ export function createApp(input: AppDeps): Hono<AppEnv> {
     const { windowSeconds, receipts, reads } = config.rateLimit;
     const writes = rateLimit({ repo, now: deps.now, bucket: 'receipts', limit: receipts, windowSeconds });
     const others = rateLimit({ repo, now: deps.now, bucket: 'reads', limit: reads, windowSeconds });
-    app.on('POST', '/v1/*', writes);
-    app.on(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'], '/v1/*', others);
+    // Middleware, not routes per method: routes made every method of /v1/* look allowed, and a wrong one got
+    // 404 instead of 405 with `Allow`. (A preflight is neither write nor read.)
+    app.use('/v1/*', (c, next) =>
+      c.req.method === 'POST' ? writes(c, next) : c.req.method === 'OPTIONS' ? next() : others(c, next),
+    );
   }
 
   app.route('/', healthRoutes(deps));

@@ -89,6 +89,22 @@ describe.each(databases)('HTTP surface on $name', (d) => {
       expect(await wrong.json()).toMatchObject({ type: PROBLEM_TYPES['method-not-allowed'], status: 405 });
     });
 
+    it('answers wrong methods 405 with rate limits on too (the default)', async () => {
+      const { app } = buildApp(db, {
+        config: testConfig({ rateLimit: { windowSeconds: 60, receipts: 100, reads: 100 } }),
+      });
+      for (const [path, method, allow] of [
+        ['/v1/receipts', 'PUT', 'POST'],
+        ['/v1/receipts', 'GET', 'POST'],
+        ['/v1/keys', 'DELETE', 'GET, HEAD'],
+      ] as const) {
+        const res = await app.request(path, { method });
+        expect(res.status, `${method} ${path}`).toBe(405);
+        expect(res.headers.get('allow')).toBe(allow);
+      }
+      expect((await app.request('/v1/nothing')).status).toBe(404);
+    });
+
     it('sends security headers', async () => {
       const { app } = buildApp(db, { config: testConfig({ publicUrl: 'https://consent.example' }) });
       const res = await app.request('/v1/keys');
