@@ -25,6 +25,7 @@ import type {
 } from './types.ts';
 
 type Device = { id: string; last: string | null };
+type Choice = Pick<SaveInput, 'categories' | 'services'>;
 type Outbox = ReturnType<typeof import('./outbox.ts').createOutbox>;
 /** The lazily loaded part (src/core/delivery.ts). */
 export type Delivery = typeof import('./delivery.ts');
@@ -75,6 +76,8 @@ export function createConsentWith(
   let tabs: ReturnType<typeof createTabs> | undefined;
   let destroyed = false;
   let told = 0;
+  /** When the decision was last reset (here or in another tab): a decision from elsewhere older than that is none. */
+  let cleared = 0;
   const off: (() => void)[] = [];
   let mod: Promise<Delivery> | undefined;
   let outbox: Outbox | undefined;
@@ -144,11 +147,14 @@ export function createConsentWith(
     });
     // Lost: granted on this page, or by the decision this one replaces. After a revision change or an expiry the
     // page starts with nothing granted, but the scripts the old decision allowed on earlier pages left cookies.
-    const lost = (o: Choices, n: Choices, p: Choices = {}) =>
-      Object.keys(n).filter((id) => (o[id] || p[id] === true) && !n[id]);
+    // A decision of another revision (the visitor's answer in a tab on the other policy) grants nothing here
+    // until asked, but what it allows is no withdrawal: those services' cookies stay (that tab's scripts use them).
+    const other = d?.revision !== cfg.revision ? d : null;
+    const lost = (o: Choices, n: Choices, p: Choices = {}, k: Choices = {}) =>
+      Object.keys(n).filter((id) => (o[id] || p[id] === true) && !n[id] && !k[id]);
     const revoked = {
-      categories: lost(before.categories, granted.categories, previous?.categories),
-      services: lost(before.services, granted.services, previous?.services),
+      categories: lost(before.categories, granted.categories, previous?.categories, other?.categories),
+      services: lost(before.services, granted.services, previous?.services, other?.services),
     };
     // Revocation clean-up comes with the delivery chunk (already here after start-up, as a rule).
     const gone = allServices.filter((s) => revoked.services.includes(s.id));
@@ -226,17 +232,14 @@ export function createConsentWith(
 
   /**
    * Whether a decision from elsewhere (another tab, the cookie) replaces this page's: the newer one wins, as in
-   * the cookie, when two tabs decide at once. Never one of another revision: a tab still on the old policy and
-   * one on the new would otherwise ask each other again, back and forth; each page keeps its own.
+   * the cookie, when two tabs decide at once. Also one of another revision: a tab still on the old policy kept
+   * granting what the visitor refused on the new one, and built its next decision on the old choices, written
+   * over the newer one. It grants nothing then and asks (reason `revision`, prefilled); only the visitor's answer
+   * moves the other tab in turn (GPC's withdrawal is of the tab's own revision), never back and forth.
    */
-  const newer = (d: Decision) => {
-    const mine = state.decision;
-    return (
-      d.revision === cfg.revision &&
-      d.receiptId !== mine?.receiptId &&
-      !(mine && mine.decidedAt > d.decidedAt)
-    );
-  };
+  const newer = (d: Decision) =>
+    d.receiptId !== state.decision?.receiptId &&
+    d.decidedAt >= Math.max(cleared, state.decision?.decidedAt ?? 0);
   /** The cookie may hold a newer decision that no message brought (a tab on a sibling subdomain): taken first. */
   const fresh = () => {
     const d = parts!.mirror.read(clock.now());
@@ -246,9 +249,21 @@ export function createConsentWith(
   /** The channel to the site's other tabs: opened after start-up (or by the first decision, if sooner). */
   const channel = () =>
     (tabs ??= createTabs(`assenso:${deps.channel ?? cfg.siteId}`, (m: TabMessage) => {
-      const d = m.type === 'decision' ? readDecision(m.decision, clock.now()) : null;
-      if (m.type === 'reset' || (d && newer(d))) apply(d, 'tab');
+      if (m.type === 'reset') {
+        // Not one older than this tab's decision: made after the reset (in turn, under the lock), that decision
+        // is the cookie's, and its message to the resetting tab crossed this one. (A tab on an older script sends
+        // no time: 0, not NaN, which no later decision would pass in newer().)
+        if (!((state.decision?.decidedAt ?? 0) >= m.at)) forget(m.at || 0, 'tab');
+      } else {
+        const d = readDecision(m.decision, clock.now());
+        if (d && newer(d)) apply(d, 'tab');
+      }
     }));
+  /** Forgets the decision (a reset, here or in another tab) as of `at`. */
+  const forget = (at: number, source: ChangeSource) => {
+    cleared = at;
+    apply(null, source);
+  };
 
   /**
    * IndexedDB is the record; the cookie may be newer (another subdomain, the server) or gone (Safari ITP).
@@ -301,16 +316,20 @@ export function createConsentWith(
           if (destroyed) return;
           // A stored decision that GPC overrides now (it was off when the visitor decided): the withdrawal is
           // recorded, method `gpc`, so that the receipts (and the server) say what applies; also of a service
-          // allowed on its own (a placeholder's "Allow"), which the cookie said was allowed.
-          const d = state.decision;
-          const off = gpc.filter(
-            (id) =>
-              d &&
-              !d.gpc &&
-              d.revision === cfg.revision &&
-              (d.categories[id] || allServices.some((s) => s.category === id && d.services[s.id])),
-          );
-          if (off.length) void make({ categories: all(false, off) }, 'gpc').catch(() => {});
+          // allowed on its own (a placeholder's "Allow"), which the cookie said was allowed. Asked again in make(),
+          // once another tab's withdrawal is read: each open tab recorded it (a session restore, several receipts).
+          const withdrawn = () => {
+            const d = state.decision;
+            const off = gpc.filter(
+              (id) =>
+                d &&
+                !d.gpc &&
+                d.revision === cfg.revision &&
+                (d.categories[id] || allServices.some((s) => s.category === id && d.services[s.id])),
+            );
+            return off.length && { categories: all(false, off) };
+          };
+          if (withdrawn()) void make(withdrawn, 'gpc').catch(() => {});
           await receipt();
           void (await box()).flush();
         })
@@ -422,16 +441,23 @@ export function createConsentWith(
     return { ...n, texts: { ...n.texts, ...deps.shown } };
   };
 
-  /** Serialised: each decision chains to the previous receipt. Resolves once the receipt is queued. */
-  const make = (choice: Pick<SaveInput, 'categories' | 'services'>, method: Method): Promise<Decision> =>
+  /**
+   * Serialised: each decision chains to the previous receipt. Resolves once the receipt is queued. A `choice`
+   * given as a function is made after the newest decision is read: none (0) decides nothing.
+   */
+  const make = (choice: Choice | (() => Choice | 0), method: Method): Promise<Decision> =>
     serial(async () => {
       const p = parts!;
       const d = await locked(async () => {
         fresh();
-        const now = clock.now();
+        const c = typeof choice === 'function' ? choice() : choice;
+        if (!c) return state.decision!;
+        // After a reset heard from another tab too, whatever the clock says (as decide() dates after the decision
+        // it replaces), so that the tab that reset takes it.
+        const now = Math.max(clock.now(), cleared);
         const dev = await device();
         const d = decide(cfg, state.decision, {
-          ...choice,
+          ...c,
           method,
           now,
           receiptId: newId(),
@@ -498,14 +524,22 @@ export function createConsentWith(
       setState({ view: state.prompt ? 'banner' : 'none', notice: undefined });
     },
     on: events.on,
+    // Under the lock, as a decision: racing one in another tab, the tabs ended swapped, and the cookie with them.
     reset: () =>
-      serial(async () => {
-        const p = parts!;
-        await p.storage.state.del('decision');
-        p.mirror.clear();
-        apply(null, 'local');
-        channel().post({ type: 'reset' });
-      }),
+      serial(() =>
+        locked(async () => {
+          const p = parts!;
+          const now = clock.now();
+          // Dated after the decision it removes: the cookie's, the newest under the lock (also another tab's made
+          // just before, its message still on the way). The tabs that hold or then hear it drop it (newer(), the
+          // channel).
+          const at = Math.max(now, (p.mirror.read(now)?.decidedAt ?? 0) + 1);
+          await p.storage.state.del('decision');
+          p.mirror.clear();
+          forget(at, 'local');
+          channel().post({ type: 'reset', at });
+        }),
+      ),
     async receipts() {
       await start();
       return (await box()).log();

@@ -1,6 +1,7 @@
 import type { Decision } from './types.ts';
 
-export type TabMessage = { type: 'decision'; decision: Decision } | { type: 'reset' };
+/** A reset says when it was made (`at`): a tab whose own decision is as new or newer keeps it (consent.ts). */
+export type TabMessage = { type: 'decision'; decision: Decision } | { type: 'reset'; at: number };
 
 /** Tells the other tabs of the site about a decision (BroadcastChannel); absent channel: a no-op. */
 export function createTabs(name: string, receive: (m: TabMessage) => void) {

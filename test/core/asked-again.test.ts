@@ -121,7 +121,7 @@ describe('only what expired is asked, and only that is answered', () => {
 });
 
 describe('decisions from elsewhere', () => {
-  it("a tab on the old revision ignores the new revision's decision (they would ask each other again)", async () => {
+  it("a tab on the old revision takes the new revision's refusal: it grants nothing and asks, prefilled", async () => {
     const old = siteConfig();
     const a = make(old);
     await a.acceptAll();
@@ -130,8 +130,8 @@ describe('decisions from elsewhere', () => {
     await tick(); // both tabs' channels are open
     await b.rejectAll();
     await tick();
-    expect(a.getState().prompt).toBeNull();
-    expect(a.has('analytics')).toBe(true);
+    expect(a.getState().prompt?.reason).toBe('revision');
+    expect(a.has('analytics')).toBe(false);
   });
 
   it('a decision builds on the newest one in the cookie, which a tab on a sibling subdomain wrote', async () => {

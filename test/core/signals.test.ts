@@ -303,6 +303,19 @@ describe('Global Privacy Control', () => {
     setCookie('_ga=; path=/; max-age=0');
   });
 
+  it('withdraws once when several tabs open at once (a session restore): one gpc decision, one receipt', async () => {
+    const cfg = siteConfig();
+    await track(createConsent(cfg, { gpc: false })).acceptAll();
+    destroyAll();
+    const tabs = [1, 2, 3].map(() => track(createConsent(cfg, { gpc: true })));
+    await Promise.all(tabs.map((t) => t.start()));
+    // After each tab's withdrawal, if it made one (deviceId() queues behind the decisions).
+    await Promise.all(tabs.map((t) => t.deviceId()));
+    const withdrawals = (await tabs[0]!.receipts()).pending.filter((r) => r.method === 'gpc');
+    expect(withdrawals).toHaveLength(1);
+    for (const t of tabs) expect(t.getState().decision?.receiptId).toBe(withdrawals[0]!.receiptId);
+  });
+
   it('does not bring back a category it denies when a later decision names something else', async () => {
     const cfg = siteConfig();
     await track(createConsent(cfg, { gpc: false })).acceptAll();
