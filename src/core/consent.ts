@@ -242,8 +242,12 @@ export function createConsentWith(
     d.decidedAt >= Math.max(cleared, state.decision?.decidedAt ?? 0);
   /** The cookie may hold a newer decision that no message brought (a tab on a sibling subdomain): taken first. */
   const fresh = () => {
-    const d = parts!.mirror.read(clock.now());
+    const m = parts!.mirror;
+    const d = m.read(clock.now());
     if (d && newer(d)) apply(d, 'storage');
+    // Reset on a sibling subdomain sharing the cookie (no message reaches here): forgotten here too.
+    else if (state.decision && m.reset > state.decision.decidedAt) forget(m.reset, 'storage');
+    else cleared = Math.max(cleared, m.reset);
   };
 
   /** The channel to the site's other tabs: opened after start-up (or by the first decision, if sooner). */
@@ -274,7 +278,12 @@ export function createConsentWith(
     (loaded ??= (async () => {
       const p = parts!;
       const fromCookie = state.decision;
-      const stored = readDecision(await p.storage.state.get('decision'), clock.now());
+      let stored = readDecision(await p.storage.state.get('decision'), clock.now());
+      // Reset since (here or on a sibling subdomain): no decision, and not one to write back to the cookie.
+      if (stored && stored.decidedAt < cleared) {
+        stored = null;
+        await p.storage.state.del('decision');
+      }
       if (stored?.receiptId !== fromCookie?.receiptId) {
         if (stored && (!fromCookie || stored.decidedAt > fromCookie.decidedAt)) {
           p.mirror.write(stored, clock.now());
@@ -306,6 +315,7 @@ export function createConsentWith(
       const p = parts!;
       state = { ...state, started: true };
       const mirrored = p.mirror.read(clock.now());
+      cleared = p.mirror.reset;
       // IndexedDB, the receipts kept for later and the outbox flush wait for an idle moment, after this task:
       // the banner (or the page) comes first (a decision made before then reads IndexedDB itself). Set before
       // any listener hears of start-up, so that one that calls the API (receipts(), set()) joins this start-up:
@@ -535,7 +545,7 @@ export function createConsentWith(
           // channel).
           const at = Math.max(now, (p.mirror.read(now)?.decidedAt ?? 0) + 1);
           await p.storage.state.del('decision');
-          p.mirror.clear();
+          p.mirror.clear(at);
           forget(at, 'local');
           channel().post({ type: 'reset', at });
         }),

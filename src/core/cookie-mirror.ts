@@ -1,4 +1,5 @@
-import { readDecision } from './decision.ts';
+import { MAX_LIFETIME_DAYS } from './config.ts';
+import { DAY, readDecision } from './decision.ts';
 import { DECISION_FORMAT, type Choices, type Decision, type ResolvedConfig } from './types.ts';
 
 /**
@@ -85,11 +86,17 @@ export function decodeDecision(raw: string, cfg: ResolvedConfig, now = Date.now(
 }
 
 export interface CookieMirror {
-  /** `now`: the reader's clock (a decision from more than a day after it is none). */
+  /**
+   * `now`: the reader's clock (a decision from more than a day after it is none). A decision no newer than the
+   * site's last reset (`reset`) is none either.
+   */
   read(now?: number): Decision | null;
+  /** When the decision was last reset, here or on a sibling subdomain sharing the cookie (0: never), as read. */
+  reset: number;
   /** `now` is the controller's clock: Max-Age is relative to it. */
   write(d: Decision, now: number): void;
-  clear(): void;
+  /** Removes the decision; with `cookie.domain` (shared with sibling subdomains) leaves the time of it, `at`. */
+  clear(at: number): void;
 }
 
 /** Reads and writes the mirror on `document.cookie`; blocked cookies (sandboxed frames) fail soft. */
@@ -125,9 +132,11 @@ export function createCookieMirror(cfg: ResolvedConfig, doc: Document = document
       for (const p of paths) put('', 0, p, i ? host.slice(i - 1).join('.') : '');
   };
   const mirror: CookieMirror = {
-    read(now) {
+    reset: 0,
+    read(now = 1 / 0) {
       let best: Decision | null = null;
       shared = false;
+      mirror.reset = 0;
       try {
         // Several cookies of that name may be visible (another path or domain): the newest decision wins.
         for (const part of doc.cookie.split(/;\s*/)) {
@@ -136,11 +145,16 @@ export function createCookieMirror(cfg: ResolvedConfig, doc: Document = document
           const v = part.slice(eq + 1);
           const d = decodeDecision(v, cfg, now);
           if (d && (!best || d.decidedAt > best.decidedAt)) best = d;
-          const k = /(?:^|&)k=([^&]*)/.exec(v)?.[1];
+          const p = new URLSearchParams(v);
+          const k = p.get('k');
           if (k && k !== cfg.siteId) shared = true;
+          // This site's reset mark (clear()), not from the future (a planted one would outrank every decision).
+          const t = /^\d+$/.test(p.get('t')!) ? Number(p.get('t')) : 0;
+          if (k === cfg.siteId && p.get('m') === 'reset' && t <= now + DAY)
+            mirror.reset = Math.max(mirror.reset, t);
         }
       } catch {}
-      return best;
+      return best && best.decidedAt >= mirror.reset ? best : null;
     },
     write(d, now) {
       // Kept until the last category expires, so that stale choices can still prefill the banner.
@@ -164,9 +178,13 @@ export function createCookieMirror(cfg: ResolvedConfig, doc: Document = document
         }
       }
     },
-    clear() {
+    clear(at) {
       put('', 0);
-      if (mirror.read(1 / 0) && !shared) wipe();
+      if (mirror.read() && !shared) wipe();
+      // Shared with sibling subdomains, each with its own IndexedDB copy: a mark of the reset, so that a sibling
+      // neither applies its copy nor writes it back to the cookie (which undid the reset everywhere). Kept as
+      // long as any copy can last.
+      if (domain) put(`v=${DECISION_FORMAT}&k=${cfg.siteId}&t=${at}&m=reset`, MAX_LIFETIME_DAYS * 86_400);
     },
   };
   return mirror;

@@ -76,7 +76,7 @@ describe('cookie mirror format (docs/cookie.md)', () => {
     expect(mirror.read()).toBeNull();
     mirror.write(decision, T0);
     expect(mirror.read()).toEqual(decision);
-    mirror.clear();
+    mirror.clear(Date.now());
   });
 
   it('a copy of its own on another path, newer (an earlier configuration, or planted), goes when it decides', async () => {
@@ -114,7 +114,7 @@ describe('cookie mirror format (docs/cookie.md)', () => {
     expect(named()).toHaveLength(1);
     // reset(): none left behind either.
     doc.cookie = `${own.cookie.name}=${encodeDecision(old, own)}; path=/sub; max-age=999`;
-    mirror.clear();
+    mirror.clear(Date.now());
     expect(named()).toEqual([]);
     frame.remove();
   });
@@ -173,8 +173,57 @@ describe('cookie mirror format (docs/cookie.md)', () => {
     expect(warn.mock.calls.slice(1).map((c) => c[0])).toEqual([
       `[assenso] config.cookie.domain: does not cover this page's host ${location.hostname}; using host-only`,
     ]);
-    mirror.clear();
+    mirror.clear(Date.now());
     warn.mockRestore();
+  });
+
+  it('reset leaves a mark only when the cookie is shared with subdomains; a decision older than it is none', async () => {
+    const name = `c${uid()}`;
+    const at = Date.now();
+    const fresh = {
+      ...decision,
+      decidedAt: at,
+      expiresAt: at + 30 * DAY,
+      expiries: { analytics: at + 30 * DAY },
+    };
+    // A page in a sub-folder sees the root's cookies and its folder's: two copies of one name.
+    const frame = document.createElement('iframe');
+    frame.src = '/sub/page/';
+    const loaded = new Promise((r) => {
+      frame.onload = r;
+    });
+    document.body.append(frame);
+    await loaded;
+    const doc = frame.contentDocument!;
+    const named = () => doc.cookie.split('; ').filter((c) => c.startsWith(`${name}=`));
+    const hostOnly = createCookieMirror(resolveConfig(siteConfig({ siteId: 'shop', cookie: { name } })), doc);
+    hostOnly.write(fresh, at);
+    hostOnly.clear(at + 1);
+    expect(named()).toEqual([]);
+
+    const cfg = resolveConfig(siteConfig({ siteId: 'shop', cookie: { name, domain: location.hostname } }));
+    const shared = createCookieMirror(cfg, doc);
+    shared.write(fresh, at);
+    shared.clear(at + 1);
+    expect(named()).toEqual([`${name}=v=1&k=shop&t=${at + 1}&m=reset`]);
+    expect(shared.read()).toBeNull();
+    expect(shared.reset).toBe(at + 1);
+    // A sibling's copy older than the mark (written back by an older script) is no decision.
+    doc.cookie = `${name}=${encodeDecision(fresh, cfg)}; path=/sub`;
+    expect(named()).toHaveLength(2);
+    expect(shared.read()).toBeNull();
+    // One made after it is.
+    const later = { ...fresh, decidedAt: at + 2, receiptId: '1b9c3a52-8d6e-4d0b-9a54-0f3f7f0f2a11' };
+    doc.cookie = `${name}=${encodeDecision(later, cfg)}; path=/sub`;
+    expect(shared.read()?.receiptId).toBe(later.receiptId);
+    // A mark from more than a day ahead (planted) or of another site outranks nothing.
+    for (const mark of [`k=shop&t=${at + 2 * DAY}`, `k=blog&t=${at + 5}`]) {
+      doc.cookie = `${name}=v=1&${mark}&m=reset; path=/`;
+      expect(shared.read(at)?.receiptId).toBe(later.receiptId);
+    }
+    doc.cookie = `${name}=; path=/sub; max-age=0`;
+    doc.cookie = `${name}=; path=/; max-age=0`;
+    frame.remove();
   });
 
   it("docs/cookie.md's server sample reads what the widget writes, and denies what has expired", () => {
