@@ -18,6 +18,30 @@ const decision = {
   gpc: true,
 };
 
+/** A decision made at `at`, lasting 30 days. */
+const madeAt = (at: number) => ({
+  ...decision,
+  decidedAt: at,
+  expiresAt: at + 30 * DAY,
+  expiries: { analytics: at + 30 * DAY },
+});
+
+/**
+ * A page in a sub-folder, which sees the root's cookies and its folder's (two copies of one name), and the
+ * copies of `name` it sees. Remove the frame when done.
+ */
+async function subFolderPage(name: string) {
+  const frame = document.createElement('iframe');
+  frame.src = '/sub/page/';
+  const loaded = new Promise((r) => {
+    frame.onload = r;
+  });
+  document.body.append(frame);
+  await loaded;
+  const doc = frame.contentDocument!;
+  return { frame, doc, named: () => doc.cookie.split('; ').filter((c) => c.startsWith(`${name}=`)) };
+}
+
 describe('cookie mirror format (docs/cookie.md)', () => {
   it('round-trips and lists only services that differ from their category', () => {
     const v = encodeDecision(decision, cfg);
@@ -82,22 +106,8 @@ describe('cookie mirror format (docs/cookie.md)', () => {
   it('a copy of its own on another path, newer (an earlier configuration, or planted), goes when it decides', async () => {
     const own = resolveConfig(siteConfig({ cookie: { name: `c${uid()}` } }));
     const at = Date.now();
-    const fresh = {
-      ...decision,
-      decidedAt: at,
-      expiresAt: at + 30 * DAY,
-      expiries: { analytics: at + 30 * DAY },
-    };
-    // A page in a sub-folder sees the root's cookies and its folder's.
-    const frame = document.createElement('iframe');
-    frame.src = '/sub/page/';
-    const loaded = new Promise((r) => {
-      frame.onload = r;
-    });
-    document.body.append(frame);
-    await loaded;
-    const doc = frame.contentDocument!;
-    const named = () => doc.cookie.split('; ').filter((c) => c.startsWith(`${own.cookie.name}=`));
+    const fresh = madeAt(at);
+    const { frame, doc, named } = await subFolderPage(own.cookie.name);
     const old = {
       ...fresh,
       // (Newer, but not by more than a day: one from further ahead is no decision at all.)
@@ -180,22 +190,8 @@ describe('cookie mirror format (docs/cookie.md)', () => {
   it('reset leaves a mark only when the cookie is shared with subdomains; a decision older than it is none', async () => {
     const name = `c${uid()}`;
     const at = Date.now();
-    const fresh = {
-      ...decision,
-      decidedAt: at,
-      expiresAt: at + 30 * DAY,
-      expiries: { analytics: at + 30 * DAY },
-    };
-    // A page in a sub-folder sees the root's cookies and its folder's: two copies of one name.
-    const frame = document.createElement('iframe');
-    frame.src = '/sub/page/';
-    const loaded = new Promise((r) => {
-      frame.onload = r;
-    });
-    document.body.append(frame);
-    await loaded;
-    const doc = frame.contentDocument!;
-    const named = () => doc.cookie.split('; ').filter((c) => c.startsWith(`${name}=`));
+    const fresh = madeAt(at);
+    const { frame, doc, named } = await subFolderPage(name);
     const hostOnly = createCookieMirror(resolveConfig(siteConfig({ siteId: 'shop', cookie: { name } })), doc);
     hostOnly.write(fresh, at);
     hostOnly.clear(at + 1);
