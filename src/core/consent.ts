@@ -567,10 +567,13 @@ export function createConsentWith(
         await parts!.storage.state.set('device', dev);
         return dev.id;
       }),
-    adopt: (d, basis) =>
+    adopt: (given, basis) =>
       serial(async () => {
         const p = parts!;
+        // As every decision read: checked, and its maps without a prototype.
+        const d = readDecision(given);
         if (
+          !d ||
           (basis !== undefined && (state.decision?.receiptId ?? null) !== basis) ||
           (await p.storage.state.get<Job[]>('later'))?.length ||
           (await (await box()).log()).pending.length

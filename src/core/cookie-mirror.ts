@@ -1,5 +1,5 @@
 import { MAX_LIFETIME_DAYS } from './config.ts';
-import { DAY, readDecision } from './decision.ts';
+import { bare, DAY, readDecision } from './decision.ts';
 import { DECISION_FORMAT, type Choices, type Decision, type ResolvedConfig } from './types.ts';
 
 /**
@@ -43,9 +43,10 @@ export function decodeDecision(raw: string, cfg: ResolvedConfig, now = Date.now(
     const p = new URLSearchParams(raw);
     // Another site's decision (a sibling subdomain sharing the parent domain and the name) is none of ours.
     if ((p.get('k') ?? cfg.siteId) !== cfg.siteId) throw 0;
-    const categories: Choices = {};
-    const expiries: Record<string, number> = {};
-    const svc: Choices = {};
+    // Without a prototype: a service not listed reads its category below, never a polluted Object.prototype.
+    const categories: Choices = bare();
+    const expiries: Record<string, number> = bare();
+    const svc: Choices = bare();
     const each = (key: string, to: Choices) => {
       for (const e of (p.get(key) ?? '').split('.')) {
         if (!e) continue;
@@ -58,7 +59,7 @@ export function decodeDecision(raw: string, cfg: ResolvedConfig, now = Date.now(
     each('c', categories);
     each('s', svc);
     // A service not listed follows its category (none for a category not answered: no refusal nobody made).
-    const services: Choices = {};
+    const services: Choices = bare();
     for (const c of cfg.categories)
       for (const s of c.services) {
         const v = svc[s.id] ?? categories[c.id];

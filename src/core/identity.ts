@@ -21,6 +21,7 @@ import type {
 } from '../protocol/identity.ts';
 import type { ProblemDetails } from '../protocol/problem.ts';
 import { type Choices, type ConsentController, DECISION_FORMAT, type Decision } from './types.ts';
+import { bare } from './decision.ts';
 
 /** A refused identity call; `problem.type` names the reason (e.g. …/problems/token-expired). */
 export class IdentityError extends Error {
@@ -124,20 +125,22 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
     const local = c.getState().decision;
     if (basis === false || !r || r.revision !== cfg.revision || local?.receiptId === r.receiptId)
       return false;
-    const categories: Choices = {};
-    const services: Choices = {};
-    const expiries: Record<string, number> = {};
+    const categories: Choices = bare();
+    const services: Choices = bare();
+    const expiries: Record<string, number> = bare();
+    // The answer's own keys only (a polluted Object.prototype must not answer for it).
+    const given = { categories: bare(r.categories), services: bare(r.services), expiries: bare(r.expiries) };
     for (const cat of cfg.categories) {
       // What the answer leaves out was not answered under this revision (docs/protocol.md): it stays
       // unanswered, so the banner asks; false here would adopt a refusal nobody made, with no banner.
-      const answered = cat.required || cat.id in r.categories;
+      const answered = cat.required || cat.id in given.categories;
       if (answered) {
-        categories[cat.id] = cat.required || r.categories[cat.id] === true;
-        if (!cat.required) expiries[cat.id] = r.expiries?.[cat.id] ?? r.expiresAt;
+        categories[cat.id] = cat.required || given.categories[cat.id] === true;
+        if (!cat.required) expiries[cat.id] = given.expiries[cat.id] ?? r.expiresAt;
       }
       for (const s of cat.services)
         if (cat.required) services[s.id] = true;
-        else if (typeof r.services[s.id] === 'boolean') services[s.id] = r.services[s.id]!;
+        else if (typeof given.services[s.id] === 'boolean') services[s.id] = given.services[s.id]!;
         else if (answered) services[s.id] = categories[cat.id]!;
     }
     const d: Decision = {

@@ -221,6 +221,24 @@ describe('identity in the widget', () => {
     expect([c.has('yt'), c.has('analytics'), c.has('ga')]).toEqual([true, false, false]);
   });
 
+  it('what the answer leaves out is not read from a polluted Object.prototype (marketing = true)', async () => {
+    const { c, server, identity } = setup();
+    await c.start();
+    server.state.decision = phoneDecision({
+      categories: { necessary: true, analytics: true },
+      services: { ga: true },
+    });
+    const proto = Object.prototype as unknown as Record<string, unknown>;
+    proto.marketing = true;
+    try {
+      await identity.identify('header.payload.sig');
+      expect([c.has('analytics'), c.has('marketing'), c.has('yt')]).toEqual([true, false, false]);
+      expect(Object.hasOwn(c.getState().decision!.categories, 'marketing')).toBe(false);
+    } finally {
+      delete proto.marketing;
+    }
+  });
+
   it('a refused token rejects with the problem, and the browser stays unlinked', async () => {
     const { c, server, identity, storage, cfg } = setup();
     await c.start();

@@ -53,6 +53,18 @@ describe('a polluted Object.prototype', () => {
     expect(cookieOf(cfg).get('c')).not.toContain('marketing:1');
   });
 
+  it('a refusal read back from the cookie on the next page stays a refusal', async () => {
+    const cfg = siteConfig();
+    await track(createConsent(cfg, { clock: manualClock(), gpc: false })).rejectAll();
+    destroyAll();
+    plant('ga', true);
+    const again = track(createConsent(cfg, { clock: manualClock(), gpc: false }));
+    again.start(); // the cookie's decision applies at once (IndexedDB holds the same one)
+    expect(again.has('ga')).toBe(false);
+    expect(Object.hasOwn(again.getState().decision!.services, 'ga')).toBe(true);
+    expect(again.getState().decision!.services.ga).toBe(false);
+  });
+
   it('reject all writes a well-formed cookie and records no planted expiry', async () => {
     const cfg = siteConfig();
     const c = track(createConsent(cfg, { clock: manualClock(), gpc: false }));
