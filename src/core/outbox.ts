@@ -133,13 +133,19 @@ export function createOutbox(o: OutboxOptions) {
         );
       });
     if (rejected.length)
-      await store.update<RejectedReceipt[]>('rejected', (a) => [...list<RejectedReceipt>(a), ...rejected]);
-    await store.update<Receipt[]>(
-      'queue',
-      (q) => (mem = list<Receipt>(q).filter((r) => !done.has(r.receiptId))),
-    );
-    for (const s of acked) o.emit('acknowledged', s);
-    for (const r of rejected) {
+      await store.update<RejectedReceipt[]>('rejected', (a) => {
+        const ids = new Set(rejected.map((r) => r.receipt.receiptId));
+        return [...list<RejectedReceipt>(a).filter((r) => !ids.has(r.receipt.receiptId)), ...rejected];
+      });
+    // Told once: the pagehide beacon may go out while a flush of the same receipts is answered too.
+    let queued = new Set<string>();
+    await store.update<Receipt[]>('queue', (q) => {
+      queued = new Set(list<Receipt>(q).map((r) => r.receiptId));
+      mem = list<Receipt>(q).filter((r) => !done.has(r.receiptId));
+      return mem;
+    });
+    for (const s of acked) if (queued.has(s.receipt.receiptId)) o.emit('acknowledged', s);
+    for (const r of rejected.filter((r) => queued.has(r.receipt.receiptId))) {
       console.warn(
         `[assenso] receipt ${r.receipt.receiptId} was rejected and will not be resent:`,
         r.problem,

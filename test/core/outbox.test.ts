@@ -511,14 +511,19 @@ describe('outbox batching and locks', () => {
     expiresAt: T0 + 1e9,
     previousReceiptId: null,
   });
-  const outbox = (send: ReturnType<typeof createTransport>, lock = `l${uid()}`, clock = manualClock()) =>
+  const outbox = (
+    send: ReturnType<typeof createTransport>,
+    lock = `l${uid()}`,
+    clock = manualClock(),
+    emit: (type: string, e: unknown) => void = () => {},
+  ) =>
     createOutbox({
       store: createKeyValueStore(`ob${uid()}`),
       send,
       clock,
       random: () => 0.5,
       lock,
-      emit: () => {},
+      emit: emit as never,
       locks: navigator.locks,
     });
 
@@ -626,6 +631,26 @@ describe('outbox batching and locks', () => {
     expect(s.calls[2]!.receipts.map((r) => r.receiptId)).toEqual(all.map((r) => r.receiptId));
     await s.reply(s.ok(s.calls[2]!.receipts));
     expect((await ob.log()).pending).toEqual([]);
+  });
+
+  it('a receipt both the pagehide beacon and the flush deliver is acknowledged once', async () => {
+    const s = server();
+    const clock = manualClock();
+    const told: string[] = [];
+    const ob = outbox(createTransport(endpoint, s.fetch, clock.now), undefined, clock, (type, e) =>
+      told.push(`${type} ${(e as { receipt?: Receipt }).receipt?.receiptId}`),
+    );
+    const r = receipt(0);
+    await ob.add(r);
+    const flushed = ob.flush();
+    await vi.waitFor(() => expect(s.calls).toHaveLength(1));
+    ob.beacon(); // pagehide while the flush is out (the page then comes back from the back/forward cache)
+    await vi.waitFor(() => expect(s.calls).toHaveLength(2));
+    await s.reply(s.ok(s.calls[0]!.receipts));
+    await s.reply(s.ok(s.calls[1]!.receipts, () => 'duplicate'));
+    await flushed;
+    expect(told.filter((t) => t.startsWith('acknowledged'))).toEqual([`acknowledged ${r.receiptId}`]);
+    expect((await ob.log()).acknowledged).toHaveLength(1);
   });
 
   it('a send never answered holds the lock no longer than 15 s: the other tab delivers, the beacon goes out', async () => {
