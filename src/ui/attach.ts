@@ -5,6 +5,7 @@ import { languageCandidates, pickLanguage } from './i18n/language.ts';
 import type { IdentityLoader } from './devices-element.ts';
 import type { Loaders } from './lazy.ts';
 import { type MountedUi, mountUi } from './mount.tsx';
+import { siteTexts } from './notice.ts';
 
 export interface AttachOptions {
   loaders: Loaders;
@@ -63,7 +64,7 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
         return mountUi(controller, {
           // A language with no catalog of ours and no texts of the site's is spoken in English, and marked so
           // (the host's lang, the receipt's notice), not as the language it is not.
-          language: messages || controller.config.texts[lang] ? lang : 'en',
+          language: messages || siteTexts(controller.config, lang) ? lang : 'en',
           messages: messages ?? BUILT_IN.en!,
           prefsTexts: () => options.loaders.prefsTexts(messages ? base : 'en'),
           preferences: options.loaders.preferences,

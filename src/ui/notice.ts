@@ -6,11 +6,22 @@ import type { Catalog } from './i18n/catalog.ts';
  * show (a blank "Reject all" is an unlabelled button; the delivery chunk's crossCheck names it).
  */
 export function withSiteTexts<T extends Catalog>(catalog: T, config: ResolvedConfig, lang: string): T {
-  const own = config.texts[lang] ?? {};
+  const own = siteTexts(config, lang) ?? {};
   const out = { ...catalog };
   for (const key in catalog) {
     const v = own[key];
     if (typeof v === 'string' && v.trim()) (out as Record<string, unknown>)[key] = v;
   }
   return out;
+}
+
+/**
+ * The site's texts for `lang`, matched as languages are (i18n/language.ts): in any case, else by primary subtag
+ * (`it-IT` or `IT` reads `texts.it`).
+ */
+export function siteTexts(config: ResolvedConfig, lang: string): Record<string, unknown> | undefined {
+  const keys = Object.keys(config.texts);
+  const l = lang.toLowerCase();
+  const k = keys.find((k) => k.toLowerCase() === l) ?? keys.find((k) => k.toLowerCase() === l.split('-')[0]);
+  return k === undefined ? undefined : config.texts[k];
 }

@@ -20,4 +20,23 @@ describe("the site's own texts", () => {
       'Yes to all',
     ]);
   });
+
+  it('are found for the language spoken as languages are matched: any case, else its primary subtag', () => {
+    for (const [languages, lang] of [
+      [['IT', 'EN'], 'IT'],
+      [['en-GB', 'it-IT'], 'it-IT'],
+    ] as const) {
+      const config = resolveConfig(
+        siteConfig({ languages: [...languages], texts: { it: { acceptAll: 'Va benissimo' } } }),
+        () => {},
+      );
+      expect(withSiteTexts(BUILT_IN.it!, config, lang).acceptAll).toBe('Va benissimo');
+    }
+    // The exact tag first, when the site gave one.
+    const config = resolveConfig(
+      siteConfig({ texts: { 'it-CH': { acceptAll: 'Va bene' }, it: { acceptAll: 'Va benissimo' } } }),
+      () => {},
+    );
+    expect(withSiteTexts(BUILT_IN.it!, config, 'it-CH').acceptAll).toBe('Va bene');
+  });
 });
