@@ -86,9 +86,11 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
   };
   const unsubscribe = controller.subscribe(check);
   check(controller.getState());
-  // "Cookie settings" links anywhere in the page, now or later (the script tag and ES module builds alike).
+  // "Cookie settings" links anywhere in the page, now or later (the script tag and ES module builds alike),
+  // also inside the page's own open shadow roots (a footer web component): the event's path, since its target
+  // is the shadow host by the time it reaches the document.
   const click = (event: Event) => {
-    if ((event.target as Element | null)?.closest?.('[data-assenso-open]')) {
+    if (event.composedPath().some((n) => (n as Element).matches?.('[data-assenso-open]'))) {
       event.preventDefault();
       controller.open();
     }

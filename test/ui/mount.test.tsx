@@ -427,6 +427,29 @@ describe('mounted widget', () => {
     expect(controller.getState().view).toBe('none');
   });
 
+  it("a data-assenso-open link inside the page's own shadow root (a footer web component) opens it too", async () => {
+    const id = `t${Math.random().toString(36).slice(2, 9)}`;
+    const controller = createConsent({ siteId: id, cookie: { name: `c_${id}` }, categories: CATEGORIES });
+    await controller.start();
+    await controller.acceptAll();
+    const detach = attachUi(controller, { loaders: moduleLoaders, language: 'en' });
+    const footer = document.createElement('div');
+    const link = document.createElement('a');
+    link.href = '#cookies';
+    link.setAttribute('data-assenso-open', '');
+    link.textContent = 'Cookie settings';
+    footer.attachShadow({ mode: 'open' }).append(link);
+    document.body.append(footer);
+    live.push(() => {
+      detach();
+      controller.destroy();
+      footer.remove();
+    });
+    link.click();
+    expect(controller.getState().view).toBe('preferences');
+    expect(location.hash).not.toBe('#cookies');
+  });
+
   it('a language without catalog nor site texts is spoken in English and marked so; with site texts, marked as itself', async () => {
     for (const [texts, lang, title] of [
       [{}, 'en', en.bannerTitle],
