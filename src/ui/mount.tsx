@@ -213,7 +213,12 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
             onAcceptAll={() => decide(controller.acceptAll(state.prompt?.categories))}
             onRejectAll={() => decide(controller.rejectAll(state.prompt?.categories))}
             onCustomise={() => controller.open('preferences')}
-            onClose={() => decide(controller.close(state.prompt?.categories))}
+            // × keeps only the required category when the banner asks (Garante 2021); when it asks nothing (shown
+            // again after a decision: the preference center could not load, or the page's open('banner')) it
+            // only closes: it withdrew a returning visitor's consent.
+            onClose={() =>
+              state.prompt ? decide(controller.close(state.prompt.categories)) : controller.hide()
+            }
           />
         )}
         {view === 'preferences' && P!.render(state, m as Messages)}

@@ -204,6 +204,23 @@ describe('mounted widget', () => {
     expect(calls).toBe(2);
   });
 
+  it('after a decision, the banner shown because the preference center could not load: × only closes it', async () => {
+    const s = setup({}, {}, undefined, { preferences: () => Promise.reject(new Error('offline')) });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const d = await s.controller.acceptAll();
+      s.controller.open('preferences');
+      await waitFor(() => expect(s.controller.getState().view).toBe('banner'));
+      const banner = s.q.getByRole('dialog', { name: en.bannerTitle });
+      await userEvent.click(within(banner).getByRole('button', { name: en.closeBanner }));
+      await waitFor(() => expect(s.controller.getState().view).toBe('none'));
+      expect(s.controller.getState().decision?.receiptId).toBe(d.receiptId);
+      expect(s.controller.has('marketing')).toBe(true);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('preference center texts that failed to load once are fetched again on the next opening', async () => {
     let calls = 0;
     const s = setup({}, {}, undefined, {
