@@ -136,12 +136,14 @@ export function createConsentWith(
       decision: d,
       granted,
       prompt,
-      // (GPC's own record of a withdrawal is no answer of the visitor's: an open preference center stays.)
+      // (GPC's own record of a withdrawal is no answer of the visitor's: an open preference center stays. So
+      // does one open while a decision comes from elsewhere, another tab or a sibling subdomain: it follows it,
+      // its unsaved switches reset; closing it under the visitor's hands lost what they were doing.)
       view: prompt
         ? state.view === 'none'
           ? 'banner'
           : state.view
-        : d?.method === 'gpc'
+        : d?.method === 'gpc' || (source !== 'local' && state.view === 'preferences')
           ? state.view
           : 'none',
     });

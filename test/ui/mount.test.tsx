@@ -381,6 +381,23 @@ describe('mounted widget', () => {
     expect(s.controller.has('tube')).toBe(true);
   });
 
+  it('stays open when another tab decides, its switches following that decision', async () => {
+    const s = setup();
+    await s.controller.acceptAll();
+    s.controller.open('preferences');
+    await waitFor(() => s.q.getByRole('dialog', { name: en.prefsTitle }));
+    const analytics = () => s.q.getByRole('switch', { name: 'Analytics' }).getAttribute('aria-checked');
+    expect(analytics()).toBe('true');
+    // Another tab of the site: its own controller, the same cookie, database and channel.
+    const other = createConsent({ siteId: s.id, cookie: { name: `c_${s.id}` }, categories: CATEGORIES });
+    live.push(() => other.destroy());
+    await other.start();
+    await other.rejectAll();
+    await waitFor(() => expect(s.controller.has('analytics')).toBe(false));
+    expect(s.controller.getState().view).toBe('preferences');
+    await waitFor(() => expect(analytics()).toBe('false'));
+  });
+
   it.each([
     [['IT', 'EN'], 'it', itMessages.acceptAll, 'Statistiche'],
     [['en-GB', 'it-IT', 'de-DE'], 'de', 'Alle akzeptieren', 'Analytics'],
@@ -452,7 +469,7 @@ describe('mounted widget', () => {
     const detach = attachUi(controller, { loaders: moduleLoaders, language: 'en' });
     const footer = document.createElement('div');
     const link = document.createElement('a');
-    link.href = '#cookies';
+    link.href = '#cookie-settings';
     link.setAttribute('data-assenso-open', '');
     link.textContent = 'Cookie settings';
     footer.attachShadow({ mode: 'open' }).append(link);
@@ -464,7 +481,7 @@ describe('mounted widget', () => {
     });
     link.click();
     expect(controller.getState().view).toBe('preferences');
-    expect(location.hash).not.toBe('#cookies');
+    expect(location.hash).not.toBe('#cookie-settings');
   });
 
   it('a language without catalog nor site texts is spoken in English and marked so; with site texts, marked as itself', async () => {
