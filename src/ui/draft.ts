@@ -28,7 +28,14 @@ export function toggleCategory(draft: Draft, category: NoticeCategory, on: boole
   return { categories: { ...draft.categories, [category.id]: on }, services };
 }
 
+/**
+ * Switching off the last service of a category left on switches the category off too: the visitor refused
+ * every service they were shown, and Save kept granting the category (what is gated by it, and Consent Mode's
+ * ad_* for marketing).
+ */
 export function toggleService(draft: Draft, category: NoticeCategory, serviceId: string, on: boolean): Draft {
   if (category.required) return draft;
-  return { categories: draft.categories, services: { ...draft.services, [serviceId]: on } };
+  const services = { ...draft.services, [serviceId]: on };
+  const none = !on && category.services.every((s) => !services[s.id]);
+  return { categories: none ? { ...draft.categories, [category.id]: false } : draft.categories, services };
 }
