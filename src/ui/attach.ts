@@ -90,8 +90,12 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
   // also inside the page's own open shadow roots (a footer web component): the event's path, since its target
   // is the shadow host by the time it reaches the document.
   const click = (event: Event) => {
-    if (event.composedPath().some((n) => (n as Element).matches?.('[data-assenso-open]'))) {
+    const path = event.composedPath();
+    if (path.some((n) => (n as Element).matches?.('[data-assenso-open]'))) {
       event.preventDefault();
+      // A link in the page's own dialog (a menu drawer opened with showModal()): it closes first, as a menu does
+      // when one of its links is followed; left open, its modality made the preference center inert under it.
+      for (const n of path) if (n instanceof HTMLDialogElement) n.close();
       controller.open();
     }
   };

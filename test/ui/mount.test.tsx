@@ -484,6 +484,35 @@ describe('mounted widget', () => {
     expect(location.hash).not.toBe('#cookie-settings');
   });
 
+  it("a data-assenso-open link in the page's own modal dialog (a menu drawer) closes it, so the center is usable", async () => {
+    const id = `t${Math.random().toString(36).slice(2, 9)}`;
+    const controller = createConsent({ siteId: id, cookie: { name: `c_${id}` }, categories: CATEGORIES });
+    await controller.start();
+    await controller.acceptAll();
+    const detach = attachUi(controller, { loaders: moduleLoaders, language: 'en' });
+    const menu = document.createElement('dialog');
+    const link = document.createElement('a');
+    link.href = '#menu-cookies';
+    link.setAttribute('data-assenso-open', '');
+    link.textContent = 'Cookie settings';
+    menu.append(link);
+    document.body.append(menu);
+    live.push(() => {
+      detach();
+      controller.destroy();
+      menu.remove();
+    });
+    menu.showModal();
+    await userEvent.click(link);
+    expect(menu.open).toBe(false);
+    const host = await waitFor(() => document.querySelector('assenso-consent')!);
+    const q = within(host.shadowRoot as unknown as HTMLElement);
+    await waitFor(() => q.getByRole('dialog', { name: en.prefsTitle }));
+    // Usable: not inert under the page's dialog.
+    await userEvent.click(q.getByRole('button', { name: en.rejectAll }));
+    await waitFor(() => expect(controller.has('marketing')).toBe(false));
+  });
+
   it('a language without catalog nor site texts is spoken in English and marked so; with site texts, marked as itself', async () => {
     for (const [texts, lang, title] of [
       [{}, 'en', en.bannerTitle],
