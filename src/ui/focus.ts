@@ -8,6 +8,8 @@
 export interface FocusTrap {
   /** Called after each render that changed the view: the dialog now shown (or null) and whether modal. */
   show(dialog: HTMLElement | null, modal: boolean, focus: string | null): void;
+  /** The host was put back into the page (which replaced its <body>): a modal view takes focus again. */
+  back(): void;
   release(): void;
 }
 
@@ -88,6 +90,10 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap 
         if (document.activeElement === document.body) restore?.focus();
         restore = null;
       }
+    },
+    back() {
+      // Focus was in the host the page removed, so on <body> now: out of the dialog and of its Escape.
+      if (modal && !root.activeElement) focusables()[0]?.focus();
     },
     release() {
       unpad();

@@ -100,7 +100,10 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   // A page that replaces or empties its <body> (Turbo, htmx boosting, a framework's root render) takes the
   // widget with it: it goes back in, first, whenever something is shown, and while it is shown.
   const back = () => {
-    if (!host.isConnected && document.body) insert();
+    if (!host.isConnected && document.body) {
+      insert();
+      trap.back();
+    }
   };
   const swaps = new MutationObserver(back);
   let gone = false;

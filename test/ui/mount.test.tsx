@@ -567,6 +567,19 @@ describe('mounted widget', () => {
     );
   });
 
+  it('the open preference center, put back into a page that replaced its <body>, has focus again: Escape closes it', async () => {
+    const s = setup();
+    await s.controller.acceptAll();
+    s.controller.open('preferences');
+    const dialog = await waitFor(() => s.q.getByRole('dialog', { name: en.prefsTitle }));
+    await waitFor(() => expect(dialog.contains(s.ui.root.activeElement)).toBe(true));
+    document.body.replaceWith(document.body.cloneNode(false));
+    await waitFor(() => expect(s.ui.root.host.isConnected).toBe(true));
+    await waitFor(() => expect(dialog.contains(s.ui.root.activeElement)).toBe(true));
+    await userEvent.keyboard('{Escape}');
+    await waitFor(() => expect(s.controller.getState().view).toBe('none'));
+  });
+
   it('offers the receipts kept on the device as a JSON download', async () => {
     const s = setup();
     await s.controller.acceptAll();
