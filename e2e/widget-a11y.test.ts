@@ -27,6 +27,8 @@ const pages = {
   '/long.html': homeWith((c) => {
     c.language = 'de';
     for (const cat of c.categories as { title: unknown }[]) cat.title = LONG;
+    // A site's own banner title longer than the screen is wide.
+    c.texts = { de: { bannerTitle: `${LONG}${LONG}` } };
   }, HOME_EN),
   // The demo's own it/en texts on a page without <html lang>, visited with a German browser.
   '/nolang.html': HOME_IT.replace('<html lang="it">', '<html>'),
@@ -196,6 +198,15 @@ describe('modal banner: a click on its text keeps focus in it', () => {
 });
 
 describe('long German compound words at 320 px', () => {
+  it('wrap in the banner too: nothing of it overflows the screen', async () => {
+    const page = await open('/long.html', 320, 640);
+    const b = page.getByRole('dialog', { name: `${LONG}${LONG}` });
+    await b.waitFor();
+    const wide = await b.evaluate((el) => [el.scrollWidth, el.clientWidth, el.getBoundingClientRect().right]);
+    expect(wide[0]).toBeLessThanOrEqual(wide[1]!);
+    expect(wide[2]).toBeLessThanOrEqual(320);
+  });
+
   it('wrap: every switch stays inside the dialog', async () => {
     const page = await open('/long.html', 320, 640);
     const prefs = await customise(page);
