@@ -249,6 +249,16 @@ describe.each(databases)('device consent on $name', (d) => {
         expect(res.headers.get('set-cookie')).toBeNull();
       });
 
+      it('sets no cookie for a receipt sent again (its first answer set it; a late resend would put it back)', async () => {
+        const { app } = buildApp(db, { config });
+        const receipt = makeReceipt(SHOP);
+        const first = await postReceipts(app, { receipts: [receipt] }, { headers: { host: 'shop.example' } });
+        expect(first.headers.get('set-cookie')).toMatch(/^assenso=/);
+        const again = await postReceipts(app, { receipts: [receipt] }, { headers: { host: 'shop.example' } });
+        expect(((await again.json()) as BatchResponse).results[0]?.status).toBe(200);
+        expect(again.headers.get('set-cookie')).toBeNull();
+      });
+
       it('sets no cookie for an older receipt that arrives after a newer one', async () => {
         const { app } = buildApp(db, { config });
         const deviceId = randomBytes(16).toString('hex');

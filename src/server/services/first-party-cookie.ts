@@ -140,7 +140,9 @@ export function isFirstParty(site: SiteConfig, origin: string | undefined, host:
  * Set-Cookie values for a batch's results: one per device, for its decision in the batch that is the device's
  * latest once the batch is stored (by the chain of receipts, then the bounded clock: insertReceiptsWithChoices),
  * when the request came through the site's own origin. A batch holding only older receipts that arrived late
- * sets nothing.
+ * sets nothing, nor does a receipt sent again (`duplicate`): the first answer set its cookie, and a resend's
+ * (the pagehide beacon of a page left before that answer was settled) may arrive after the next page's newer
+ * decision was answered, and put the older decision back in the cookie.
  */
 export function createFirstPartyCookies(deps: { db: Queryable; config: ServerConfig; now: () => number }) {
   /** `cookieHeader`: the request's `Cookie` header (the widget's own copy of the decision, see cookieValue). */
@@ -155,7 +157,7 @@ export function createFirstPartyCookies(deps: { db: Queryable; config: ServerCon
       { site: SiteConfig; deviceId: string; signed: Map<string, SignedReceipt> }
     >();
     for (const r of results) {
-      if (r.outcome === 'rejected' || !r.signed.receipt.deviceId) continue;
+      if (r.outcome !== 'stored' || !r.signed.receipt.deviceId) continue;
       const { receipt } = r.signed;
       const site = findSite(deps.config, receipt.siteId);
       if (!site || !isFirstParty(site, origin, host)) continue;
