@@ -14,6 +14,8 @@ const KEEP = 100;
  * in flight (analytics beacons on the same pagehide), and a body over what is left fails before it leaves.
  */
 const BEACON_BYTES = 32 * 1024;
+/** Largest flush sent as a keepalive request (a few receipts: one is about 1 kB). */
+const SMALL = 8 * 1024;
 
 export interface OutboxOptions {
   store: KeyValueStore;
@@ -163,13 +165,15 @@ export function createOutbox(o: OutboxOptions) {
         attempt = 0;
         return;
       }
-      // No keepalive: the page is alive, and a keepalive body shares Chromium's 64 KiB budget with the page's
-      // own keepalive requests in flight (a full batch then failed before it left, and backed off).
+      // Keepalive only for a small batch (a decision or two): one made just before the visitor follows a link
+      // still arrives, and its answer still sets the first-party cookie (a resend from pagehide sets none).
+      // Not for a large one: a keepalive body shares Chromium's 64 KiB budget with the page's own keepalive
+      // requests in flight (a full batch then failed before it left, and backed off).
       // A send that never ends holds the lock of every tab: after TIMEOUT it is a network failure, whatever
       // the Send (the transport aborts its fetch then too, where the browser can).
       let t: unknown;
       const res = await Promise.race([
-        o.send!(batch, false),
+        o.send!(batch, batch.reduce((n, r) => n + bytes(r), 16) <= SMALL),
         new Promise<SendResult>((ok) => {
           t = clock.setTimeout(() => ok(LOST), TIMEOUT);
         }),
