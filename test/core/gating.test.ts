@@ -582,15 +582,21 @@ describe('iframes the page copies or changes', () => {
   });
 });
 
+/** A page (a frame) whose CSP enforces Trusted Types and allows one policy, `assenso`. */
+async function trustedTypesPage() {
+  const frame = document.createElement('iframe');
+  frame.srcdoc = `<!doctype html><meta http-equiv="Content-Security-Policy" content="require-trusted-types-for 'script'; trusted-types assenso"><body></body>`;
+  document.body.append(frame);
+  added.push(frame);
+  await new Promise((r) => frame.addEventListener('load', r, { once: true }));
+  const win = frame.contentWindow as Window &
+    Log & { trustedTypes: { createPolicy(n: string, r: object): unknown } };
+  return { doc: frame.contentDocument!, win };
+}
+
 describe('Trusted Types', () => {
   it('assigns script URLs and inline code through the named policy under require-trusted-types-for', async () => {
-    const frame = document.createElement('iframe');
-    frame.srcdoc = `<!doctype html><meta http-equiv="Content-Security-Policy" content="require-trusted-types-for 'script'; trusted-types assenso"><body></body>`;
-    document.body.append(frame);
-    added.push(frame);
-    await new Promise((r) => frame.addEventListener('load', r, { once: true }));
-    const doc = frame.contentDocument!;
-    const win = frame.contentWindow as Window & Log;
+    const { doc, win } = await trustedTypesPage();
     const violations: string[] = [];
     doc.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
     // The page cannot assign plain strings to script sinks any more:
@@ -620,15 +626,7 @@ describe('Trusted Types', () => {
 
 describe('Trusted Types policy refused', () => {
   it('says what to fix when another script took the name "assenso" first', async () => {
-    const frame = document.createElement('iframe');
-    frame.srcdoc = `<!doctype html><meta http-equiv="Content-Security-Policy" content="require-trusted-types-for 'script'; trusted-types assenso"><body></body>`;
-    document.body.append(frame);
-    added.push(frame);
-    await new Promise((r) => frame.addEventListener('load', r, { once: true }));
-    const doc = frame.contentDocument!;
-    const win = frame.contentWindow as Window & {
-      trustedTypes: { createPolicy(n: string, r: object): unknown };
-    };
+    const { doc, win } = await trustedTypesPage();
     win.trustedTypes.createPolicy('assenso', {});
     const s = doc.createElement('script');
     s.type = 'text/plain';
