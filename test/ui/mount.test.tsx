@@ -73,6 +73,24 @@ function setup(
   return { controller, ui, q: within(ui.root as unknown as HTMLElement), id };
 }
 
+/** The ES module build's way: a started controller with a decision, and attachUi (detach it when done). */
+async function attachedAfterDecision() {
+  const id = `t${Math.random().toString(36).slice(2, 9)}`;
+  const controller = createConsent({ siteId: id, cookie: { name: `c_${id}` }, categories: CATEGORIES });
+  await controller.start();
+  await controller.acceptAll();
+  return { controller, detach: attachUi(controller, { loaders: moduleLoaders, language: 'en' }) };
+}
+
+/** A page's "Cookie settings" link (`href`: where it would go without the widget). */
+function settingsLink(href: string) {
+  const link = document.createElement('a');
+  link.href = href;
+  link.setAttribute('data-assenso-open', '');
+  link.textContent = 'Cookie settings';
+  return link;
+}
+
 async function openPreferences(s: Setup) {
   await userEvent.click(s.q.getByRole('button', { name: en.customise }));
   return waitFor(() => s.q.getByRole('dialog', { name: en.prefsTitle }));
@@ -435,11 +453,7 @@ describe('mounted widget', () => {
   );
 
   it('ES module build: attachUi makes data-assenso-open links open the preference center, and stops on detach', async () => {
-    const id = `t${Math.random().toString(36).slice(2, 9)}`;
-    const controller = createConsent({ siteId: id, cookie: { name: `c_${id}` }, categories: CATEGORIES });
-    await controller.start();
-    await controller.acceptAll();
-    const detach = attachUi(controller, { loaders: moduleLoaders, language: 'en' });
+    const { controller, detach } = await attachedAfterDecision();
     const link = document.createElement('a');
     link.href = '#cookies';
     link.setAttribute('data-assenso-open', '');
@@ -462,16 +476,9 @@ describe('mounted widget', () => {
   });
 
   it("a data-assenso-open link inside the page's own shadow root (a footer web component) opens it too", async () => {
-    const id = `t${Math.random().toString(36).slice(2, 9)}`;
-    const controller = createConsent({ siteId: id, cookie: { name: `c_${id}` }, categories: CATEGORIES });
-    await controller.start();
-    await controller.acceptAll();
-    const detach = attachUi(controller, { loaders: moduleLoaders, language: 'en' });
+    const { controller, detach } = await attachedAfterDecision();
     const footer = document.createElement('div');
-    const link = document.createElement('a');
-    link.href = '#cookie-settings';
-    link.setAttribute('data-assenso-open', '');
-    link.textContent = 'Cookie settings';
+    const link = settingsLink('#cookie-settings');
     footer.attachShadow({ mode: 'open' }).append(link);
     document.body.append(footer);
     live.push(() => {
@@ -485,16 +492,9 @@ describe('mounted widget', () => {
   });
 
   it("a data-assenso-open link in the page's own modal dialog (a menu drawer) closes it, so the center is usable", async () => {
-    const id = `t${Math.random().toString(36).slice(2, 9)}`;
-    const controller = createConsent({ siteId: id, cookie: { name: `c_${id}` }, categories: CATEGORIES });
-    await controller.start();
-    await controller.acceptAll();
-    const detach = attachUi(controller, { loaders: moduleLoaders, language: 'en' });
+    const { controller, detach } = await attachedAfterDecision();
     const menu = document.createElement('dialog');
-    const link = document.createElement('a');
-    link.href = '#menu-cookies';
-    link.setAttribute('data-assenso-open', '');
-    link.textContent = 'Cookie settings';
+    const link = settingsLink('#menu-cookies');
     menu.append(link);
     document.body.append(menu);
     live.push(() => {
