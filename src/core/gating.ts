@@ -17,7 +17,7 @@ const ttPolicy = (win: Window) => {
     } catch (e) {
       // The browser's error says why (not in the CSP's `trusted-types`, or taken by another script); this, the fix.
       report(
-        'Trusted Types policy "assenso" refused: gated scripts cannot run. Add "assenso" to the CSP\'s trusted-types, and let no other script create a policy of that name',
+        'Trusted Types policy "assenso" refused: gated scripts cannot run. List "assenso" in the CSP\'s trusted-types; no other script may create it',
         e,
       );
     }

@@ -25,8 +25,11 @@ export interface BannerProps {
 export function Banner({ m, layout, notices = [], privacyUrl, ...on }: BannerProps) {
   const modal = layout === 'modal';
   const href = safeUrl(privacyUrl);
+  // Modal: a <dialog>, rendered open and shown modal by the mount layer (focus.ts), which also adds the backdrop.
+  const Tag = modal ? 'dialog' : 'div';
   return (
-    <div
+    <Tag
+      open={modal || undefined}
       class={`bn ${layout}`}
       role="dialog"
       aria-modal={modal || undefined}
@@ -65,6 +68,6 @@ export function Banner({ m, layout, notices = [], privacyUrl, ...on }: BannerPro
           {m.acceptAll}
         </button>
       </div>
-    </div>
+    </Tag>
   );
 }

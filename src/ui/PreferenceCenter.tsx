@@ -137,7 +137,9 @@ export function PreferenceCenter(props: PreferenceCenterProps) {
   const identity = props.identity === null ? undefined : (props.identity ?? pageIdentity());
   if (identity) defineDevices();
   return (
-    <div
+    // A <dialog>, rendered open and shown modal by the mount layer (focus.ts).
+    <dialog
+      open
       class="pc"
       role="dialog"
       aria-modal="true"
@@ -145,8 +147,10 @@ export function PreferenceCenter(props: PreferenceCenterProps) {
       // A click on its text focuses the dialog itself, not <body>: Escape and the focus trap still work.
       tabIndex={-1}
       onKeyDown={(event: KeyboardEvent) => {
-        // Escape closes it, like the × (and goes no further: the page's own Escape handlers stay out).
+        // Escape closes it, like the × (and goes no further: the page's own Escape handlers stay out, and the
+        // browser does not close the <dialog> itself).
         if (event.key === 'Escape') {
+          event.preventDefault();
           event.stopPropagation();
           props.onClose();
         }
@@ -226,7 +230,7 @@ export function PreferenceCenter(props: PreferenceCenterProps) {
           {m.save}
         </button>
       </div>
-    </div>
+    </dialog>
   );
 }
 

@@ -93,9 +93,7 @@ export function attachUi(controller: ConsentController, options: AttachOptions):
     const path = event.composedPath();
     if (path.some((n) => (n as Element).matches?.('[data-assenso-open]'))) {
       event.preventDefault();
-      // A link in the page's own dialog (a menu drawer opened with showModal()): it closes first, as a menu does
-      // when one of its links is followed; left open, its modality made the preference center inert under it.
-      for (const n of path) if (n instanceof HTMLDialogElement) n.close();
+      // A link in the page's own modal dialog (a menu drawer) included: the preference center opens above it.
       controller.open();
     }
   };

@@ -1,6 +1,8 @@
 /**
  * Focus handling of the widget's dialogs. Modal views (the preference center, the banner in modal layout)
- * get focus moved in and trapped (Tab and Shift+Tab cycle inside; focus wandering to the page is pulled
+ * are `<dialog>` elements shown with showModal(): in the top layer above the page's own modal dialogs (a menu
+ * drawer, a newsletter pop-up), which would otherwise leave them inert, and the page behind made inert.
+ * Focus is moved in and trapped (Tab and Shift+Tab cycle inside; focus wandering to the page is pulled
  * back); when the widget closes, focus returns to where it was before the widget moved it in. A non-modal
  * banner shown on page load does not steal focus (it is first in the tab order instead), so deciding there
  * leaves focus and scroll where the page has them.
@@ -16,7 +18,11 @@ export interface FocusTrap {
 const PAD = 'scroll-padding-bottom';
 const FOCUSABLE = 'a[href],button:not(:disabled),summary,input:not(:disabled),[tabindex]';
 
-export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap {
+/**
+ * `closeRequest` is called when the browser closed the modal dialog by itself (a close request that is no key
+ * press: Android's back button, `requestClose()`).
+ */
+export function createFocusTrap(root: ShadowRoot, host: HTMLElement, closeRequest: () => void): FocusTrap {
   let dialog: HTMLElement | null = null;
   let modal = false;
   let restore: HTMLElement | null = null;
@@ -28,7 +34,21 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap 
         )
       : [];
 
+  /** Shows the modal view (a <dialog>) modal, again when the page put the host back. */
+  const showModal = () => {
+    const d = dialog as HTMLDialogElement;
+    if (modal && !d.matches(':modal'))
+      try {
+        // Rendered open (so that it shows without us too): the open non-modal dialog must close first.
+        d.close();
+        d.showModal();
+      } catch {}
+  };
+
   const onKey = (event: KeyboardEvent) => {
+    // Escape is no close request of the browser's (which would close the dialog behind the view's back): the
+    // preference center handles it itself; the modal banner must be answered (its × is the way out).
+    if (modal && event.key === 'Escape') event.preventDefault();
     if (!modal || event.key !== 'Tab') return;
     const all = focusables();
     const active = root.activeElement;
@@ -42,9 +62,10 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap 
   const onFocusIn = (event: FocusEvent) => {
     if (modal && event.target !== host) focusables()[0]?.focus();
   };
-  // A click on the overlay would drop focus to <body>, out of the dialog (and out of reach of its Escape).
+  // A click on the backdrop (whose target is the dialog, as for its padding) would move focus away from where the
+  // visitor was: it stays.
   const onDown = (event: Event) => {
-    if (modal && !dialog?.contains(event.target as Node)) event.preventDefault();
+    if (modal && (event.target === dialog || !dialog?.contains(event.target as Node))) event.preventDefault();
   };
   // A non-modal banner sits at the bottom, over the page: while it is shown the page keeps its height clear when
   // it scrolls a focused element into view (WCAG 2.4.11). Through the CSSOM (strict CSP); the page's own value
@@ -59,8 +80,21 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap 
     if (page != null) html.setProperty(PAD, page);
     page = null;
   };
+  // `close` does not bubble: heard while it goes down. Our own close() before showModal() is heard when the
+  // dialog is open again, and ignored. What stays (the modal banner, which must be answered) is shown again,
+  // non-modal: shown modal again, it would catch Android's back button at every press, and the visitor could
+  // never leave the page.
+  const onClose = (event: Event) => {
+    if (modal && event.target === dialog && !(dialog as HTMLDialogElement).open) {
+      closeRequest();
+      try {
+        (dialog as HTMLDialogElement).show();
+      } catch {}
+    }
+  };
   root.addEventListener('keydown', onKey as EventListener);
   root.addEventListener('mousedown', onDown);
+  root.addEventListener('close', onClose, true);
   document.addEventListener('focusin', onFocusIn);
 
   return {
@@ -82,6 +116,7 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap 
           [target, restore] = [restore, null];
         // Remembered only when focus comes from the page: moving between the widget's own views keeps it.
         if (target && !root.activeElement) restore = document.activeElement as HTMLElement | null;
+        showModal();
         target?.focus();
       } else {
         // The dialog is gone by now, and focus that was in it has fallen to <body>: only then is it given
@@ -92,13 +127,16 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement): FocusTrap 
       }
     },
     back() {
-      // Focus was in the host the page removed, so on <body> now: out of the dialog and of its Escape.
+      // Out of the page, the dialog left the top layer (open, but modal no more), and focus that was in it is on
+      // <body> now: out of the dialog and of its Escape.
+      showModal();
       if (modal && !root.activeElement) focusables()[0]?.focus();
     },
     release() {
       unpad();
       root.removeEventListener('keydown', onKey as EventListener);
       root.removeEventListener('mousedown', onDown);
+      root.removeEventListener('close', onClose, true);
       document.removeEventListener('focusin', onFocusIn);
     },
   };

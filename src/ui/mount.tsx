@@ -96,7 +96,8 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
   let opening = false;
   /** The decision the open preference center started from. */
   let basis: ConsentState['decision'] | undefined;
-  const trap = createFocusTrap(root, host);
+  // A close request the browser carried out itself closes the preference center as its × does.
+  const trap = createFocusTrap(root, host, () => shown === 'preferences' && controller.hide());
   // A page that replaces or empties its <body> (Turbo, htmx boosting, a framework's root render) takes the
   // widget with it: it goes back in, first, whenever something is shown, and while it is shown.
   const back = () => {
@@ -206,7 +207,6 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
     box.className = `r ${config.theme}`;
     render(
       <>
-        {modal && <div class="ov" />}
         {view === 'banner' && (
           <Banner
             m={m}

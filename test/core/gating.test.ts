@@ -637,7 +637,7 @@ describe('Trusted Types policy refused', () => {
     try {
       await createGating({ cfg: resolveConfig(siteConfig()), has: () => true, fill: () => {}, doc }).apply();
       expect(error.mock.calls.map((c) => String(c[0]))).toContain(
-        `[assenso] Trusted Types policy "assenso" refused: gated scripts cannot run. Add "assenso" to the CSP's trusted-types, and let no other script create a policy of that name:`,
+        `[assenso] Trusted Types policy "assenso" refused: gated scripts cannot run. List "assenso" in the CSP's trusted-types; no other script may create it:`,
       );
     } finally {
       error.mockRestore();

@@ -308,7 +308,9 @@ describe('mounted widget', () => {
       await userEvent.tab();
       expect(dialog.contains(s.ui.root.activeElement)).toBe(true);
     }
-    expect(s.ui.root.querySelector('.ov')).not.toBeNull();
+    // In the top layer, the page behind inert and dimmed by its backdrop.
+    expect(dialog.matches(':modal')).toBe(true);
+    expect(getComputedStyle(dialog, '::backdrop').backgroundColor).toBe('rgba(0, 0, 0, 0.6)');
   });
 
   it('says why it is back: a new revision, and GPC honoured', async () => {
@@ -491,26 +493,90 @@ describe('mounted widget', () => {
     expect(location.hash).not.toBe('#cookie-settings');
   });
 
-  it("a data-assenso-open link in the page's own modal dialog (a menu drawer) closes it, so the center is usable", async () => {
+  /** After a decision, the page's own modal dialog holding the opener, clicked: the preference center's queries. */
+  async function openFromPageDialog(opener: (controller: ConsentController) => HTMLElement) {
     const { controller, detach } = await attachedAfterDecision();
-    const menu = document.createElement('dialog');
-    const link = settingsLink('#menu-cookies');
-    menu.append(link);
-    document.body.append(menu);
+    const link = opener(controller);
+    const pageDialog = document.createElement('dialog');
+    pageDialog.append(link);
+    document.body.append(pageDialog);
     live.push(() => {
       detach();
       controller.destroy();
-      menu.remove();
+      pageDialog.remove();
     });
-    menu.showModal();
+    pageDialog.showModal();
     await userEvent.click(link);
-    expect(menu.open).toBe(false);
     const host = await waitFor(() => document.querySelector('assenso-consent')!);
     const q = within(host.shadowRoot as unknown as HTMLElement);
-    await waitFor(() => q.getByRole('dialog', { name: en.prefsTitle }));
-    // Usable: not inert under the page's dialog.
+    const center = await waitFor(() => q.getByRole('dialog', { name: en.prefsTitle }));
+    // The page's dialog stays as it was (a form in it keeps what the visitor typed), under ours.
+    expect(pageDialog.open).toBe(true);
+    expect(center.matches(':modal')).toBe(true);
+    return { controller, q, pageDialog, link };
+  }
+
+  it("a data-assenso-open link in the page's own modal dialog (a menu drawer): the center opens above it, usable, and focus goes back to the link", async () => {
+    const { q, pageDialog, link } = await openFromPageDialog(() => settingsLink('#menu-cookies'));
+    await userEvent.keyboard('{Escape}');
+    await waitFor(() => expect(q.queryByRole('dialog', { name: en.prefsTitle })).toBeNull());
+    expect(pageDialog.matches(':modal')).toBe(true);
+    expect(document.activeElement).toBe(link);
+  });
+
+  it("assenso.open() from a script while the page's modal dialog is open: the center is usable above it", async () => {
+    const { controller, q, pageDialog } = await openFromPageDialog((c) => {
+      const button = document.createElement('button');
+      button.textContent = 'Privacy choices';
+      button.addEventListener('click', () => c.open());
+      return button;
+    });
     await userEvent.click(q.getByRole('button', { name: en.rejectAll }));
-    await waitFor(() => expect(controller.has('marketing')).toBe(false));
+    await waitFor(() => expect(controller.has('analytics')).toBe(false));
+    expect(pageDialog.open).toBe(true);
+  });
+
+  it('modal layout on a page that opened its own modal dialog first (a newsletter pop-up): the banner answers', async () => {
+    const popup = document.createElement('dialog');
+    popup.append('Subscribe!');
+    document.body.append(popup);
+    live.push(() => popup.remove());
+    popup.showModal();
+    const s = setup({ layout: 'modal' });
+    await userEvent.click(s.q.getByRole('button', { name: en.acceptAll }));
+    await waitFor(() => expect(s.controller.getState().decision?.method).toBe('accept-all'));
+  });
+
+  it('a close request that is no key press (Android back, requestClose) closes the preference center; the modal banner stays, non-modal', async () => {
+    const s = setup({ layout: 'modal' });
+    const banner = s.q.getByRole('dialog', { name: en.bannerTitle }) as HTMLDialogElement & {
+      requestClose(): void;
+    };
+    expect(banner.matches(':modal')).toBe(true);
+    banner.requestClose();
+    await new Promise((r) => setTimeout(r, 50));
+    // Still shown and asking; not modal again, so that the next back press leaves the page.
+    expect(s.q.getByRole('dialog', { name: en.bannerTitle }).checkVisibility()).toBe(true);
+    expect(banner.matches(':modal')).toBe(false);
+    expect(s.controller.getState().view).toBe('banner');
+    const center = (await openPreferences(s)) as HTMLDialogElement & { requestClose(): void };
+    await waitFor(() => expect(center.matches(':modal')).toBe(true));
+    center.requestClose();
+    await waitFor(() => expect(s.controller.getState().view).toBe('banner'));
+    await waitFor(() =>
+      expect(s.q.getByRole('dialog', { name: en.bannerTitle }).matches(':modal')).toBe(true),
+    );
+  });
+
+  it('Escape twice on the modal banner (no click between) keeps it shown and modal', async () => {
+    const s = setup({ layout: 'modal' });
+    await waitFor(() => expect(s.ui.root.activeElement).not.toBeNull());
+    await userEvent.keyboard('{Escape}');
+    await userEvent.keyboard('{Escape}');
+    await new Promise((r) => setTimeout(r, 50));
+    const banner = s.q.getByRole('dialog', { name: en.bannerTitle });
+    expect(banner.matches(':modal')).toBe(true);
+    expect(s.controller.getState().view).toBe('banner');
   });
 
   it('a language without catalog nor site texts is spoken in English and marked so; with site texts, marked as itself', async () => {
