@@ -28,7 +28,10 @@ export function clearServiceData(s: ResolvedService, doc: Document = document) {
     const segs = loc.pathname.split('/').filter(Boolean);
     for (let i = 1; i <= segs.length; i++)
       paths.push(`/${segs.slice(0, i).join('/')}`, `/${segs.slice(0, i).join('/')}/`);
-    const secure = loc.protocol === 'https:' ? '; Secure' : '';
+    // A secure context (https, and http://localhost in development) can hold `Secure` cookies, `__Host-` and
+    // `__Secure-` ones among them, which only a `Secure` write deletes; and partitioned ones (CHIPS), which are
+    // other cookies of the same name: deleted by a write that is partitioned too.
+    const variants = win.isSecureContext ? ['; Secure', '; Secure; Partitioned'] : [''];
     // One cookie at a time: a spec that throws (clearServiceData is public, so checkConfig may not have seen
     // it) must not keep the service's other cookies on the visitor's device.
     for (const c of s.cookies)
@@ -43,7 +46,8 @@ export function clearServiceData(s: ResolvedService, doc: Document = document) {
         for (const n of names)
           for (const d of ds)
             for (const p of ps)
-              doc.cookie = `${n}=; Max-Age=0; Path=${p}${d ? `; Domain=${d}` : ''}${secure}`;
+              for (const v of variants)
+                doc.cookie = `${n}=; Max-Age=0; Path=${p}${d ? `; Domain=${d}` : ''}${v}`;
       } catch {}
   } catch {}
   for (const st of ['localStorage', 'sessionStorage'] as const) {

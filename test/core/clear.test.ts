@@ -72,6 +72,27 @@ describe('clearing a service’s cookies on withdrawal', () => {
     setCookie(`session${id}=; max-age=0; path=/`);
   });
 
+  it('on a secure context that is no https (http://localhost): __Host- and __Secure- cookies and partitioned (CHIPS) ones too', () => {
+    expect(isSecureContext && location.protocol === 'http:').toBe(true);
+    const id = uid();
+    setCookie(`__Host-h${id}=1; Path=/; Secure`);
+    setCookie(`__Secure-s${id}=1; Path=/; Secure`);
+    setCookie(`p${id}=1; Path=/; Secure; SameSite=None; Partitioned`);
+    setCookie(`q${id}=1; Path=/`);
+    expect(cookieNames()).toEqual(
+      expect.arrayContaining([`__Host-h${id}`, `__Secure-s${id}`, `p${id}`, `q${id}`]),
+    );
+    clearServiceData(
+      service([
+        { name: `__Host-h${id}` },
+        { name: `__Secure-s${id}` },
+        { name: `p${id}` },
+        { name: `q${id}` },
+      ]).s,
+    );
+    expect(cookieNames().filter((n) => n.includes(id))).toEqual([]);
+  });
+
   it('removes every storage key a prefix names, among others (removing reorders the keys)', () => {
     // Sizes where Chromium's key order changed under the removals, and keys were skipped.
     for (const [others, n] of [
