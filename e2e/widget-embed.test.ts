@@ -20,6 +20,10 @@ const pages = {
   '/sub/module.html': shell(
     `<script type="module" src="/${VERSION}/assenso.js" data-config="/config.json" data-language="de" data-layout="modal"></script>`,
   ),
+  // The same with a query string, as WordPress's wp_enqueue_script_module() writes it.
+  '/sub/module-ver.html': shell(
+    `<script type="module" src="/${VERSION}/assenso.js?ver=6.5" data-config="/config.json" data-language="de" data-layout="modal"></script>`,
+  ),
   '/broken-json.html': shell(
     '<script type="application/json" data-assenso-config>{ "siteId": "demo", </script><script src="/assenso.js"></script>',
     '<p id="after">page script ran</p><script>document.getElementById("after").dataset.ok = "1"</script>',
@@ -177,25 +181,28 @@ describe('configuration', () => {
     expect(realErrors(watch)).toEqual([]);
   });
 
-  it('a type="module" tag still reads its attributes and loads its chunks from its own folder', async () => {
-    const page = await open('/sub/module.html');
-    const b = banner(page, 'Wir respektieren Ihre Privatsphäre');
-    await b.waitFor();
-    expect(await b.getAttribute('aria-modal')).toBe('true');
-    await page.getByRole('button', { name: 'Anpassen' }).click();
-    await banner(page, 'Cookie-Einstellungen').waitFor();
-    // Every chunk and language file came from the demo: no request to it failed. (The receipt server is
-    // unreachable on purpose; the preference center may ask it for this device's links.)
-    const chunks = await page.evaluate(() =>
-      performance
-        .getEntriesByType('resource')
-        .map((r) => new URL(r.name).pathname)
-        .filter((p) => p.includes('/chunks/')),
-    );
-    expect(chunks.length).toBeGreaterThan(0);
-    expect(chunks.filter((p) => !p.startsWith(`/${VERSION}/chunks/`))).toEqual([]);
-    expect(watch.httpErrors.filter((e) => e.includes(demo.url))).toEqual([]);
-  });
+  it.each(['/sub/module.html', '/sub/module-ver.html'])(
+    'a type="module" tag still reads its attributes and loads its chunks from its own folder (%s)',
+    async (path) => {
+      const page = await open(path);
+      const b = banner(page, 'Wir respektieren Ihre Privatsphäre');
+      await b.waitFor();
+      expect(await b.getAttribute('aria-modal')).toBe('true');
+      await page.getByRole('button', { name: 'Anpassen' }).click();
+      await banner(page, 'Cookie-Einstellungen').waitFor();
+      // Every chunk and language file came from the demo: no request to it failed. (The receipt server is
+      // unreachable on purpose; the preference center may ask it for this device's links.)
+      const chunks = await page.evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .map((r) => new URL(r.name).pathname)
+          .filter((p) => p.includes('/chunks/')),
+      );
+      expect(chunks.length).toBeGreaterThan(0);
+      expect(chunks.filter((p) => !p.startsWith(`/${VERSION}/chunks/`))).toEqual([]);
+      expect(watch.httpErrors.filter((e) => e.includes(demo.url))).toEqual([]);
+    },
+  );
 
   it('invalid inline JSON: one warning naming it, the page keeps working', async () => {
     const page = await open('/broken-json.html');

@@ -138,11 +138,11 @@ function main(script: HTMLScriptElement | null): void {
 }
 
 try {
-  // A `type="module"` tag has no currentScript: found by its file name, so that its folder (where the chunks
-  // are) and its data attributes are still ours.
+  // A `type="module"` tag has no currentScript: found by its file name (a query string after it, as WordPress's
+  // `?ver=` adds, included), so that its folder (where the chunks are) and its data attributes are still ours.
   const script =
     (document.currentScript as HTMLScriptElement | null) ??
-    document.querySelector<HTMLScriptElement>('script[src$="assenso.js"]');
+    document.querySelector<HTMLScriptElement>('script[src$="assenso.js"],script[src*="assenso.js?"]');
   // One widget per page: a second copy of the tag (hard-coded and again from a tag manager, say) would show a
   // second banner, send Consent Mode's default again and make two receipts of every decision. The mark is set
   // before the configuration is read, so a copy that runs while the first one's `data-config` is on its way is
