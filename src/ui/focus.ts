@@ -15,7 +15,8 @@ export interface FocusTrap {
   release(): void;
 }
 
-const PAD = 'scroll-padding-bottom';
+/** On <html> while a non-modal banner is shown: scroll-padding-bottom, and the room to scroll the page's end to. */
+const PADS = ['scroll-padding-bottom', 'padding-bottom'] as const;
 const FOCUSABLE = 'a[href],button:not(:disabled),summary,input:not(:disabled),[tabindex]';
 
 /**
@@ -68,18 +69,37 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement, closeReques
     if (modal && (event.target === dialog || !dialog?.contains(event.target as Node))) event.preventDefault();
   };
   // A non-modal banner sits at the bottom, over the page: while it is shown the page keeps its height clear when
-  // it scrolls a focused element into view (WCAG 2.4.11). Through the CSSOM (strict CSP); the page's own value
-  // of the inline style comes back when it goes.
+  // it scrolls a focused element into view (WCAG 2.4.11), and has that much room below its end (scroll padding
+  // cannot scroll past it: a footer's links stayed under the banner). Through the CSSOM (strict CSP); the page's
+  // own values of the inline style come back when it goes.
   const html = document.documentElement.style;
-  let page: string | null = null;
+  let page: string[] | null = null;
+  /** The page's own padding-bottom, to which the banner's height is added. */
+  let base = '';
   const pad = new ResizeObserver(() => {
-    if (dialog) html.setProperty(PAD, `${innerHeight - dialog.getBoundingClientRect().top}px`);
+    if (dialog) {
+      const h = `${innerHeight - dialog.getBoundingClientRect().top}px`;
+      html.setProperty(PADS[0], h);
+      html.setProperty(PADS[1], `calc(${base} + ${h})`);
+    }
   });
   const unpad = () => {
     pad.disconnect();
-    if (page != null) html.setProperty(PAD, page);
+    page?.forEach((v, i) => {
+      html.setProperty(PADS[i]!, v);
+    });
     page = null;
   };
+  /**
+   * Where focus goes back to: where it was, or, when the page re-rendered the "Cookie settings" link it was on (a
+   * framework's new node), the page's link now.
+   */
+  const back = () =>
+    restore?.isConnected
+      ? restore
+      : restore?.matches('[data-assenso-open]')
+        ? document.querySelector<HTMLElement>('[data-assenso-open]')
+        : null;
   // `close` does not bubble: heard while it goes down. Our own close() before showModal() is heard when the
   // dialog is open again, and ignored. What stays (the modal banner, which must be answered) is shown again,
   // non-modal: shown modal again, it would catch Android's back button at every press, and the visitor could
@@ -103,17 +123,22 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement, closeReques
       modal = nextModal;
       unpad();
       if (next && !modal) {
-        page = html.getPropertyValue(PAD);
+        page = PADS.map((p) => html.getPropertyValue(p));
         // From the next task on, not in the frame that first shows the banner (its measure and the style change
         // on <html> would add a style and layout pass to it); nobody has pressed Tab by then.
-        setTimeout(() => dialog === next && !modal && pad.observe(next));
+        setTimeout(() => {
+          if (dialog === next && !modal) {
+            base = getComputedStyle(document.documentElement).paddingBottom;
+            pad.observe(next);
+          }
+        });
       }
       if (next) {
         let target = focus ? next.querySelector<HTMLElement>(focus) : nextModal ? focusables()[0] : null;
         // Back to a non-modal banner from a view the page opened (its "Cookie settings" link): focus goes back
         // there, not into the banner.
-        if (focus && !nextModal && restore?.isConnected && restore !== host && restore !== document.body)
-          [target, restore] = [restore, null];
+        const to = focus && !nextModal && restore !== host && restore !== document.body && back();
+        if (to) [target, restore] = [to, null];
         // Remembered only when focus comes from the page: moving between the widget's own views keeps it.
         if (target && !root.activeElement) restore = document.activeElement as HTMLElement | null;
         showModal();
@@ -122,7 +147,7 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement, closeReques
         // The dialog is gone by now, and focus that was in it has fallen to <body>: only then is it given
         // back (focus the visitor has put in the page since stays there). An element that has left the page
         // ignores focus().
-        if (document.activeElement === document.body) restore?.focus();
+        if (document.activeElement === document.body) back()?.focus();
         restore = null;
       }
     },

@@ -58,10 +58,7 @@ function setup(over: Partial<AssensoConfig> = {}, mount: Partial<MountOptions> =
   return { controller, ui, q: within(ui.root as unknown as HTMLElement) };
 }
 
-/**
- * Forty links on a page taller than the viewport, and a footer after them: scroll padding cannot scroll past
- * the end of a page, so the last lines of a page without one stay under a banner.
- */
+/** Forty links on a page taller than the viewport, the last one at its very end (a footer's "Cookie settings"). */
 function pageLinks() {
   const main = document.createElement('main');
   for (let i = 0; i < 40; i++) {
@@ -72,7 +69,6 @@ function pageLinks() {
     p.append(a);
     main.append(p);
   }
-  main.style.setProperty('padding-bottom', '100vh');
   document.body.append(main);
   live.push(() => {
     main.remove();
@@ -104,26 +100,33 @@ describe('focus not obscured by a non-modal banner (WCAG 2.4.11)', () => {
     }
   });
 
-  it('the page gets its own inline scroll-padding-bottom back when the banner goes', async () => {
+  it('the page gets its own inline scroll-padding-bottom and padding-bottom back when the banner goes', async () => {
     const html = document.documentElement;
     html.style.setProperty('scroll-padding-bottom', '12px');
-    live.push(() => html.style.removeProperty('scroll-padding-bottom'));
+    html.style.setProperty('padding-bottom', '5px');
     const s = setup({ layout: 'bar' });
+    // After the widget's own clean-up (unmount), which gives the page's values back.
+    live.push(() => {
+      html.style.removeProperty('scroll-padding-bottom');
+      html.style.removeProperty('padding-bottom');
+    });
     await waitFor(() => expect(html.style.getPropertyValue('scroll-padding-bottom')).not.toBe('12px'));
     const banner = s.q.getByRole('dialog', { name: en.bannerTitle });
-    expect(parseFloat(html.style.getPropertyValue('scroll-padding-bottom'))).toBeCloseTo(
-      innerHeight - banner.getBoundingClientRect().top,
-      0,
-    );
+    const height = innerHeight - banner.getBoundingClientRect().top;
+    expect(parseFloat(html.style.getPropertyValue('scroll-padding-bottom'))).toBeCloseTo(height, 0);
+    // The page can scroll its end clear of the banner: room added below what it had.
+    expect(parseFloat(getComputedStyle(html).paddingBottom)).toBeCloseTo(height + 5, 0);
     await userEvent.click(s.q.getByRole('button', { name: en.acceptAll }));
     await waitFor(() => expect(s.q.queryByRole('dialog')).toBeNull());
     expect(html.style.getPropertyValue('scroll-padding-bottom')).toBe('12px');
+    expect(html.style.getPropertyValue('padding-bottom')).toBe('5px');
   });
 
   it('a modal view sets none (the page behind is not operable)', async () => {
     setup({ layout: 'modal' });
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     expect(document.documentElement.style.getPropertyValue('scroll-padding-bottom')).toBe('');
+    expect(document.documentElement.style.getPropertyValue('padding-bottom')).toBe('');
   });
 });
 

@@ -493,6 +493,27 @@ describe('mounted widget', () => {
     expect(location.hash).not.toBe('#cookie-settings');
   });
 
+  it('closed with Escape after the page re-rendered its "Cookie settings" link (a framework\'s new node): focus goes to the new link, not to <body>', async () => {
+    const { controller, detach } = await attachedAfterDecision();
+    const link = settingsLink('#settings');
+    document.body.append(link);
+    live.push(() => {
+      detach();
+      controller.destroy();
+      document.querySelector('a[href="#settings"]')?.remove();
+    });
+    link.focus();
+    await userEvent.keyboard('{Enter}');
+    const host = await waitFor(() => document.querySelector('assenso-consent')!);
+    const q = within(host.shadowRoot as unknown as HTMLElement);
+    await waitFor(() => q.getByRole('dialog', { name: en.prefsTitle }));
+    const fresh = link.cloneNode(true) as HTMLElement;
+    link.replaceWith(fresh);
+    await userEvent.keyboard('{Escape}');
+    await waitFor(() => expect(q.queryByRole('dialog', { name: en.prefsTitle })).toBeNull());
+    expect(document.activeElement).toBe(fresh);
+  });
+
   /** After a decision, the page's own modal dialog holding the opener, clicked: the preference center's queries. */
   async function openFromPageDialog(opener: (controller: ConsentController) => HTMLElement) {
     const { controller, detach } = await attachedAfterDecision();
