@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import type { BannerMessages } from './i18n/messages.ts';
 import { safeUrl } from './url.ts';
 
@@ -7,8 +8,8 @@ export interface BannerProps {
   /** Texts in the chosen language (catalog merged with the site's own texts). */
   m: BannerMessages;
   layout: Layout;
-  /** Why the banner is shown again and whether GPC was honoured: one sentence each, shown first. */
-  notices?: string[];
+  /** Why the banner is shown again and whether GPC was honoured: one sentence each (text, or parts), shown first. */
+  notices?: ComponentChildren[];
   /** The site's privacy policy; rendered as a link only when http(s) or relative. */
   privacyUrl?: string;
   onAcceptAll: () => void;

@@ -6,6 +6,7 @@ import { initialDraft, toggleCategory, toggleService } from './draft.ts';
 import { format, type Messages } from './i18n/messages.ts';
 import { Switch } from './Switch.tsx';
 import { safeUrl } from './url.ts';
+import { textLang } from './notice.ts';
 
 /** The preference center's own rules, adopted by the mount layer when it first opens. */
 export { default as css } from './prefs.css?inline';
@@ -45,20 +46,11 @@ export interface PreferenceCenterProps {
    * (WCAG 3.1.2). Default: all in the widget's language.
    */
   langOf?: (
-    field: 'title' | 'description' | 'purpose',
+    field: 'title' | 'description' | 'purpose' | 'duration',
     category: string,
     service?: string,
+    cookie?: number,
   ) => string | undefined;
-}
-
-/**
- * The language `localize` (core/notice.ts) takes a configured text in, when it is not `lang` nor its primary
- * subtag: English, else the first given. Undefined for a plain string (the site's one language: the widget's).
- * Here and not beside `localize`: only the preference center needs it, and that module ships in the first file.
- */
-export function textLang(text: Localized | null | undefined, lang: string): string | undefined {
-  if (!text || typeof text === 'string' || text[lang] != null || text[lang.split('-')[0]!] != null) return;
-  return text.en != null ? 'en' : Object.keys(text)[0];
 }
 
 /** The script tag's `window.assenso.identity`, when this page has one. */
@@ -112,11 +104,11 @@ function Service({
             </tr>
           </thead>
           <tbody>
-            {s.cookies.map((c) => (
+            {s.cookies.map((c, i) => (
               <tr>
                 <td>{c.name}</td>
-                <td>{c.duration}</td>
-                <td>{c.purpose}</td>
+                <td lang={langOf?.('duration', category.id, s.id, i)}>{c.duration}</td>
+                <td lang={langOf?.('purpose', category.id, s.id, i)}>{c.purpose}</td>
               </tr>
             ))}
           </tbody>
@@ -302,10 +294,14 @@ export function preferencesView(h: PreferencesHost) {
         onRejectAll={() => h.decide(c.rejectAll())}
         onClose={() => c.hide()}
         onDownload={() => downloadReceipts(c, h.root).catch(noop)}
-        langOf={(field, id, service) => {
+        langOf={(field, id, service, cookie) => {
           const x = configured(id);
-          const s = service && x?.services.find((v) => v.id === service);
-          return textLang(s ? s.purpose : field !== 'purpose' ? x?.[field] : undefined, h.lang);
+          const s = service ? x?.services.find((v) => v.id === service) : undefined;
+          // The cookie's field, else the service's (its purpose), else the category's (title, description).
+          const at = (cookie === undefined ? (s ?? x) : s?.cookies[cookie]) as
+            | Record<string, Localized>
+            | undefined;
+          return textLang(at?.[field], h.lang);
         }}
       />
     ),

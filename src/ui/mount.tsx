@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { localize, type ShownNotice } from '../core/notice.ts';
 import type { ConsentController, ConsentState, View } from '../core/types.ts';
 import { Banner } from './Banner.tsx';
@@ -5,8 +6,8 @@ import { idle } from '../core/clock.ts';
 import { render } from './dom/render.ts';
 import { createFocusTrap } from './focus.ts';
 import type { Catalog } from './i18n/catalog.ts';
-import { format, list, type Messages, type PrefsMessages } from './i18n/messages.ts';
-import { withSiteTexts } from './notice.ts';
+import type { Messages, PrefsMessages } from './i18n/messages.ts';
+import { textLang, withSiteTexts } from './notice.ts';
 import type { IdentityLoader } from './devices-element.ts';
 import type { Loaders, PreferencesModule } from './lazy.ts';
 import { addStyles, adoptStyles } from './styles.ts';
@@ -119,25 +120,35 @@ export function mountUi(controller: ConsentController, options: MountOptions): M
       () => {},
     );
 
-  const notices = (state: ConsentState): string[] => {
-    const titles = (ids: string[]) =>
-      list(
-        ids.map((id) => localize(config.categories.find((c) => c.id === id)?.title, lang) || id),
-        m.and,
-      );
+  /**
+   * The banner's sentences, a category list in them as parts: a title that fell back to another language than
+   * the widget's (the site did not translate it) is marked with its own, for screen readers (WCAG 3.1.2).
+   */
+  const notices = (state: ConsentState): ComponentChildren[] => {
+    const sentence = (template: string, ids: string[]) => {
+      const titles = ids.flatMap((id, i) => {
+        const t = config.categories.find((c) => c.id === id)?.title;
+        const name = localize(t, lang) || id;
+        const l = textLang(t, lang);
+        // "a", "a and b", "a, b and c" in the catalog's language.
+        return [i ? (i < ids.length - 1 ? ', ' : ` ${m.and} `) : '', l ? <span lang={l}>{name}</span> : name];
+      });
+      return template.split('{categories}').flatMap((part, i) => (i ? [titles, part] : [part]));
+    };
     const prompt = state.prompt;
-    const out: string[] = [];
+    const out: ComponentChildren[] = [];
     if (prompt?.reason === 'revision') out.push(m.reasonRevision);
     // Only what was chosen before can have expired (not a category added since).
     if (prompt?.reason === 'expired')
       out.push(
-        format(m.reasonExpired, {
-          categories: titles(prompt.categories.filter((id) => id in prompt.previous!.categories)),
-        }),
+        sentence(
+          m.reasonExpired,
+          prompt.categories.filter((id) => id in prompt.previous!.categories),
+        ),
       );
     // Not one the visitor turned on while sending GPC: GPC does not keep that one off.
     const off = state.gpc.categories.filter((id) => !state.granted.categories[id]);
-    if (state.gpc.active && off.length) out.push(format(m.gpcHonoured, { categories: titles(off) }));
+    if (state.gpc.active && off.length) out.push(sentence(m.gpcHonoured, off));
     if (failed) out.push(m.prefsFailed);
     return out;
   };

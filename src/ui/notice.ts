@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../core/types.ts';
+import type { Localized, ResolvedConfig } from '../core/types.ts';
 import type { Catalog } from './i18n/catalog.ts';
 
 /**
@@ -24,4 +24,14 @@ export function siteTexts(config: ResolvedConfig, lang: string): Record<string, 
   const l = lang.toLowerCase();
   const k = keys.find((k) => k.toLowerCase() === l) ?? keys.find((k) => k.toLowerCase() === l.split('-')[0]);
   return k === undefined ? undefined : config.texts[k];
+}
+
+/**
+ * The language `localize` (core/notice.ts) takes a configured text in, when it is not `lang` nor its primary
+ * subtag: English, else the first given. Undefined for a plain string (the site's one language: the widget's).
+ * Marked on the text's element for screen readers (WCAG 3.1.2, language of parts).
+ */
+export function textLang(text: Localized | null | undefined, lang: string): string | undefined {
+  if (!text || typeof text === 'string' || text[lang] != null || text[lang.split('-')[0]!] != null) return;
+  return text.en != null ? 'en' : Object.keys(text)[0];
 }

@@ -7,7 +7,7 @@ import { page, userEvent } from 'vitest/browser';
 import { createConsent } from '../../src/core/create.ts';
 import { resolveConfig } from '../../src/core/index.ts';
 import { fillPlaceholder } from '../../src/core/placeholder.ts';
-import type { AssensoConfig, ConsentController } from '../../src/core/types.ts';
+import type { AssensoConfig, ConsentController, ConsentDeps } from '../../src/core/types.ts';
 import { de } from '../../src/ui/i18n/de.ts';
 import { en } from '../../src/ui/i18n/en.ts';
 import { moduleLoaders } from '../../src/ui/lazy.ts';
@@ -19,10 +19,20 @@ const CATEGORIES: AssensoConfig['categories'] = [
     id: 'analytics',
     title: { en: 'Analytics', de: 'Statistik' },
     description: { en: 'Counting visits.', de: 'Besuche zählen.' },
-    services: [{ id: 'stats', name: 'Stats', purpose: { en: 'Statistics', de: 'Besucherstatistik' } }],
+    services: [
+      {
+        id: 'stats',
+        name: 'Stats',
+        purpose: { en: 'Statistics', de: 'Besucherstatistik' },
+        cookies: [
+          { name: '_st', duration: { en: '1 year', de: '1 Jahr' }, purpose: { en: 'Tells visitors apart' } },
+        ],
+      },
+    ],
   },
   {
     id: 'marketing',
+    gpc: true,
     title: { it: 'Marketing e contenuti', en: 'Marketing' },
     description: { it: 'Video e pubblicità.', en: 'Videos and ads.' },
     services: [{ id: 'tube', name: 'Tube', purpose: { fr: 'Vidéos' } }],
@@ -40,10 +50,14 @@ afterEach(async () => {
   await page.viewport(414, 896);
 });
 
-function setup(over: Partial<AssensoConfig> = {}, mount: Partial<MountOptions> = {}): Setup {
+function setup(
+  over: Partial<AssensoConfig> = {},
+  mount: Partial<MountOptions> = {},
+  deps: ConsentDeps = {},
+): Setup {
   const id = `t${Math.random().toString(36).slice(2, 9)}`;
   const config: AssensoConfig = { siteId: id, cookie: { name: `c_${id}` }, categories: CATEGORIES, ...over };
-  const controller = createConsent(config, {});
+  const controller = createConsent(config, deps);
   controller.start();
   const ui = mountUi(controller, {
     language: 'en',
@@ -189,6 +203,35 @@ describe('language of parts (WCAG 3.1.2)', () => {
     expect(lang('Marketing')).toBe('en');
     expect(lang('Videos and ads.')).toBe('en');
     expect(lang('Vidéos')).toBe('fr');
+    // In the cookie table too.
+    expect(lang('1 Jahr')).toBeNull();
+    expect(lang('Tells visitors apart')).toBe('en');
+  });
+
+  it('the GPC sentence lists its categories as "A, B and C" in the widget’s language', () => {
+    const three = ['a', 'b', 'c'].map((id) => ({ id, gpc: true, title: id.toUpperCase(), description: id }));
+    const categories = [CATEGORIES[0]!, ...three];
+    const en3 = setup({ categories }, {}, { gpc: true });
+    expect(en3.ui.root.querySelector('.bn .nt')!.textContent).toBe(
+      en.gpcHonoured.replace('{categories}', 'A, B and C'),
+    );
+    for (const f of live.splice(0)) f();
+    const de2 = setup(
+      { categories: categories.slice(0, 3) },
+      { language: 'de', messages: de },
+      { gpc: true },
+    );
+    expect(de2.ui.root.querySelector('.bn .nt')!.textContent).toBe(
+      de.gpcHonoured.replace('{categories}', 'A und B'),
+    );
+  });
+
+  it('a category title that fell back to another language is marked with it inside the banner’s GPC sentence', () => {
+    const s = setup({ languages: ['de', 'en', 'it'] }, { language: 'de', messages: de }, { gpc: true });
+    const notice = s.ui.root.querySelector('.bn .nt')!;
+    expect(notice.textContent).toBe(de.gpcHonoured.replace('{categories}', 'Marketing'));
+    const title = [...notice.querySelectorAll('*')].find((e) => e.textContent === 'Marketing');
+    expect(title?.getAttribute('lang')).toBe('en');
   });
 
   const frameIn = (pageLang: string) => {

@@ -3,7 +3,7 @@ import { BUILT_IN } from '../../src/ui/i18n/catalog.ts';
 import { en } from '../../src/ui/i18n/en.ts';
 import { moduleLoaders } from '../../src/ui/lazy.ts';
 import { languageCandidates, pickLanguage } from '../../src/ui/i18n/language.ts';
-import { format, LANGUAGES, list } from '../../src/ui/i18n/messages.ts';
+import { format, LANGUAGES } from '../../src/ui/i18n/messages.ts';
 import { safeUrl } from '../../src/ui/url.ts';
 
 describe('language choice', () => {
@@ -47,10 +47,8 @@ describe('language choice', () => {
     expect(Object.keys(BUILT_IN).sort()).toEqual(['en', 'it']);
   });
 
-  it('formats placeholders and lists as text', () => {
+  it('formats placeholders as text', () => {
     expect(format('Allow {service}', { service: '<b>x</b>' })).toBe('Allow <b>x</b>');
-    expect(list(['a', 'b', 'c'], 'e')).toBe('a, b e c');
-    expect(list(['a'], 'and')).toBe('a');
   });
 });
 

@@ -69,8 +69,3 @@ export type Language = (typeof LANGUAGES)[number];
 export function format(template: string, values: Record<string, string | number>): string {
   return template.replace(/\{(\w+)\}/g, (all, key: string) => (key in values ? String(values[key]) : all));
 }
-
-/** "a", "a and b", "a, b and c" in the catalog's language. */
-export function list(items: string[], and: string): string {
-  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} ${and} ${items.at(-1)}`;
-}
