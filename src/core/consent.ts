@@ -529,11 +529,12 @@ export function createConsentWith(
     save: (i) => make(i, i.method ?? 'preferences'),
     allowService,
     has,
+    // Destroyed: nothing shows (a second mount, React StrictMode's, shows the live controller's).
     open(view: View = 'preferences', notice?: Notice) {
-      setState({ view, notice });
+      if (!destroyed) setState({ view, notice });
     },
     hide() {
-      setState({ view: state.prompt ? 'banner' : 'none', notice: undefined });
+      if (!destroyed) setState({ view: state.prompt ? 'banner' : 'none', notice: undefined });
     },
     on: events.on,
     // Under the lock, as a decision: racing one in another tab, the tabs ended swapped, and the cookie with them.

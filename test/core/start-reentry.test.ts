@@ -106,7 +106,13 @@ describe('a destroyed controller', () => {
     await c.start();
     const heard = vi.fn();
     c.on('change', heard);
+    c.on('view', heard);
     c.destroy();
+    // Nor does its UI open: a second mount (StrictMode) shows the live controller's.
+    c.open();
+    c.open('banner');
+    expect(c.getState().view).toBe('none');
+    c.hide();
     expect(await c.acceptAll()).toBeUndefined();
     await c.allowService('ga');
     await c.reset();
