@@ -28,10 +28,10 @@ const PLACEHOLDER: Record<string, [text: string, allow: string]> = {
 /**
  * Fills the placeholder gating.ts put before a held iframe (`div.assenso-placeholder`): a region named after
  * the service (or category) and the iframe's `title` ("YouTube: Our video", so that several embeds of one
- * service can be told apart), the iframe's size, that title (`<strong>`, in the page's language), a sentence
- * and a button that allows just that service. Part of the delivery chunk: only pages with gated iframes need
- * it, and the iframe stays hidden until it is here. Every text is set as text; `deps.text` (the host's own
- * wording, given `{service}`, `{provider}` and `{title}`) wins over the built-in one.
+ * service can be told apart), the iframe's size (its height as a minimum), that title (`<strong>`, in the
+ * page's language), a sentence and a button that allows just that service. Part of the delivery chunk: only
+ * pages with gated iframes need it, and the iframe stays hidden until it is here. Every text is set as text;
+ * `deps.text` (the host's own wording, given `{service}`, `{provider}` and `{title}`) wins over the built-in one.
  */
 export function fillPlaceholder(
   cfg: ResolvedConfig,
@@ -67,9 +67,25 @@ export function fillPlaceholder(
   // It speaks the widget's language, which need not be the page's (WCAG 3.1.2).
   box.lang = lang;
   box.setAttribute('aria-label', title ? `${name}: ${title}` : name);
-  for (const dim of ['width', 'height']) {
-    const v = frame.getAttribute(dim);
-    if (v) box.style.setProperty(dim, /^\d+$/.test(v) ? `${v}px` : v);
+  // Held, the frame is hidden (`hidden`, maybe an inline `display`): shown for this one read of its box as the
+  // page's CSS lays it out (a class, `aspect-ratio`), and hidden again as it was, in one task: never painted.
+  const s = frame.style;
+  const { hidden } = frame;
+  const important = s.getPropertyPriority('display');
+  frame.hidden = false;
+  const display = s.removeProperty('display');
+  const size = frame.getBoundingClientRect();
+  frame.hidden = hidden;
+  s.setProperty('display', display, important);
+  // The measured size is the frame's border box; and a `width="100%"` then holds the page's padding too.
+  box.style.boxSizing = 'border-box';
+  for (const dim of ['width', 'height'] as const) {
+    // Its attributes win (a `width="100%"` stays fluid), else the measured size, unless 0 (a hidden container:
+    // the box takes its text's size). A number is pixels.
+    const v = frame.getAttribute(dim) || size[dim];
+    // The height is a minimum: with larger text spacing or at 320 px the text outgrows the frame, and a fixed
+    // height spilled it onto the page below (WCAG 1.4.12, 1.4.10).
+    if (v) box.style.setProperty(dim === 'height' ? 'min-height' : dim, `${v}${+v ? 'px' : ''}`);
   }
   box.style.setProperty('max-width', '100%');
   if (title) {

@@ -466,6 +466,58 @@ describe('iframe placeholders', () => {
     await c.acceptAll();
     expect(f.getAttribute('src')).toBe('about:blank#late');
   });
+
+  it('lets the placeholder grow with its content: the height is a minimum (WCAG 1.4.12, 1.4.10)', async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    // Narrow and low: its sentence and button need more than 40 px, as larger text spacing or 320 px make them.
+    const f = gatedFrame('yt', YT, { width: '200', height: '40' });
+    await c.start();
+    await vi.waitFor(() => expect(f.previousElementSibling?.querySelector('button')).not.toBeNull());
+    const box = f.previousElementSibling as HTMLElement;
+    added.push(box);
+    const bottom = box.querySelector('button')!.getBoundingClientRect().bottom;
+    expect(bottom).toBeLessThanOrEqual(box.getBoundingClientRect().bottom);
+    expect([box.style.width, box.style.minHeight, box.style.height]).toEqual(['200px', '40px', '']);
+  });
+
+  it("gives the placeholder the size the page's CSS gives its iframe; its attributes first; none in a hidden container", async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const css = document.createElement('style');
+    css.textContent = '.sized { width: 320px; aspect-ratio: 16 / 9; border: 0 }';
+    const closed = document.createElement('div');
+    closed.hidden = true;
+    document.body.append(css, closed);
+    added.push(css, closed);
+    const byCss = gatedFrame('yt', `${YT}?css`, { class: 'sized' });
+    const byAttrs = gatedFrame('yt', `${YT}?attrs`, { class: 'sized', width: '100%', height: '152' });
+    // Hidden by an inline `display` too, as gating may hide it: shown for the measure only, then hidden as it was.
+    const inline = gatedFrame('yt', `${YT}?inline`, { class: 'sized', style: 'display: none !important' });
+    const inClosed = gatedFrame('yt', `${YT}?closed`, { class: 'sized' });
+    closed.append(inClosed);
+    await c.start();
+    await vi.waitFor(() => expect(inClosed.previousElementSibling?.querySelector('button')).not.toBeNull());
+    const [a, b, i, h] = [byCss, byAttrs, inline, inClosed].map(
+      (f) => f.previousElementSibling as HTMLElement,
+    );
+    added.push(a!, b!, i!);
+    const size = (el: Element) => [el.getBoundingClientRect().width, el.getBoundingClientRect().height];
+    expect(size(a!)).toEqual([320, 180]);
+    expect([a!.style.width, a!.style.minHeight, a!.style.maxWidth]).toEqual(['320px', '180px', '100%']);
+    // A `width="100%"` stays fluid.
+    expect([b!.style.width, b!.style.minHeight]).toEqual(['100%', '152px']);
+    expect(size(i!)).toEqual([320, 180]);
+    expect([
+      inline.hidden,
+      inline.style.getPropertyValue('display'),
+      inline.style.getPropertyPriority('display'),
+    ]).toEqual([true, 'none', 'important']);
+    // Measured 0 x 0: the box takes its content's size, as before.
+    expect([h!.style.width, h!.style.minHeight]).toEqual(['', '']);
+    expect([byCss.hidden, byCss.hasAttribute('style')]).toEqual([true, false]);
+    // Allowed: the frame takes the place its placeholder had, no jump.
+    await c.acceptAll();
+    expect(size(byCss)).toEqual([320, 180]);
+  });
 });
 
 describe('iframes the page copies or changes', () => {
