@@ -26,9 +26,14 @@ const ttPolicy = (win: Window) => {
   return policies.get(win) ?? null;
 };
 
-const SCRIPTS = 'script[type="text/plain"][data-assenso]';
+/** On an inert script a live copy stands in for: done with, and so is any copy the page makes of it. */
+const RAN = 'data-assenso-ran';
+const SCRIPTS = `script[type="text/plain"][data-assenso]:not([${RAN}])`;
 const FRAMES = 'iframe[data-assenso]';
-/** On a frame this module hid: in the DOM, so that a copy (a cloned slide, a body restored by Turbo) knows it. */
+/**
+ * On a frame this module hid, its own inline display: in the DOM, so that a copy (a cloned slide, a body
+ * restored by Turbo) knows it.
+ */
 const HELD = 'data-assenso-held';
 
 export interface GatingOptions {
@@ -66,26 +71,32 @@ export function createGating(o: GatingOptions) {
   let busy = false;
 
   /**
-   * Replaces the inert script by a live copy; returns a promise only for an external one (its load). One the
-   * parser has not finished (`parsing`) is made live in place instead: the parser runs it at its end tag, with
-   * its whole text, exactly when it would have run ungated.
+   * Makes the inert script live, in place: a framework keeps the node it rendered, and removes that very node
+   * later. Returns a promise only for an external one (its load). One the parser has not finished (`parsing`)
+   * the parser runs at its end tag, with its whole text, exactly when it would have run ungated.
    */
   const run = (old: HTMLScriptElement, parsing?: boolean): Promise<unknown> | undefined => {
     if (!old.isConnected) return;
-    const s = parsing ? old : doc.createElement('script');
-    if (!parsing)
+    // Unless innerHTML made it (React makes every <script> so): HTML marks those "already started", never to
+    // run; a live copy goes after it. Connected, they alone read async false without the attribute (see
+    // parsed()); one that has it is copied too.
+    const s = parsing || (old.async && !old.hasAttribute('async')) ? old : doc.createElement('script');
+    if (s !== old)
       for (const a of old.attributes)
         if (!/^(type|src|data-src|data-type|nonce)$/.test(a.name)) s.setAttribute(a.name, a.value);
     // (An empty type is JavaScript.)
     const type = old.getAttribute('data-type') ?? '';
-    s.type = type;
-    if (nonce) s.nonce = nonce;
     const src = old.getAttribute('data-src') ?? old.getAttribute('src');
     const p = ttPolicy(win);
+    // After the parser is done, document.write replaces the whole page (HTML's document.open): ignored while an
+    // inline one runs, as browsers ignore it from an external script (and from an inline module, run later).
+    const mute = !src && !parsing && doc.readyState !== 'loading';
+    const d = doc as Partial<Document>;
+    let said = 0;
     try {
       // Like the parser: wait for an external script before the next one, unless it is marked async, or will
       // never load (`nomodule`, a data block): no load event would come, and nothing after it would run. Not
-      // through onload: the page's own handler (an `onload` attribute) is the copy's.
+      // through onload: that is the page's own handler (an `onload` attribute).
       const wait =
         src &&
         !parsing &&
@@ -97,14 +108,32 @@ export function createGating(o: GatingOptions) {
               s.addEventListener('error', r);
             })
           : undefined;
-      if (src) s.src = (p ? p.createScriptURL(src) : src) as string;
-      if (!parsing) {
-        if (!src) s.text = (p ? p.createScript(old.text) : old.text) as string;
-        old.replaceWith(s);
+      // An original a copy stands in for stays inert (a framework may move it, or a page clone it: it would run
+      // again), marked done.
+      s.type = type;
+      if (s !== old) old.setAttribute(RAN, '');
+      if (nonce) s.nonce = nonce;
+      if (mute)
+        d.write = d.writeln = () => void (said++ || report('document.write after load ignored in', s));
+      // An inert script has not started (HTML's "prepare the script element" stops at its type): it runs when
+      // it gets a `src` where it had none, or new text (emptied first: Chromium skips setting the same text).
+      if (src) {
+        s.removeAttribute('src');
+        s.src = (p ? p.createScriptURL(src) : src) as string;
+      } else if (!parsing) {
+        const code = (p ? p.createScript(old.text) : old.text) as string;
+        s.replaceChildren();
+        s.text = code;
       }
+      if (s !== old) old.after(s);
       return wait;
     } catch (e) {
       report(`gated script ${src ?? '(inline)'} could not run`, e);
+    } finally {
+      if (mute) {
+        delete d.write;
+        delete d.writeln;
+      }
     }
   };
 
@@ -168,8 +197,11 @@ export function createGating(o: GatingOptions) {
       const focused = held?.contains(doc.activeElement);
       held?.remove();
       holders.delete(f);
-      // Shown again if this module hid it; the page's own `hidden` stays.
-      if (f.hasAttribute(HELD)) f.hidden = false;
+      // Shown again if this module hid it, with the page's own inline display; the page's own `hidden` stays.
+      if (f.hasAttribute(HELD)) {
+        f.hidden = false;
+        f.style.display = f.getAttribute(HELD)!;
+      }
       f.removeAttribute(HELD);
       // Allowed from its own placeholder: focus goes to the frame that replaces it, not to <body>.
       if (focused) f.focus();
@@ -193,7 +225,12 @@ export function createGating(o: GatingOptions) {
       if (box.nextSibling !== f) f.before(box);
       // Filled once the delivery chunk is here; if it could not load, tried again at the next scan.
       if (!box.firstChild) o.fill(box, f, id, svc);
-      if (!f.hidden) f.setAttribute(HELD, '');
+      // Page CSS that sets an iframe's display (`.embed iframe{display:block}`) beats `hidden`. Through the
+      // CSSOM, which a strict style-src allows; its own inline display kept in HELD.
+      if (!f.hidden) {
+        f.setAttribute(HELD, f.style.display);
+        f.style.setProperty('display', 'none', 'important');
+      }
       f.hidden = true;
     }
   };
@@ -276,7 +313,7 @@ export function createGating(o: GatingOptions) {
     disconnect() {
       observer?.disconnect();
       doc.removeEventListener('DOMContentLoaded', scan);
-      // Those left to the parser are inert again; our live copies are async and stay. (One the parser has run
+      // Those left to the parser are inert again; those we made live are async and stay. (One the parser has run
       // reads async false again, as one it never prepared: marked inert too, though it has run.)
       for (const s of doc.querySelectorAll<HTMLScriptElement>('script[data-assenso]'))
         if (!s.async) s.type = 'text/plain';

@@ -15,8 +15,12 @@ afterEach(() => {
 
 const blobUrl = (code: string) => URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
 /** An inert script as a page would write it. */
-function gated(id: string, code: string, attrs: Record<string, string> = {}) {
-  const s = document.createElement('script');
+function gated(
+  id: string,
+  code: string,
+  attrs: Record<string, string> = {},
+  s = document.createElement('script'),
+) {
   s.type = 'text/plain';
   s.setAttribute('data-assenso', id);
   for (const [k, v] of Object.entries(attrs)) s.setAttribute(k, v);
@@ -25,6 +29,12 @@ function gated(id: string, code: string, attrs: Record<string, string> = {}) {
   document.body.append(s);
   added.push(s);
   return s;
+}
+/** A script as React DOM makes one: through innerHTML, which marks it "already started" (it never runs). */
+function innerHTMLScript() {
+  const div = document.createElement('div');
+  div.innerHTML = '<script></script>';
+  return div.removeChild(div.firstChild!) as HTMLScriptElement;
 }
 /** A gated iframe as a page would write it. */
 function gatedFrame(id: string, src: string, attrs: Record<string, string> = {}) {
@@ -83,7 +93,7 @@ describe('script gating', () => {
     await vi.waitFor(() => expect(order()).toEqual(['a', 'b', 'c', 'd', 'm']));
     await new Promise((r) => setTimeout(r, 50));
     expect(order()).toEqual(['a', 'b', 'c', 'd', 'm']);
-    // No inert copy is left behind, and the live copies keep their other attributes.
+    // None is left inert.
     expect(document.querySelectorAll('script[type="text/plain"][data-assenso]')).toHaveLength(0);
   });
 
@@ -224,6 +234,59 @@ describe('script gating', () => {
     await gating.apply();
     expect([s.isConnected, s.type]).toEqual([true, 'text/plain']);
     gating.disconnect();
+  });
+
+  it("runs the page's own element: a framework keeps its node, and a copy of it runs nothing", async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const all = () => document.querySelectorAll('script[data-assenso]').length;
+    const before = all();
+    const scripts = [
+      gated('analytics', push('inline')),
+      gated('analytics', '', { 'data-src': blobUrl(push('data-src')) }),
+      gated('analytics', '', { src: blobUrl(push('src')) }),
+      // React's cannot run: a live copy of each goes after it.
+      gated('analytics', push('react inline'), {}, innerHTMLScript()),
+      gated('analytics', '', { 'data-src': blobUrl(push('react external')) }, innerHTMLScript()),
+      // One with an `async` attribute may be React's too: a copy, and the original stays inert.
+      gated('analytics', push('async inline'), { async: '' }),
+      gated('analytics', push('last')),
+    ];
+    await c.acceptAll();
+    const ran = ['inline', 'data-src', 'src', 'react inline', 'react external', 'async inline', 'last'];
+    await vi.waitFor(() => expect(order()).toEqual(ran));
+    expect(scripts.map((s) => s.isConnected)).toEqual(scripts.map(() => true));
+    expect(all() - before).toBe(scripts.length + 3);
+    // A framework unmounting what it rendered (React: parent.removeChild(node)) must not throw.
+    for (const s of scripts) s.parentNode!.removeChild(s);
+    // A copy of one that ran, or of React's (a cloned section, a body restored from a cache), runs nothing.
+    for (const s of scripts) added.push(document.body.appendChild(s.cloneNode(true) as Element));
+    await c.acceptAll();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(order()).toEqual(ran);
+  });
+
+  it('ignores, with one error, document.write in a gated inline script run after the page has loaded', async () => {
+    const { doc, win } = await framePage();
+    doc.body.innerHTML = '<p id="page">page</p>';
+    const s = doc.createElement('script');
+    s.type = 'text/plain';
+    s.setAttribute('data-assenso', 'analytics');
+    s.text = 'document.write("<p>a</p>"); document.writeln("<p>b</p>"); document.write("c"); window.ran = 1;';
+    doc.body.append(s);
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      await createGating({ cfg: resolveConfig(siteConfig()), has: () => true, fill: () => {}, doc }).apply();
+      // It ran on, and the page it would have replaced (HTML's document.open) is still there.
+      expect((win as { ran?: number }).ran).toBe(1);
+      expect(doc.getElementById('page')).not.toBeNull();
+      const said = error.mock.calls.filter((c) => String(c[0]).includes('document.write'));
+      expect(said).toHaveLength(1);
+      expect(said[0]![1]).toBe(s);
+      // The document's own write again, for the page.
+      expect([Object.hasOwn(doc, 'write'), Object.hasOwn(doc, 'writeln')]).toEqual([false, false]);
+    } finally {
+      error.mockRestore();
+    }
   });
 
   it('warns once about an unknown data-assenso id and never runs it', async () => {
@@ -457,6 +520,26 @@ describe('iframe placeholders', () => {
     expect(document.querySelectorAll('.assenso-placeholder')).toHaveLength(1);
   });
 
+  it('keeps a held iframe out of sight under page CSS that sets its display, and gives back its own', async () => {
+    const css = document.createElement('style');
+    css.textContent = '.embed { display: block; width: 300px; height: 150px }';
+    document.head.append(css);
+    added.push(css);
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const f = gatedFrame('yt', YT, { class: 'embed' });
+    const own = gatedFrame('yt', `${YT}?own`, { class: 'embed', style: 'display: inline-block' });
+    await c.start();
+    added.push(f.previousElementSibling!, own.previousElementSibling!);
+    expect([f, own].map((x) => getComputedStyle(x).display)).toEqual(['none', 'none']);
+    await c.acceptAll();
+    expect([f, own].map((x) => getComputedStyle(x).display)).toEqual(['block', 'inline-block']);
+    expect([f.style.display, own.style.display, own.style.getPropertyPriority('display')]).toEqual([
+      '',
+      'inline-block',
+      '',
+    ]);
+  });
+
   it('gates iframes added later', async () => {
     const c = track(createConsent(siteConfig(), { gpc: false }));
     await c.start();
@@ -513,7 +596,12 @@ describe('iframe placeholders', () => {
     ]).toEqual([true, 'none', 'important']);
     // Measured 0 x 0: the box takes its content's size, as before.
     expect([h!.style.width, h!.style.minHeight]).toEqual(['', '']);
-    expect([byCss.hidden, byCss.hasAttribute('style')]).toEqual([true, false]);
+    // Hidden again as gating hid it (an inline display too: page CSS may set an iframe's).
+    expect([byCss.hidden, byCss.style.display, byCss.style.getPropertyPriority('display')]).toEqual([
+      true,
+      'none',
+      'important',
+    ]);
     // Allowed: the frame takes the place its placeholder had, no jump.
     await c.acceptAll();
     expect(size(byCss)).toEqual([320, 180]);
@@ -634,10 +722,10 @@ describe('iframes the page copies or changes', () => {
   });
 });
 
-/** A page (a frame) whose CSP enforces Trusted Types and allows one policy, `assenso`. */
-async function trustedTypesPage() {
+/** A page of its own (a frame), loaded; `head` goes before its body. */
+async function framePage(head = '') {
   const frame = document.createElement('iframe');
-  frame.srcdoc = `<!doctype html><meta http-equiv="Content-Security-Policy" content="require-trusted-types-for 'script'; trusted-types assenso"><body></body>`;
+  frame.srcdoc = `<!doctype html>${head}<body></body>`;
   document.body.append(frame);
   added.push(frame);
   await new Promise((r) => frame.addEventListener('load', r, { once: true }));
@@ -645,6 +733,11 @@ async function trustedTypesPage() {
     Log & { trustedTypes: { createPolicy(n: string, r: object): unknown } };
   return { doc: frame.contentDocument!, win };
 }
+/** A page (a frame) whose CSP enforces Trusted Types and allows one policy, `assenso`. */
+const trustedTypesPage = () =>
+  framePage(
+    `<meta http-equiv="Content-Security-Policy" content="require-trusted-types-for 'script'; trusted-types assenso">`,
+  );
 
 describe('Trusted Types', () => {
   it('assigns script URLs and inline code through the named policy under require-trusted-types-for', async () => {

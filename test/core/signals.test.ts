@@ -217,7 +217,8 @@ describe('Google Consent Mode v2', () => {
     w.dataLayer.push = () => {
       throw new Error('dataLayer boom');
     };
-    const s = gatedScript('analytics', 'window.__gated = (window.__gated || 0) + 1');
+    const code = 'window.__gated = (window.__gated || 0) + 1';
+    const s = gatedScript('analytics', code);
     const ready = vi.fn();
     try {
       const c = track(createConsent(cfg, { gpc: false }));
@@ -230,16 +231,15 @@ describe('Google Consent Mode v2', () => {
       // A returning visitor: the stored decision applies, the gated script runs, the page hears `ready`.
       destroyAll();
       s.remove();
-      const again = s.cloneNode(true) as HTMLScriptElement;
-      document.body.append(again);
+      // (Not a copy of `s`: that one is live now, and so would its copy be.)
+      gatedScript('analytics', code);
       const b = track(createConsent(cfg, { gpc: false }));
       b.on('ready', ready);
       void b.start();
       expect(ready).toHaveBeenCalledTimes(2);
       expect(b.has('analytics')).toBe(true);
       expect((window as { __gated?: number }).__gated).toBe(2);
-      const late = s.cloneNode(true) as HTMLScriptElement;
-      document.body.append(late);
+      gatedScript('analytics', code);
       await vi.waitFor(() => expect((window as { __gated?: number }).__gated).toBe(3));
       expect(errors.mock.calls.map((x) => x[0])).toContain("[assenso] the page's gtag() or dataLayer threw:");
       expect(errors.mock.calls.map((x) => x[0])).toContain("[assenso] the page's dataLayer threw:");
