@@ -80,7 +80,7 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement, closeReques
     if (dialog) {
       const h = `${innerHeight - dialog.getBoundingClientRect().top}px`;
       html.setProperty(PADS[0], h);
-      html.setProperty(PADS[1], `calc(${base} + ${h})`);
+      if (base) html.setProperty(PADS[1], `calc(${base} + ${h})`);
     }
   });
   const unpad = () => {
@@ -128,7 +128,10 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement, closeReques
         // on <html> would add a style and layout pass to it); nobody has pressed Tab by then.
         setTimeout(() => {
           if (dialog === next && !modal) {
-            base = getComputedStyle(document.documentElement).paddingBottom;
+            const root = document.documentElement;
+            // Only on a page that scrolls already: on one that fits, the room would bring a scrollbar, and the
+            // whole page would move (a layout shift).
+            base = root.scrollHeight > innerHeight ? getComputedStyle(root).paddingBottom : '';
             pad.observe(next);
           }
         });

@@ -136,6 +136,14 @@ describe('focus not obscured by a non-modal banner (WCAG 2.4.11)', () => {
     expect(html.style.getPropertyValue('padding-bottom')).toBe('5px');
   });
 
+  it('a page that fits its window gets no room below it (a scrollbar would appear and shift the page)', async () => {
+    const html = document.documentElement;
+    expect(html.scrollHeight).toBeLessThanOrEqual(innerHeight);
+    setup({ layout: 'bar' });
+    await waitFor(() => expect(html.style.getPropertyValue('scroll-padding-bottom')).not.toBe(''));
+    expect(html.style.getPropertyValue('padding-bottom')).toBe('');
+  });
+
   it('a modal view sets none (the page behind is not operable)', async () => {
     setup({ layout: 'modal' });
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
