@@ -91,8 +91,12 @@ export function createGating(o: GatingOptions) {
     // After the parser is done, document.write replaces the whole page (HTML's document.open): ignored while an
     // inline one runs, as browsers ignore it from an external script (and from an inline module, run later).
     const mute = !src && !parsing && doc.readyState !== 'loading';
-    const d = doc as Partial<Document>;
+    const d = doc as unknown as Record<string, unknown>;
+    const keys = ['write', 'writeln'];
+    // The page's own (a shim of its ad stack's) comes back after, unless the script put its own in.
+    const own = keys.map((k) => Object.getOwnPropertyDescriptor(doc, k));
     let said = 0;
+    const muted = () => void (said++ || report('document.write after load ignored in', s));
     try {
       // Like the parser: wait for an external script before the next one, unless it is marked async, or will
       // never load (`nomodule`, a data block): no load event would come, and nothing after it would run. Not
@@ -113,8 +117,7 @@ export function createGating(o: GatingOptions) {
       s.type = type;
       if (s !== old) old.setAttribute(RAN, '');
       if (nonce) s.nonce = nonce;
-      if (mute)
-        d.write = d.writeln = () => void (said++ || report('document.write after load ignored in', s));
+      if (mute) d.write = d.writeln = muted;
       // An inert script has not started (HTML's "prepare the script element" stops at its type): it runs when
       // it gets a `src` where it had none, or new text (emptied first: Chromium skips setting the same text).
       if (src) {
@@ -130,10 +133,13 @@ export function createGating(o: GatingOptions) {
     } catch (e) {
       report(`gated script ${src ?? '(inline)'} could not run`, e);
     } finally {
-      if (mute) {
-        delete d.write;
-        delete d.writeln;
-      }
+      if (mute)
+        keys.forEach((k, i) => {
+          if (d[k] === muted) {
+            delete d[k];
+            if (own[i]) Object.defineProperty(doc, k, own[i]);
+          }
+        });
     }
   };
 

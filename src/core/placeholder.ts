@@ -79,14 +79,16 @@ export function fillPlaceholder(
   s.setProperty('display', display, important);
   // The measured size is the frame's border box; and a `width="100%"` then holds the page's padding too.
   box.style.boxSizing = 'border-box';
-  for (const dim of ['width', 'height'] as const) {
-    // Its attributes win (a `width="100%"` stays fluid), else the measured size, unless 0 (a hidden container:
-    // the box takes its text's size). A number is pixels.
-    const v = frame.getAttribute(dim) || size[dim];
-    // The height is a minimum: with larger text spacing or at 320 px the text outgrows the frame, and a fixed
-    // height spilled it onto the page below (WCAG 1.4.12, 1.4.10).
-    if (v) box.style.setProperty(dim === 'height' ? 'min-height' : dim, `${v}${+v ? 'px' : ''}`);
-  }
+  const [w, h] = ['width', 'height'].map((dim) => frame.getAttribute(dim));
+  // Its attributes win (a `width="100%"` stays fluid; a number is pixels). The height is a minimum: with larger
+  // text spacing or at 320 px the text outgrows the frame, and a fixed height spilled it onto the page below
+  // (WCAG 1.4.12, 1.4.10).
+  // Else the measured size, unless 0 (a hidden container: the box takes its text's size): its width, and its
+  // shape as an aspect ratio, which follows the width when the window narrows (a fluid frame's), a minimum too.
+  const px = (v: string | number) => `${v}${+v ? 'px' : ''}`;
+  if (w || size.width) box.style.width = px(w || size.width);
+  if (h) box.style.minHeight = px(h);
+  else if (size.height) box.style.aspectRatio = `${size.width} / ${size.height}`;
   box.style.setProperty('max-width', '100%');
   if (title) {
     const h = doc.createElement('strong');

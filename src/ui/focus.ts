@@ -16,7 +16,7 @@ export interface FocusTrap {
 }
 
 /** On <html> while a non-modal banner is shown: scroll-padding-bottom, and the room to scroll the page's end to. */
-const PADS = ['scroll-padding-bottom', 'padding-bottom'] as const;
+const PADS = ['scroll-padding-bottom', 'margin-bottom'] as const;
 const FOCUSABLE = 'a[href],button:not(:disabled),summary,input:not(:disabled),[tabindex]';
 
 /**
@@ -74,7 +74,7 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement, closeReques
   // own values of the inline style come back when it goes.
   const html = document.documentElement.style;
   let page: string[] | null = null;
-  /** The page's own padding-bottom, to which the banner's height is added. */
+  /** The page's own margin-bottom, to which the banner's height is added. */
   let base = '';
   const pad = new ResizeObserver(() => {
     if (dialog) {
@@ -90,16 +90,14 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement, closeReques
     });
     page = null;
   };
+  /** The page's "Cookie settings" links, and the place among them of the one focus was on. */
+  const links = () => [...document.querySelectorAll<HTMLElement>('[data-assenso-open]')];
+  let at = -1;
   /**
    * Where focus goes back to: where it was, or, when the page re-rendered the "Cookie settings" link it was on (a
-   * framework's new node), the page's link now.
+   * framework's new node), the page's link in its place now.
    */
-  const back = () =>
-    restore?.isConnected
-      ? restore
-      : restore?.matches('[data-assenso-open]')
-        ? document.querySelector<HTMLElement>('[data-assenso-open]')
-        : null;
+  const back = () => (restore?.isConnected ? restore : restore && links()[at]);
   // `close` does not bubble: heard while it goes down. Our own close() before showModal() is heard when the
   // dialog is open again, and ignored. What stays (the modal banner, which must be answered) is shown again,
   // non-modal: shown modal again, it would catch Android's back button at every press, and the visitor could
@@ -109,6 +107,8 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement, closeReques
       closeRequest();
       try {
         (dialog as HTMLDialogElement).show();
+        // What is shown now: the page is no longer inert, and focus is free to go there.
+        modal = false;
       } catch {}
     }
   };
@@ -131,7 +131,7 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement, closeReques
             const root = document.documentElement;
             // Only on a page that scrolls already: on one that fits, the room would bring a scrollbar, and the
             // whole page would move (a layout shift).
-            base = root.scrollHeight > innerHeight ? getComputedStyle(root).paddingBottom : '';
+            base = root.scrollHeight > innerHeight ? getComputedStyle(root).marginBottom : '';
             pad.observe(next);
           }
         });
@@ -143,7 +143,10 @@ export function createFocusTrap(root: ShadowRoot, host: HTMLElement, closeReques
         const to = focus && !nextModal && restore !== host && restore !== document.body && back();
         if (to) [target, restore] = [to, null];
         // Remembered only when focus comes from the page: moving between the widget's own views keeps it.
-        if (target && !root.activeElement) restore = document.activeElement as HTMLElement | null;
+        if (target && !root.activeElement) {
+          restore = document.activeElement as HTMLElement | null;
+          at = links().indexOf(restore!);
+        }
         showModal();
         target?.focus();
       } else {

@@ -289,6 +289,27 @@ describe('script gating', () => {
     }
   });
 
+  it("keeps the page's own document.write (an ad stack's shim), and one a gated script puts in", async () => {
+    const { doc, win } = await framePage();
+    const shim = () => {};
+    (doc as unknown as { write: unknown }).write = shim;
+    const gatedIn = (code: string) => {
+      const s = doc.createElement('script');
+      s.type = 'text/plain';
+      s.setAttribute('data-assenso', 'analytics');
+      s.text = code;
+      doc.body.append(s);
+    };
+    gatedIn('window.seen = document.write;');
+    gatedIn('document.writeln = window.own = function () {};');
+    await createGating({ cfg: resolveConfig(siteConfig()), has: () => true, fill: () => {}, doc }).apply();
+    const w = win as unknown as { seen: unknown; own: unknown };
+    // Muted while the script ran, the page's own after.
+    expect(w.seen).not.toBe(shim);
+    expect(doc.write).toBe(shim);
+    expect(doc.writeln).toBe(w.own);
+  });
+
   it('warns once about an unknown data-assenso id and never runs it', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const c = track(createConsent(siteConfig(), { gpc: false }));
@@ -585,7 +606,8 @@ describe('iframe placeholders', () => {
     added.push(a!, b!, i!);
     const size = (el: Element) => [el.getBoundingClientRect().width, el.getBoundingClientRect().height];
     expect(size(a!)).toEqual([320, 180]);
-    expect([a!.style.width, a!.style.minHeight, a!.style.maxWidth]).toEqual(['320px', '180px', '100%']);
+    // Its shape, which follows its width when the window narrows (a fluid frame's would).
+    expect([a!.style.width, a!.style.aspectRatio, a!.style.maxWidth]).toEqual(['320px', '320 / 180', '100%']);
     // A `width="100%"` stays fluid.
     expect([b!.style.width, b!.style.minHeight]).toEqual(['100%', '152px']);
     expect(size(i!)).toEqual([320, 180]);
@@ -595,7 +617,7 @@ describe('iframe placeholders', () => {
       inline.style.getPropertyPriority('display'),
     ]).toEqual([true, 'none', 'important']);
     // Measured 0 x 0: the box takes its content's size, as before.
-    expect([h!.style.width, h!.style.minHeight]).toEqual(['', '']);
+    expect([h!.style.width, h!.style.minHeight, h!.style.aspectRatio]).toEqual(['', '', '']);
     // Hidden again as gating hid it (an inline display too: page CSS may set an iframe's).
     expect([byCss.hidden, byCss.style.display, byCss.style.getPropertyPriority('display')]).toEqual([
       true,

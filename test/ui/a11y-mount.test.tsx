@@ -114,26 +114,27 @@ describe('focus not obscured by a non-modal banner (WCAG 2.4.11)', () => {
     }
   });
 
-  it('the page gets its own inline scroll-padding-bottom and padding-bottom back when the banner goes', async () => {
+  it('the page gets its own inline scroll-padding-bottom and margin-bottom back when the banner goes', async () => {
+    pageLinks();
     const html = document.documentElement;
     html.style.setProperty('scroll-padding-bottom', '12px');
-    html.style.setProperty('padding-bottom', '5px');
+    html.style.setProperty('margin-bottom', '5px');
     const s = setup({ layout: 'bar' });
     // After the widget's own clean-up (unmount), which gives the page's values back.
     live.push(() => {
       html.style.removeProperty('scroll-padding-bottom');
-      html.style.removeProperty('padding-bottom');
+      html.style.removeProperty('margin-bottom');
     });
     await waitFor(() => expect(html.style.getPropertyValue('scroll-padding-bottom')).not.toBe('12px'));
     const banner = s.q.getByRole('dialog', { name: en.bannerTitle });
     const height = innerHeight - banner.getBoundingClientRect().top;
     expect(parseFloat(html.style.getPropertyValue('scroll-padding-bottom'))).toBeCloseTo(height, 0);
     // The page can scroll its end clear of the banner: room added below what it had.
-    expect(parseFloat(getComputedStyle(html).paddingBottom)).toBeCloseTo(height + 5, 0);
+    expect(parseFloat(getComputedStyle(html).marginBottom)).toBeCloseTo(height + 5, 0);
     await userEvent.click(s.q.getByRole('button', { name: en.acceptAll }));
     await waitFor(() => expect(s.q.queryByRole('dialog')).toBeNull());
     expect(html.style.getPropertyValue('scroll-padding-bottom')).toBe('12px');
-    expect(html.style.getPropertyValue('padding-bottom')).toBe('5px');
+    expect(html.style.getPropertyValue('margin-bottom')).toBe('5px');
   });
 
   it('a page that fits its window gets no room below it (a scrollbar would appear and shift the page)', async () => {

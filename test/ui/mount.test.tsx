@@ -514,6 +514,45 @@ describe('mounted widget', () => {
     expect(document.activeElement).toBe(fresh);
   });
 
+  it('with two "Cookie settings" links (header, footer), the re-rendered footer one gets focus back, not the first', async () => {
+    const { controller, detach } = await attachedAfterDecision();
+    const header = settingsLink('#top');
+    const footer = settingsLink('#foot');
+    document.body.prepend(header);
+    document.body.append(footer);
+    live.push(() => {
+      detach();
+      controller.destroy();
+      for (const a of document.querySelectorAll('a[href="#top"], a[href="#foot"]')) a.remove();
+    });
+    footer.focus();
+    await userEvent.keyboard('{Enter}');
+    const host = await waitFor(() => document.querySelector('assenso-consent')!);
+    const q = within(host.shadowRoot as unknown as HTMLElement);
+    await waitFor(() => q.getByRole('dialog', { name: en.prefsTitle }));
+    const fresh = footer.cloneNode(true) as HTMLElement;
+    footer.replaceWith(fresh);
+    await userEvent.keyboard('{Escape}');
+    await waitFor(() => expect(q.queryByRole('dialog', { name: en.prefsTitle })).toBeNull());
+    expect(document.activeElement).toBe(fresh);
+  });
+
+  it('the modal banner shown again after a close request no longer holds focus: the page it does not block is usable', async () => {
+    const input = document.createElement('input');
+    document.body.append(input);
+    live.push(() => input.remove());
+    const s = setup({ layout: 'modal' });
+    const banner = s.q.getByRole('dialog', { name: en.bannerTitle }) as HTMLDialogElement & {
+      requestClose(): void;
+    };
+    await waitFor(() => expect(s.ui.root.activeElement).not.toBeNull());
+    banner.requestClose();
+    await waitFor(() => expect(banner.matches(':modal')).toBe(false));
+    await userEvent.click(input);
+    await userEvent.keyboard('bread');
+    expect(input.value).toBe('bread');
+  });
+
   /** After a decision, the page's own modal dialog holding the opener, clicked: the preference center's queries. */
   async function openFromPageDialog(opener: (controller: ConsentController) => HTMLElement) {
     const { controller, detach } = await attachedAfterDecision();
