@@ -177,8 +177,15 @@ describe('email links in Chromium', () => {
       .nth(1)
       .check();
     await page.getByRole('button', { name: 'Salva le scelte' }).click();
-    await page.waitForURL(/\/p\?done=saved/);
-    expect(await page.getByRole('status').textContent()).toContain('Your choices are saved');
+    // The page after saving, and the receipt, stay in the language the person chose on the page.
+    await page.waitForURL(/\/p\?done=saved&lang=it/);
+    expect(await page.locator('html').getAttribute('lang')).toBe('it');
+    expect(await page.getByRole('status').textContent()).toContain('Scelte salvate');
+    const { rows } = await server.deps.db.query<{ entry: string }>(
+      'SELECT entry FROM receipts WHERE subject_id = $1',
+      [links.subjectId],
+    );
+    expect(rows.map((r) => JSON.parse(r.entry).receipt.language)).toEqual(['it']);
     const stored = await receipts(links.subjectId);
     expect(stored).toHaveLength(1);
     expect(stored[0]?.preferences).toEqual({
@@ -193,6 +200,53 @@ describe('email links in Chromium', () => {
       newsletter: { email: false, sms: false },
       offers: { email: false, sms: false },
     });
+    await context.close();
+  });
+
+  /** The preference page of a new person, in English, hydrated (`goto` waits for the load event, after modules). */
+  async function hydratedPage(userId: string) {
+    const links = await mint(userId);
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    await page.goto(links.preferencesUrl);
+    await page.waitForFunction(() => document.querySelector('script[type="module"]') !== null);
+    return { links, context, page };
+  }
+
+  it('hydrated page: a save with a stale form or after the session ended says so', async () => {
+    const { context, page } = await hydratedPage('e2e-ended');
+    await page
+      .getByRole('switch', { name: /^Email/ })
+      .first()
+      .check();
+    const save = page.getByRole('button', { name: 'Save my choices' });
+    // The link opened again elsewhere replaces the CSRF token this page holds.
+    await page.evaluate(() => {
+      for (const input of document.querySelectorAll<HTMLInputElement>('input[name="csrf"]'))
+        input.value = 'stale';
+    });
+    await save.click();
+    await expect
+      .poll(() => page.getByRole('status').textContent())
+      .toContain('This form has expired or comes from another site');
+    await context.clearCookies(); // the 30-minute session is over
+    await save.click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Your session has ended');
+    await context.close();
+  });
+
+  it('keyboard: after saving with Enter, focus stays on the Save button', async () => {
+    const { links, context, page } = await hydratedPage('e2e-focus');
+    await page
+      .getByRole('switch', { name: /^Email/ })
+      .first()
+      .focus();
+    await page.keyboard.press('Space');
+    await page.getByRole('button', { name: 'Save my choices' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Your choices are saved');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Save my choices');
+    expect(await receipts(links.subjectId)).toHaveLength(1);
     await context.close();
   });
 

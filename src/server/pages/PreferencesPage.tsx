@@ -5,7 +5,7 @@
  * (styled as the widget's switches) posted with a CSRF token, then a redirect back with a notice.
  * With JavaScript the same forms are sent with fetch and the page updates in place.
  */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { PageLanguage } from '../email/config-schema.ts';
 import { PAGE_MESSAGES } from './messages.ts';
 
@@ -38,17 +38,26 @@ export interface PreferencesPageProps {
 
 type Post = (action: string, form: HTMLFormElement) => Promise<void>;
 
-function Csrf({ value }: { value: string }) {
-  return <input type="hidden" name="csrf" value={value} />;
+/** The session's CSRF token and the page's language (what is recorded is in the language shown). */
+function FormFields({ csrf, lang }: { csrf: string; lang: PageLanguage }) {
+  return (
+    <>
+      <input type="hidden" name="csrf" value={csrf} />
+      <input type="hidden" name="lang" value={lang} />
+    </>
+  );
 }
 
 export function PreferencesPage(props: PreferencesPageProps) {
   const [state, setState] = useState(props);
   const [busy, setBusy] = useState(false);
+  // Set at once, before Preact re-renders: a second click or Enter while saving does nothing.
+  const sending = useRef(false);
   const m = PAGE_MESSAGES[state.lang];
 
   // Enhanced submit: only when hydrated (without JS the browser posts the form itself).
   const post: Post = async (action, form) => {
+    sending.current = true;
     setBusy(true);
     try {
       const res = await fetch(action, {
@@ -57,16 +66,22 @@ export function PreferencesPage(props: PreferencesPageProps) {
         body: new URLSearchParams(new FormData(form) as unknown as Record<string, string>).toString(),
         credentials: 'same-origin',
       });
-      if (!res.ok) throw new Error(String(res.status));
+      if (!res.ok) {
+        const notice = res.status === 401 ? m.sessionEnded : res.status === 403 ? m.formStale : m.saveFailed;
+        setState((s) => ({ ...s, notice }));
+        return;
+      }
       setState((await res.json()) as PreferencesPageProps);
     } catch {
       setState((s) => ({ ...s, notice: m.saveFailed }));
     } finally {
+      sending.current = false;
       setBusy(false);
     }
   };
   const enhance = (action: string) => (e: Event) => {
     e.preventDefault();
+    if (sending.current) return;
     void post(action, e.currentTarget as HTMLFormElement);
   };
   const toggle = (purpose: string, channel: string) => (e: Event) => {
@@ -95,16 +110,16 @@ export function PreferencesPage(props: PreferencesPageProps) {
           <form method="post" action="/p/renew" class="ct rn" onSubmit={enhance('/p/renew')}>
             <h2>{m.renewTitle}</h2>
             <p>{m.renewText}</p>
-            <Csrf value={state.csrf} />
+            <FormFields csrf={state.csrf} lang={state.lang} />
             <div class="bs">
-              <button type="submit" class="b" disabled={busy}>
+              <button type="submit" class="b" aria-disabled={busy}>
                 {m.renew}
               </button>
             </div>
           </form>
         )}
         <form method="post" action="/p/save" onSubmit={enhance('/p/save')}>
-          <Csrf value={state.csrf} />
+          <FormFields csrf={state.csrf} lang={state.lang} />
           <ul>
             {state.purposes.map((p) => (
               <li class="ct" key={p.id}>
@@ -138,7 +153,7 @@ export function PreferencesPage(props: PreferencesPageProps) {
             ))}
           </ul>
           <div class="bs">
-            <button type="submit" class="b" disabled={busy}>
+            <button type="submit" class="b" aria-disabled={busy}>
               {busy ? m.saving : m.save}
             </button>
           </div>
@@ -146,8 +161,8 @@ export function PreferencesPage(props: PreferencesPageProps) {
         <section class="ct">
           <h2>{m.otherActions}</h2>
           <form method="post" action="/p/unsubscribe" onSubmit={enhance('/p/unsubscribe')}>
-            <Csrf value={state.csrf} />
-            <button type="submit" class="ln" disabled={busy}>
+            <FormFields csrf={state.csrf} lang={state.lang} />
+            <button type="submit" class="ln" aria-disabled={busy}>
               {m.unsubscribeAll}
             </button>
             <span class="mu"> {m.unsubscribeAllHint}</span>
@@ -159,7 +174,7 @@ export function PreferencesPage(props: PreferencesPageProps) {
             <span class="mu"> {m.historyHint}</span>
           </p>
           <form method="post" action="/p/erasure">
-            <Csrf value={state.csrf} />
+            <FormFields csrf={state.csrf} lang={state.lang} />
             <button type="submit" class="ln">
               {m.erase}
             </button>

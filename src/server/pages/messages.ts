@@ -36,13 +36,18 @@ export interface PageMessages {
   eraseConfirm: string;
   cancel: string;
   erasureRecorded: (date: string) => string;
+  erasureRecordedTitle: string;
   confirmationUsed: string;
   unsubscribeTitle: (site: string) => string;
   unsubscribeText: string;
   unsubscribeScoped: (purposes: string) => string;
   unsubscribeConfirm: string;
   unsubscribeDone: string;
+  unsubscribeDoneTitle: (site: string) => string;
   sessionEnded: string;
+  formStaleTitle: string;
+  formStale: string;
+  backToPreferences: string;
   errorTitle: string;
   tokenErrors: Record<
     'invalid-token' | 'token-expired' | 'token-wrong-action' | 'token-wrong-site' | 'token-key-revoked',
@@ -51,6 +56,11 @@ export interface PageMessages {
   askNewLink: string;
 }
 
+/** "8 marzo" and "11 marzo" start with a vowel sound: Italian elides the article ("all’8", "l’11"). */
+const elided = (d: string) => /^(8|11)\b/.test(d);
+const al = (d: string) => (elided(d) ? `all’${d}` : `al ${d}`);
+const il = (d: string) => (elided(d) ? `l’${d}` : `il ${d}`);
+
 const it: PageMessages = {
   title: (site) => `Le tue preferenze di comunicazione · ${site}`,
   intro:
@@ -58,8 +68,8 @@ const it: PageMessages = {
   channels: { email: 'Email', sms: 'SMS', phone: 'Telefono', post: 'Posta', push: 'Notifiche push' },
   on: 'Sì',
   off: 'No',
-  expires: (d) => `Valido fino al ${d}`,
-  expired: (d) => `Scaduto il ${d}: vale come no`,
+  expires: (d) => `Valido fino ${al(d)}`,
+  expired: (d) => `Scaduto ${il(d)}: vale come no`,
   notDecided: 'Non ancora scelto',
   save: 'Salva le scelte',
   saving: 'Salvataggio…',
@@ -84,14 +94,19 @@ const it: PageMessages = {
     'Cancelleremo il tuo indirizzo e i collegamenti ai tuoi dispositivi. Le ricevute dei tuoi consensi restano come prova, senza dati di contatto.',
   eraseConfirm: 'Sì, cancella i miei dati',
   cancel: 'Annulla',
-  erasureRecorded: (d) => `Richiesta di cancellazione registrata il ${d}. Sarà eseguita a breve.`,
+  erasureRecorded: (d) => `Richiesta di cancellazione registrata ${il(d)}. Sarà eseguita a breve.`,
+  erasureRecordedTitle: 'Richiesta di cancellazione registrata',
   confirmationUsed: 'Questa conferma è già stata usata o è scaduta. Richiedila di nuovo.',
   unsubscribeTitle: (site) => `Disiscriverti da ${site}?`,
   unsubscribeText: 'Non riceverai più comunicazioni su nessun canale.',
   unsubscribeScoped: (p) => `Non riceverai più: ${p}.`,
   unsubscribeConfirm: 'Disiscrivimi',
   unsubscribeDone: 'Fatto: sei disiscritto.',
+  unsubscribeDoneTitle: (site) => `Disiscrizione da ${site} completata`,
   sessionEnded: 'La sessione è scaduta. Apri di nuovo il link dall’email.',
+  formStaleTitle: 'Modulo scaduto',
+  formStale: 'Il modulo è scaduto o viene da un altro sito: ricarica la pagina.',
+  backToPreferences: 'Torna alle tue preferenze',
   errorTitle: 'Link non valido',
   tokenErrors: {
     'invalid-token': 'Questo link non è valido: forse è incompleto o è stato modificato.',
@@ -142,13 +157,18 @@ const en: PageMessages = {
   eraseConfirm: 'Yes, erase my data',
   cancel: 'Cancel',
   erasureRecorded: (d) => `Erasure request recorded on ${d}. It will be carried out shortly.`,
+  erasureRecordedTitle: 'Erasure requested',
   confirmationUsed: 'This confirmation was already used or has expired. Please ask again.',
   unsubscribeTitle: (site) => `Unsubscribe from ${site}?`,
   unsubscribeText: 'You will not hear from us on any channel.',
   unsubscribeScoped: (p) => `You will no longer receive: ${p}.`,
   unsubscribeConfirm: 'Unsubscribe',
   unsubscribeDone: 'Done: you are unsubscribed.',
+  unsubscribeDoneTitle: (site) => `Unsubscribed from ${site}`,
   sessionEnded: 'Your session has ended. Open the link in the email again.',
+  formStaleTitle: 'Form expired',
+  formStale: 'This form has expired or comes from another site: reload the page.',
+  backToPreferences: 'Back to your preferences',
   errorTitle: 'Link not valid',
   tokenErrors: {
     'invalid-token': 'This link is not valid: it may be incomplete or altered.',

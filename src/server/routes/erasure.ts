@@ -12,7 +12,7 @@ import type { EmailKit } from '../email/kit.ts';
 import { LinkTokenError } from '../email/tokens.ts';
 import type { PageAssets } from '../pages/assets.ts';
 import { formatDate, PAGE_MESSAGES } from '../pages/messages.ts';
-import { requestLanguage, sendMessagePage, sendTokenErrorPage } from '../pages/respond.tsx';
+import { sendMessagePage, sendTokenErrorPage } from '../pages/respond.tsx';
 import { adminActor, type AdminEnv, assertSiteAccess, requireRole } from '../protection/admin-auth.ts';
 import type { AdminKeys } from '../protection/admin-keys.ts';
 import { formSession, jsonBody, subjectOf } from './preferences.ts';
@@ -22,9 +22,9 @@ export function erasurePageRoutes(deps: { kit: EmailKit; assets: PageAssets }): 
   const app = new Hono();
 
   app.post('/p/erasure', async (c) => {
-    const r = await formSession(c, kit);
+    const r = await formSession(c, kit, assets);
     if (r instanceof Response) return r;
-    const lang = requestLanguage(c, r.session.language, kit.site(r.session.siteId).emailLinks.language);
+    const { lang } = r;
     const m = PAGE_MESSAGES[lang];
     const token = await kit.erasure.startConfirmation(r.session.siteId, r.session.subjectId);
     return sendMessagePage(c, assets, {
@@ -33,17 +33,17 @@ export function erasurePageRoutes(deps: { kit: EmailKit; assets: PageAssets }): 
       text: m.eraseConfirmText,
       form: {
         action: '/p/erasure/confirm',
-        fields: { csrf: r.session.csrf, confirm: token },
+        fields: { csrf: r.session.csrf, confirm: token, lang },
         submit: m.eraseConfirm,
       },
-      back: { href: '/p', label: m.cancel },
+      back: { href: `/p?lang=${lang}`, label: m.cancel },
     });
   });
 
   app.post('/p/erasure/confirm', async (c) => {
-    const r = await formSession(c, kit);
+    const r = await formSession(c, kit, assets);
     if (r instanceof Response) return r;
-    const lang = requestLanguage(c, r.session.language, kit.site(r.session.siteId).emailLinks.language);
+    const { lang } = r;
     const m = PAGE_MESSAGES[lang];
     const token = typeof r.form.confirm === 'string' ? r.form.confirm : '';
     await kit.refreshKeys();
@@ -54,7 +54,7 @@ export function erasurePageRoutes(deps: { kit: EmailKit; assets: PageAssets }): 
       });
       return sendMessagePage(c, assets, {
         lang,
-        title: m.eraseConfirmTitle,
+        title: m.erasureRecordedTitle,
         text: m.erasureRecorded(formatDate(request.requestedAt, lang)),
       });
     } catch (err) {
@@ -68,7 +68,7 @@ export function erasurePageRoutes(deps: { kit: EmailKit; assets: PageAssets }): 
             title: m.eraseConfirmTitle,
             text: m.confirmationUsed,
             alert: true,
-            back: { href: '/p', label: m.cancel },
+            back: { href: `/p?lang=${lang}`, label: m.cancel },
           },
           409,
         );

@@ -6,6 +6,8 @@
  * 30 minutes) and answers 303 to `/p`: the token leaves the address bar at once. The page's forms post to
  * `/p/save`, `/p/unsubscribe` and `/p/renew` with the session's CSRF token; without JavaScript they answer 303
  * back to `/p` with a notice, with `Accept: application/json` (the hydrated page) the page's new props.
+ * Every form carries the language of the page it is on (`lang`): what is recorded, and the page after it, are in
+ * the language the person read.
  */
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
@@ -18,13 +20,14 @@ import type { PageSession } from '../email/sessions.ts';
 import { LinkTokenError } from '../email/tokens.ts';
 import type { PageAssets } from '../pages/assets.ts';
 import { setPageHeaders } from '../pages/document.tsx';
-import { PAGE_MESSAGES } from '../pages/messages.ts';
+import { PAGE_MESSAGES, pickLanguage } from '../pages/messages.ts';
 import {
   preferencesProps,
   requestLanguage,
   sendMessagePage,
   sendPreferencesPage,
   sendTokenErrorPage,
+  wantsHtml,
   wantsJson,
 } from '../pages/respond.tsx';
 import { adminActor, assertSiteAccess, requireRole } from '../protection/admin-auth.ts';
@@ -45,27 +48,62 @@ export async function pageSession(c: Context, kit: EmailKit): Promise<PageSessio
   return kit.sessions.get(getCookie(c, SESSION_COOKIE));
 }
 
-/** The session of a form POST, after checking its CSRF token (and, when the browser sends it, the Origin). */
+/** A form POST's session and fields, after checking its CSRF token, and the language of the page it came from. */
+export interface FormPost {
+  session: PageSession;
+  form: Record<string, string | string[]>;
+  lang: PageLanguage;
+}
+
+/**
+ * The session of a form POST, after checking its CSRF token (and, when the browser sends it, the Origin).
+ * A browser posting without JavaScript gets a page when the session has ended or the form is stale; the
+ * hydrated page and API clients get problem details.
+ */
 export async function formSession(
   c: Context,
   kit: EmailKit,
-): Promise<{ session: PageSession; form: Record<string, string | string[]> } | Response> {
+  assets: PageAssets,
+): Promise<FormPost | Response> {
+  const form = (await c.req.parseBody({ all: true }).catch(() => ({}))) as Record<string, string | string[]>;
   const session = await pageSession(c, kit);
-  const lang = requestLanguage(c, session?.language, 'en');
-  if (!session) return sessionEnded(c, lang);
+  const lang = pickLanguage(
+    (typeof form.lang === 'string' ? form.lang : undefined) ?? c.req.query('lang') ?? session?.language,
+    c.req.header('accept-language'),
+    session ? kit.site(session.siteId).emailLinks.language : 'en',
+  );
+  if (!session) return sessionEnded(c, lang, assets);
   // Under `Referrer-Policy: no-referrer` Chromium sends `Origin: null` with form posts: only a real origin
   // is compared (the CSRF token is the check that counts).
   const sent = c.req.header('origin');
   const origin = sent === 'null' ? undefined : sent;
-  const form = (await c.req.parseBody({ all: true }).catch(() => ({}))) as Record<string, string | string[]>;
   const csrf = typeof form.csrf === 'string' ? form.csrf : c.req.header('x-csrf-token');
-  if (csrf !== session.csrf || (origin && origin !== new URL(c.req.url).origin && origin !== kit.baseUrl(c)))
+  if (
+    csrf !== session.csrf ||
+    (origin && origin !== new URL(c.req.url).origin && origin !== kit.baseUrl(c))
+  ) {
+    if (wantsHtml(c)) {
+      const m = PAGE_MESSAGES[lang];
+      return sendMessagePage(
+        c,
+        assets,
+        {
+          lang,
+          title: m.formStaleTitle,
+          text: m.formStale,
+          alert: true,
+          back: { href: `/p?lang=${lang}`, label: m.backToPreferences },
+        },
+        403,
+      );
+    }
     throw new HttpProblem(403, 'forbidden', 'The form is stale or comes from another site: reload the page');
-  return { session, form };
+  }
+  return { session, form, lang };
 }
 
-function sessionEnded(c: Context, lang: PageLanguage, assets?: PageAssets): Response {
-  if (wantsJson(c) || !assets) {
+function sessionEnded(c: Context, lang: PageLanguage, assets: PageAssets): Response {
+  if (wantsJson(c)) {
     setPageHeaders(c);
     return c.json(
       { type: 'https://assenso.dev/problems/unauthorized', title: 'Session ended', status: 401 },
@@ -113,9 +151,8 @@ export function preferencesPageRoutes(deps: PageRouteDeps): Hono {
   });
 
   /** Answers an action: the new props as JSON (hydrated page), else 303 back to the page with a notice. */
-  async function after(c: Context, session: PageSession, notice: Notice) {
-    if (!wantsJson(c)) return c.redirect(`/p?done=${notice}`, 303);
-    const lang = requestLanguage(c, session.language, kit.site(session.siteId).emailLinks.language);
+  async function after(c: Context, { session, lang }: FormPost, notice: Notice) {
+    if (!wantsJson(c)) return c.redirect(`/p?done=${notice}&lang=${lang}`, 303);
     setPageHeaders(c);
     return c.json(
       await preferencesProps(kit, { ...session, lang, notice: noticeText(lang, notice), renew: false }),
@@ -141,9 +178,9 @@ export function preferencesPageRoutes(deps: PageRouteDeps): Hono {
   });
 
   app.post('/p/save', async (c) => {
-    const r = await formSession(c, kit);
+    const r = await formSession(c, kit, assets);
     if (r instanceof Response) return r;
-    const lang = requestLanguage(c, r.session.language, kit.site(r.session.siteId).emailLinks.language);
+    const { lang } = r;
     await kit.preferences.decide({
       siteId: r.session.siteId,
       subjectId: r.session.subjectId,
@@ -155,13 +192,13 @@ export function preferencesPageRoutes(deps: PageRouteDeps): Hono {
         intro: PAGE_MESSAGES[lang].intro,
       },
     });
-    return after(c, r.session, 'saved');
+    return after(c, r, 'saved');
   });
 
   app.post('/p/unsubscribe', async (c) => {
-    const r = await formSession(c, kit);
+    const r = await formSession(c, kit, assets);
     if (r instanceof Response) return r;
-    const lang = requestLanguage(c, r.session.language, kit.site(r.session.siteId).emailLinks.language);
+    const { lang } = r;
     await kit.preferences.unsubscribe({
       siteId: r.session.siteId,
       subjectId: r.session.subjectId,
@@ -169,20 +206,20 @@ export function preferencesPageRoutes(deps: PageRouteDeps): Hono {
       language: lang,
       texts: { action: PAGE_MESSAGES[lang].unsubscribeAll, hint: PAGE_MESSAGES[lang].unsubscribeAllHint },
     });
-    return after(c, r.session, 'unsubscribed');
+    return after(c, r, 'unsubscribed');
   });
 
   app.post('/p/renew', async (c) => {
-    const r = await formSession(c, kit);
+    const r = await formSession(c, kit, assets);
     if (r instanceof Response) return r;
-    const lang = requestLanguage(c, r.session.language, kit.site(r.session.siteId).emailLinks.language);
+    const { lang } = r;
     const renewed = await kit.preferences.renew({
       siteId: r.session.siteId,
       subjectId: r.session.subjectId,
       language: lang,
       texts: { title: PAGE_MESSAGES[lang].renewTitle, text: PAGE_MESSAGES[lang].renewText },
     });
-    return after(c, r.session, renewed ? 'renewed' : 'nothing-to-renew');
+    return after(c, r, renewed ? 'renewed' : 'nothing-to-renew');
   });
 
   app.get('/p/history.json', async (c) => {

@@ -86,7 +86,7 @@ export function unsubscribeRoutes(deps: { kit: EmailKit; assets: PageAssets }): 
       const m = PAGE_MESSAGES[lang];
       return sendMessagePage(c, assets, {
         lang,
-        title: m.unsubscribeTitle(site.name ?? site.id),
+        title: m.unsubscribeDoneTitle(site.name ?? site.id),
         text: m.unsubscribeDone,
       });
     }

@@ -136,7 +136,7 @@ describe.each(databases)('renewal, erasure and webhooks on $name', (d) => {
       const page = await (await t.app.request('/p?renew=1', { headers: { Cookie: cookie } })).text();
       expect(page).toContain('action="/p/renew"');
       const renewed = await postForm(t, '/p/renew', cookie, [['csrf', await pageCsrf(t, cookie)]]);
-      expect(renewed.headers.get('location')).toBe('/p?done=renewed');
+      expect(renewed.headers.get('location')).toBe('/p?done=renewed&lang=it');
       const last = await db.query<{ method: string }>(
         'SELECT method FROM receipts WHERE subject_id = $1 ORDER BY received_at DESC, receipt_id LIMIT 1',
         [subjects[0]],

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../src/server/db/db.ts';
+import { formatDate, PAGE_MESSAGES } from '../../../src/server/pages/messages.ts';
 import { databases } from '../../helpers/databases.ts';
 import { DAY, type EmailApp, emailApp, mintLinks, openLink, pageCsrf, postForm } from './fixtures.ts';
 
@@ -92,7 +93,7 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
 
       const saved = await postForm(t, '/p/save', cookie, fields);
       expect(saved.status).toBe(303);
-      expect(saved.headers.get('location')).toBe('/p?done=saved');
+      expect(saved.headers.get('location')).toBe('/p?done=saved&lang=it');
       const view = await t.kit.preferences.view('shop', links.subjectId);
       expect(view.filter((i) => i.granted).map((i) => `${i.purpose}.${i.channel}`)).toEqual([
         'newsletter.email',
@@ -128,7 +129,7 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
 
       // Unsubscribe from everything, from the page.
       const off = await postForm(t, '/p/unsubscribe', cookie, [['csrf', csrf]]);
-      expect(off.headers.get('location')).toBe('/p?done=unsubscribed');
+      expect(off.headers.get('location')).toBe('/p?done=unsubscribed&lang=it');
       expect((await t.kit.preferences.view('shop', links.subjectId)).some((i) => i.granted)).toBe(false);
 
       // Tokens never reach the logs.
@@ -292,5 +293,135 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
       const view = await t.kit.preferences.view('shop', links.subjectId);
       expect(view.filter((i) => i.decided === false).map((i) => i.purpose)).toEqual(['offers', 'offers']);
     });
+
+    it('?lang= chosen on the page is the language recorded, and the page after saving keeps it', async () => {
+      const links = await mintLinks(t, { userId: 'u-lang' }); // the site's language: Italian
+      const { cookie } = await openLink(t, links.preferencesUrl);
+      const html = await (await t.app.request('/p?lang=en', { headers: { Cookie: cookie } })).text();
+      expect(html).toContain('<html lang="en"');
+      // Every form carries the language shown, as the browser posts it.
+      expect(html.match(/name="lang" value="en"/g)).toHaveLength(3);
+      const csrf = await pageCsrf(t, cookie);
+      const saved = await postForm(t, '/p/save', cookie, [
+        ['csrf', csrf],
+        ['lang', 'en'],
+        ['shown', 'newsletter.email'],
+        ['granted', 'newsletter.email'],
+      ]);
+      expect(saved.status).toBe(303);
+      expect(saved.headers.get('location')).toBe('/p?done=saved&lang=en');
+      const off = await postForm(t, '/p/unsubscribe', cookie, [
+        ['csrf', csrf],
+        ['lang', 'en'],
+      ]);
+      expect(off.headers.get('location')).toBe('/p?done=unsubscribed&lang=en');
+      // The notice hash is over the English texts the person read.
+      const { rows } = await db.query<{ entry: string }>(
+        'SELECT entry FROM receipts WHERE subject_id = $1 ORDER BY received_at, receipt_id',
+        [links.subjectId],
+      );
+      expect(rows.map((r) => JSON.parse(r.entry).receipt.language)).toEqual(['en', 'en']);
+      const after = await (
+        await t.app.request(saved.headers.get('location')!, { headers: { Cookie: cookie } })
+      ).text();
+      expect(after).toContain('<html lang="en"');
+      expect(after).toContain('Your choices are saved');
+      // The hydrated page sends the same field and gets the props in that language.
+      const json = await postForm(
+        t,
+        '/p/save',
+        cookie,
+        [
+          ['csrf', csrf],
+          ['lang', 'en'],
+          ['shown', 'newsletter.email'],
+        ],
+        'application/json',
+      );
+      expect(json.status).toBe(200);
+      expect(((await json.json()) as { lang: string }).lang).toBe('en');
+    });
+
+    it('a form posted after the session ended gets a page; the hydrated page gets problem details', async () => {
+      const form: [string, string][] = [
+        ['csrf', 'x'],
+        ['lang', 'it'],
+        ['shown', 'newsletter.email'],
+      ];
+      for (const path of ['/p/save', '/p/unsubscribe', '/p/renew', '/p/erasure', '/p/erasure/confirm']) {
+        const ended = await postForm(t, path, '', form, 'text/html,application/xhtml+xml');
+        expect(ended.status).toBe(401);
+        expect(ended.headers.get('content-type')).toContain('text/html');
+        expect(await ended.text()).toContain('La sessione è scaduta');
+      }
+      const endedJson = await postForm(t, '/p/save', '', form, 'application/json');
+      expect(endedJson.status).toBe(401);
+      expect(endedJson.headers.get('content-type')).toContain('json');
+    });
+
+    it('a form with a stale CSRF token gets a page; the hydrated page gets problem details', async () => {
+      // The email link opened again (another tab): the first page's token is stale.
+      const links = await mintLinks(t, { userId: 'u-stale', language: 'en' });
+      const first = await openLink(t, links.preferencesUrl);
+      const csrf = await pageCsrf(t, first.cookie);
+      const second = await openLink(t, links.preferencesUrl);
+      const stale: [string, string][] = [
+        ['csrf', csrf],
+        ['lang', 'en'],
+        ['shown', 'newsletter.email'],
+      ];
+      const page = await postForm(t, '/p/save', second.cookie, stale, 'text/html,application/xhtml+xml');
+      expect(page.status).toBe(403);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      const html = await page.text();
+      expect(html).toContain('This form has expired or comes from another site: reload the page.');
+      expect(html).toContain('href="/p?lang=en"');
+      const problem = await postForm(t, '/p/save', second.cookie, stale, 'application/json');
+      expect(problem.status).toBe(403);
+      expect(problem.headers.get('content-type')).toContain('application/problem+json');
+      expect(await count(db, 'SELECT 1 FROM receipts WHERE subject_id = $1', [links.subjectId])).toBe(0);
+    });
+
+    it('after one-click unsubscribe and after the erasure is recorded, the title says it is done', async () => {
+      const links = await mintLinks(t, { userId: 'u-done', language: 'en' });
+      const res = await t.app.request(new URL(links.unsubscribeUrl).pathname, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html' },
+        body: 'List-Unsubscribe=One-Click',
+      });
+      const done = await res.text();
+      expect(done).toContain('<title>Unsubscribed from Shop &amp; Co</title>');
+      expect(done).toContain('<h1>Unsubscribed from Shop &amp; Co</h1>');
+
+      const { cookie } = await openLink(t, links.preferencesUrl);
+      const csrf = await pageCsrf(t, cookie);
+      const step = await (await postForm(t, '/p/erasure', cookie, [['csrf', csrf]])).text();
+      const confirm = /name="confirm" value="([^"]+)"/.exec(step)![1]!;
+      expect(step).toContain('name="lang" value="en"');
+      const recorded = await (
+        await postForm(t, '/p/erasure/confirm', cookie, [
+          ['csrf', csrf],
+          ['confirm', confirm],
+          ['lang', 'it'],
+        ])
+      ).text();
+      expect(recorded).toContain('<title>Richiesta di cancellazione registrata</title>');
+      expect(recorded).toContain('<h1>Richiesta di cancellazione registrata</h1>');
+    });
+  });
+});
+
+describe('Italian dates', () => {
+  it('elide the article before 8 and 11 (all’8, l’11)', () => {
+    const m = PAGE_MESSAGES.it;
+    const d1 = formatDate(Date.UTC(2027, 2, 1), 'it');
+    const d8 = formatDate(Date.UTC(2027, 2, 8), 'it');
+    const d11 = formatDate(Date.UTC(2027, 2, 11), 'it');
+    const d18 = formatDate(Date.UTC(2027, 2, 18), 'it');
+    expect(m.expires(d8)).toBe('Valido fino all’8 marzo 2027');
+    expect(m.expires(d18)).toBe('Valido fino al 18 marzo 2027');
+    expect(m.expired(d11)).toBe('Scaduto l’11 marzo 2027: vale come no');
+    expect(m.expired(d1)).toBe('Scaduto il 1 marzo 2027: vale come no');
+    expect(m.erasureRecorded(d8)).toMatch(/^Richiesta di cancellazione registrata l’8 marzo 2027\./);
   });
 });
