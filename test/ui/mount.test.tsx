@@ -493,49 +493,34 @@ describe('mounted widget', () => {
     expect(location.hash).not.toBe('#cookie-settings');
   });
 
-  it('closed with Escape after the page re-rendered its "Cookie settings" link (a framework\'s new node): focus goes to the new link, not to <body>', async () => {
-    const { controller, detach } = await attachedAfterDecision();
-    const link = settingsLink('#settings');
-    document.body.append(link);
-    live.push(() => {
-      detach();
-      controller.destroy();
-      document.querySelector('a[href="#settings"]')?.remove();
-    });
-    link.focus();
-    await userEvent.keyboard('{Enter}');
-    const host = await waitFor(() => document.querySelector('assenso-consent')!);
-    const q = within(host.shadowRoot as unknown as HTMLElement);
-    await waitFor(() => q.getByRole('dialog', { name: en.prefsTitle }));
-    const fresh = link.cloneNode(true) as HTMLElement;
-    link.replaceWith(fresh);
-    await userEvent.keyboard('{Escape}');
-    await waitFor(() => expect(q.queryByRole('dialog', { name: en.prefsTitle })).toBeNull());
-    expect(document.activeElement).toBe(fresh);
-  });
-
-  it('with two "Cookie settings" links (header, footer), the re-rendered footer one gets focus back, not the first', async () => {
-    const { controller, detach } = await attachedAfterDecision();
-    const header = settingsLink('#top');
-    const footer = settingsLink('#foot');
-    document.body.prepend(header);
-    document.body.append(footer);
-    live.push(() => {
-      detach();
-      controller.destroy();
-      for (const a of document.querySelectorAll('a[href="#top"], a[href="#foot"]')) a.remove();
-    });
-    footer.focus();
-    await userEvent.keyboard('{Enter}');
-    const host = await waitFor(() => document.querySelector('assenso-consent')!);
-    const q = within(host.shadowRoot as unknown as HTMLElement);
-    await waitFor(() => q.getByRole('dialog', { name: en.prefsTitle }));
-    const fresh = footer.cloneNode(true) as HTMLElement;
-    footer.replaceWith(fresh);
-    await userEvent.keyboard('{Escape}');
-    await waitFor(() => expect(q.queryByRole('dialog', { name: en.prefsTitle })).toBeNull());
-    expect(document.activeElement).toBe(fresh);
-  });
+  it.each([
+    ['one "Cookie settings" link', ['#settings'], 0],
+    ['two (header, footer), from the footer', ['#top', '#foot'], 1],
+  ] as const)(
+    'closed with Escape after the page re-rendered the link it was opened from (%s): focus goes to the new one in its place, not to <body>',
+    async (_, hrefs, from) => {
+      const { controller, detach } = await attachedAfterDecision();
+      const links = hrefs.map((h) => settingsLink(h));
+      document.body.prepend(links[0]!);
+      document.body.append(...links.slice(1));
+      live.push(() => {
+        detach();
+        controller.destroy();
+        for (const a of document.querySelectorAll('a[data-assenso-open]')) a.remove();
+      });
+      links[from]!.focus();
+      await userEvent.keyboard('{Enter}');
+      const host = await waitFor(() => document.querySelector('assenso-consent')!);
+      const q = within(host.shadowRoot as unknown as HTMLElement);
+      await waitFor(() => q.getByRole('dialog', { name: en.prefsTitle }));
+      // A framework's new node.
+      const fresh = links[from]!.cloneNode(true) as HTMLElement;
+      links[from]!.replaceWith(fresh);
+      await userEvent.keyboard('{Escape}');
+      await waitFor(() => expect(q.queryByRole('dialog', { name: en.prefsTitle })).toBeNull());
+      expect(document.activeElement).toBe(fresh);
+    },
+  );
 
   it('the modal banner shown again after a close request no longer holds focus: the page it does not block is usable', async () => {
     const input = document.createElement('input');
