@@ -68,11 +68,14 @@ export function createLinksService(deps: {
         if (!deps.contacts) throw new HttpProblem(503, 'unavailable', 'No contact-data keys are configured');
         await deps.contacts.put({ siteId: site.id, subjectId, kind: 'email', value: input.email });
       }
-      const language = input.language ?? site.emailLinks.language;
+      // Only the mailer's word: a link that carries no language leaves the page to the browser's Accept-Language,
+      // then the site's emailLinks.language (docs/email.md). Minted with the site's language, every link carried
+      // one, and a site that never set it (English by default) showed English pages to Italian browsers.
+      const language = input.language;
       const base = input.baseUrl.replace(/\/+$/, '');
       const prefTtl = site.emailLinks.preferencesTtlDays * DAY_MS;
       const unsubTtl = site.emailLinks.unsubscribeTtlDays * DAY_MS;
-      const common = { siteId: site.id, subjectId, language };
+      const common = { siteId: site.id, subjectId, ...(language ? { language } : {}) };
       const pref = deps.tokens.issue({ ...common, action: 'preferences', ttlMs: prefTtl });
       const unsub = deps.tokens.issue({
         ...common,

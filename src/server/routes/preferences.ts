@@ -253,7 +253,8 @@ export function preferencesPageRoutes(deps: PageRouteDeps): Hono {
     const { id } = await kit.sessions.open({
       siteId: site.id,
       subjectId: claims.subjectId,
-      language: claims.language ?? site.emailLinks.language,
+      // None in the link: the browser's language, then the site's, when the page is shown (requestLanguage).
+      ...(claims.language ? { language: claims.language } : {}),
     });
     setCookie(c, SESSION_COOKIE, id, {
       httpOnly: true,

@@ -64,15 +64,13 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
       expect(setCookie).toMatch(/Path=\/p/);
       expect(setCookie).not.toContain(token);
 
-      const page = await t.app.request('/p', {
-        headers: { Cookie: cookie, 'Accept-Language': 'en-GB,en;q=0.8' },
-      });
+      const page = await t.app.request('/p', { headers: { Cookie: cookie } });
       expect(page.status).toBe(200);
       expect(page.headers.get('cache-control')).toBe('no-store');
       expect(page.headers.get('referrer-policy')).toBe('no-referrer');
       expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
       const html = await page.text();
-      expect(html).toContain('<html lang="it"'); // the site's language (the link carries it)
+      expect(html).toContain('<html lang="it"'); // the site's language (neither the link nor the browser says)
       expect(html).toContain('Shop &amp; Co');
       expect(html).toContain('value="newsletter.email"');
       expect(html).toContain('value="catalogue.post"');
@@ -136,6 +134,25 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
       expect(t.logs()).toContain('"path":"/p/[token]"');
       expect(t.logs()).not.toContain(token);
       expect(t.logs()).not.toContain(csrf);
+    });
+
+    it("the page speaks the link's language, else the browser's (Accept-Language), else the site's", async () => {
+      const lang = async (body: Record<string, unknown>, accept?: string) => {
+        const links = await mintLinks(t, body);
+        const { cookie } = await openLink(t, links.preferencesUrl);
+        const headers: Record<string, string> = { Cookie: cookie };
+        if (accept) headers['Accept-Language'] = accept;
+        const html = await (await t.app.request('/p', { headers })).text();
+        const unsub = new URL(links.unsubscribeUrl).pathname;
+        const ask = await (await t.app.request(unsub, { headers })).text();
+        return [/<html lang="(\w+)"/.exec(html)?.[1], /<html lang="(\w+)"/.exec(ask)?.[1]];
+      };
+      // The mailer said nothing: the browser's language (the site's is Italian).
+      expect(await lang({ userId: 'u-lang-1' }, 'en-GB,en;q=0.8')).toEqual(['en', 'en']);
+      // Nor did the browser: the site's.
+      expect(await lang({ userId: 'u-lang-2' })).toEqual(['it', 'it']);
+      // The mailer's word wins over the browser's: the page speaks the email's language.
+      expect(await lang({ userId: 'u-lang-3', language: 'it' }, 'en-GB,en;q=0.8')).toEqual(['it', 'it']);
     });
 
     it('answers every token failure with a clear page or problem details, and changes nothing', async () => {
