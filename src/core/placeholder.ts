@@ -75,6 +75,14 @@ export function fillPlaceholder(
   frame.hidden = false;
   const display = s.removeProperty('display');
   const size = frame.getBoundingClientRect();
+  // A frame as wide as its container's content (`width: 100%`, the usual fluid embed) is fluid: its placeholder
+  // too, or it kept the width of the window it was measured in when the window grew.
+  const parent = frame.parentElement;
+  const pad = parent && getComputedStyle(parent);
+  const fluid =
+    pad &&
+    Math.abs(parent.clientWidth - parseFloat(pad.paddingLeft) - parseFloat(pad.paddingRight) - size.width) <
+      0.5;
   frame.hidden = hidden;
   s.setProperty('display', display, important);
   // The measured size is the frame's border box; and a `width="100%"` then holds the page's padding too.
@@ -86,7 +94,7 @@ export function fillPlaceholder(
   // Else the measured size, unless 0 (a hidden container: the box takes its text's size): its width, and its
   // shape as an aspect ratio, which follows the width when the window narrows (a fluid frame's), a minimum too.
   const px = (v: string | number) => `${v}${+v ? 'px' : ''}`;
-  if (w || size.width) box.style.width = px(w || size.width);
+  if (w || size.width) box.style.width = px(w || (fluid ? '100%' : size.width));
   if (h) box.style.minHeight = px(h);
   else if (size.height) box.style.aspectRatio = `${size.width} / ${size.height}`;
   box.style.setProperty('max-width', '100%');

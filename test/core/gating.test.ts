@@ -628,6 +628,32 @@ describe('iframe placeholders', () => {
     await c.acceptAll();
     expect(size(byCss)).toEqual([320, 180]);
   });
+
+  it("a fluid frame's placeholder (as wide as its container) follows the container both ways", async () => {
+    const c = track(createConsent(siteConfig(), { gpc: false }));
+    const css = document.createElement('style');
+    css.textContent = '.fluid { width: 100%; aspect-ratio: 16 / 9; border: 0; display: block }';
+    const wrap = document.createElement('div');
+    wrap.style.width = '300px';
+    wrap.style.padding = '0 10px';
+    document.body.append(css, wrap);
+    added.push(css, wrap);
+    const fluid = gatedFrame('yt', `${YT}?fluid`, { class: 'fluid' });
+    // Narrower than its container: its own width, in pixels, as before.
+    const fixed = gatedFrame('yt', `${YT}?fixed`, { class: 'fluid', style: 'width: 200px' });
+    wrap.append(fluid, fixed);
+    await c.start();
+    await vi.waitFor(() => expect(fixed.previousElementSibling?.querySelector('button')).not.toBeNull());
+    const [box, small] = [fluid, fixed].map((f) => f.previousElementSibling as HTMLElement);
+    added.push(box!, small!);
+    expect(box!.getBoundingClientRect().width).toBe(300);
+    expect(small!.style.width).toBe('200px');
+    // The window (here its container) grows: the placeholder with it, in the frame's shape.
+    wrap.style.width = '480px';
+    expect([box!.getBoundingClientRect().width, box!.getBoundingClientRect().height]).toEqual([480, 270]);
+    await c.acceptAll();
+    expect(fluid.getBoundingClientRect().width).toBe(480);
+  });
 });
 
 describe('iframes the page copies or changes', () => {
