@@ -249,14 +249,22 @@ describe.each(databases)('device consent on $name', (d) => {
         expect(res.headers.get('set-cookie')).toBeNull();
       });
 
-      it('sets no cookie for a receipt sent again (its first answer set it; a late resend would put it back)', async () => {
+      it('a receipt sent again sets the cookie while it is the latest (its first answer was lost), not after a newer one', async () => {
         const { app } = buildApp(db, { config });
-        const receipt = makeReceipt(SHOP);
+        const deviceId = randomBytes(16).toString('hex');
+        const receipt = makeReceipt(SHOP, { deviceId, collectedAt: Date.now() - 60_000 });
         const first = await postReceipts(app, { receipts: [receipt] }, { headers: { host: 'shop.example' } });
         expect(first.headers.get('set-cookie')).toMatch(/^assenso=/);
+        // The first answer never reached the page: the widget sends the receipt again, and gets the cookie.
         const again = await postReceipts(app, { receipts: [receipt] }, { headers: { host: 'shop.example' } });
-        expect(((await again.json()) as BatchResponse).results[0]?.status).toBe(200);
-        expect(again.headers.get('set-cookie')).toBeNull();
+        expect(((await again.json()) as BatchResponse).results[0]?.outcome).toBe('duplicate');
+        const value = (r: Response) => r.headers.get('set-cookie')?.split('; ')[0];
+        expect(value(again)).toBe(value(first));
+        // The next decision is stored; a late resend of the first (a pagehide beacon) must not put it back.
+        await post(app, makeReceipt(SHOP, { deviceId }));
+        const late = await postReceipts(app, { receipts: [receipt] }, { headers: { host: 'shop.example' } });
+        expect(((await late.json()) as BatchResponse).results[0]?.outcome).toBe('duplicate');
+        expect(late.headers.get('set-cookie')).toBeNull();
       });
 
       it('sets no cookie for an older receipt that arrives after a newer one', async () => {

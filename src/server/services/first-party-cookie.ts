@@ -140,9 +140,11 @@ export function isFirstParty(site: SiteConfig, origin: string | undefined, host:
  * Set-Cookie values for a batch's results: one per device, for its decision in the batch that is the device's
  * latest once the batch is stored (by the chain of receipts, then the bounded clock: insertReceiptsWithChoices),
  * when the request came through the site's own origin. A batch holding only older receipts that arrived late
- * sets nothing, nor does a receipt sent again (`duplicate`): the first answer set its cookie, and a resend's
- * (the pagehide beacon of a page left before that answer was settled) may arrive after the next page's newer
- * decision was answered, and put the older decision back in the cookie.
+ * sets nothing. A receipt sent again (`duplicate`) sets it too while it is still the device's latest: its first
+ * answer may have been lost (the network went, so the widget sent it again), and without this one the decision
+ * lasted only as long as the script's own copy (7 days in Safari). Once a newer decision is stored it sets
+ * nothing: a resend (the pagehide beacon of a page left before its answer was settled) that arrives after the
+ * next page's decision would have put the older one back.
  */
 export function createFirstPartyCookies(deps: { db: Queryable; config: ServerConfig; now: () => number }) {
   /** `cookieHeader`: the request's `Cookie` header (the widget's own copy of the decision, see cookieValue). */
@@ -157,7 +159,7 @@ export function createFirstPartyCookies(deps: { db: Queryable; config: ServerCon
       { site: SiteConfig; deviceId: string; signed: Map<string, SignedReceipt> }
     >();
     for (const r of results) {
-      if (r.outcome !== 'stored' || !r.signed.receipt.deviceId) continue;
+      if (r.outcome === 'rejected' || !r.signed.receipt.deviceId) continue;
       const { receipt } = r.signed;
       const site = findSite(deps.config, receipt.siteId);
       if (!site || !isFirstParty(site, origin, host)) continue;
