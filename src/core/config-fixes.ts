@@ -72,6 +72,8 @@ export const FIXES = {
   msg: 'must be a non-blank string; the built-in text is used',
   tokens: 'must be { "--assenso-…": value }',
   token: 'must be a string, named "--assenso-…" (docs/embedding.md); ignored',
+  noToken: 'is not a theme token (docs/embedding.md lists them); ignored',
+  nearToken: 'is not a theme token; did you mean {0}?',
   unknown: 'is not a setting; ignored',
   near: 'is not a setting; did you mean {0}?',
 } as const;
@@ -194,6 +196,15 @@ const closest = (key: string, known: string[]) => {
 
 /** Theme tokens the UI applies (src/ui/styles.ts): custom property names only, string values. */
 const TOKEN = /^--assenso-[a-z0-9-]+$/;
+/** The tokens the widget's styles read (docs/embedding.md): a colour each with its `-dark` twin, and two more. */
+export const TOKENS = [
+  ...['bg', 'fg', 'muted', 'accent', 'accent-fg', 'border'].flatMap((t) => [
+    `--assenso-${t}`,
+    `--assenso-${t}-dark`,
+  ]),
+  '--assenso-radius',
+  '--assenso-font',
+];
 
 /**
  * What checkConfig, in the script tag's first file, leaves to this chunk: checks whose outcome is already
@@ -264,8 +275,13 @@ export function crossCheck(cfg: ResolvedConfig, raw?: unknown): Issue[] {
       if (KEYS.texts.includes(key) && !(typeof v === 'string' && v.trim()))
         out.push([`texts.${lang}.${key}`, 'msg']);
   }
-  for (const [name, v] of Object.entries(cfg.themeTokens))
+  for (const [name, v] of Object.entries(cfg.themeTokens)) {
+    const near = closest(name, TOKENS);
+    // A well-formed name the styles never read (a typo: `--assenso-acent`) changed nothing, silently.
     if (!(TOKEN.test(name) && typeof v === 'string')) out.push([`themeTokens.${name}`, 'token']);
+    else if (!TOKENS.includes(name))
+      out.push(near ? [`themeTokens.${name}`, 'nearToken', near] : [`themeTokens.${name}`, 'noToken']);
+  }
   return out;
 }
 

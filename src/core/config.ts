@@ -89,7 +89,8 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
 
   const categories: ResolvedCategory[] = [];
   const cats = opt<Any[]>('categories', Array.isArray, [], 'cats');
-  if (!cats.length && root) w('categories', 'noCats');
+  // (Not again when `categories` is no array: that one key has had its warning.)
+  if (!cats.length && root && Array.isArray(c.categories ?? cats)) w('categories', 'noCats');
   for (const [i, cat] of cats.entries()) {
     const p = `categories[${i}].`;
     if (!isObj(cat)) {

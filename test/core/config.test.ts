@@ -2,6 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { createConsent, createConsentWith, resolveConfig } from '../../src/core/index.ts';
 import * as esm from '../../src/index.ts';
 import demoConfig from '../../demo/config.json';
+import { TOKENS } from '../../src/core/config-fixes.ts';
+import css from '../../src/ui/styles.css?inline';
 import { siteConfig } from './helpers.ts';
 
 const warnings = (input: unknown) => {
@@ -326,13 +328,24 @@ describe('config validation', () => {
     expect(cfg.siteId).toBe('shop');
   });
 
+  it('knows every theme token the styles read, and no other', () => {
+    const read = new Set([...css.matchAll(/var\((--assenso-[a-z0-9-]+)/g)].map((m) => m[1]));
+    expect([...read].sort()).toEqual([...TOKENS].sort());
+  });
+
   it('names what the UI passes over: no required category, a link that is not http(s), a bad theme token', () => {
     const base = siteConfig();
     const [, analytics, marketing] = base.categories;
     const { out } = warnings({
       ...base,
       privacyPolicyUrl: { en: 'javascript:alert(1)', it: '/privacy' },
-      themeTokens: { '--assenso-accent': '#0a5', accent: '#0a5', '--assenso-bg': 5 },
+      themeTokens: {
+        '--assenso-accent': '#0a5',
+        accent: '#0a5',
+        '--assenso-bg': 5,
+        '--assenso-acent-dark': '#0f7',
+        '--assenso-shadow': 'none',
+      },
       categories: [
         analytics,
         { ...marketing, services: [{ id: 'yt', name: 'YouTube', privacyUrl: 'data:text/html,hi' }] },
@@ -345,6 +358,9 @@ describe('config validation', () => {
         'config.privacyPolicyUrl.en: must be an http(s) or relative URL; not linked',
         'config.themeTokens.accent: must be a string, named "--assenso-…" (docs/embedding.md); ignored',
         'config.themeTokens.--assenso-bg: must be a string, named "--assenso-…" (docs/embedding.md); ignored',
+        // Well formed, but no token the styles read: a typo changed nothing, silently.
+        'config.themeTokens.--assenso-acent-dark: is not a theme token; did you mean --assenso-accent-dark?',
+        'config.themeTokens.--assenso-shadow: is not a theme token (docs/embedding.md lists them); ignored',
       ].map((m) => `[assenso] ${m}`),
     );
     expect(warnings({ ...base, privacyPolicyUrl: ' JAVASCRIPT:x' }).out).toEqual([
@@ -380,6 +396,13 @@ describe('config validation', () => {
     ]) {
       expect(() => warnings(input)).not.toThrow();
     }
+    // One key, one warning: no array is no category either, but that is said once.
+    expect(warnings({ siteId: 'shop', categories: 'x' }).out).toEqual([
+      '[assenso] config.categories: must be an array of categories; none used',
+    ]);
+    expect(warnings({ siteId: 'shop', categories: [] }).out).toEqual([
+      '[assenso] config.categories: needs at least one category (e.g. { id: "necessary", required: true })',
+    ]);
     expect(warnings(null).out[0]).toBe(
       '[assenso] config.(root): must be an object like { siteId, categories }; using an empty config',
     );
