@@ -249,8 +249,9 @@ export function crossCheck(cfg: ResolvedConfig, raw?: unknown): Issue[] {
     strangers(raw.consentMode, 'consentMode.', KEYS.consentMode);
     strangers(raw.cookie, 'cookie.', KEYS.cookie);
   }
+  const primary = (tag: string) => tag.toLowerCase().split('-')[0];
   const l = cfg.language?.toLowerCase();
-  if (l && !cfg.languages.some((x) => [l, l.split('-')[0]].includes(x.toLowerCase())))
+  if (l && !cfg.languages.some((x) => [l, primary(l)].includes(x.toLowerCase())))
     out.push(['language', 'unlisted', cfg.languages.join(', ')]);
   // A Consent Mode type the site mapped to a category it does not have stays denied for good. (The defaults
   // name `functional` and `marketing`, which a site may well not have: only other mappings are checked, by
@@ -270,6 +271,9 @@ export function crossCheck(cfg: ResolvedConfig, raw?: unknown): Issue[] {
     if (!safeUrl(u)) out.push([`privacyPolicyUrl${lang && `.${lang}`}`, 'link']);
   // `texts` and `themeTokens` are the page's own objects (checkConfig checks only their shape).
   for (const [lang, texts] of Object.entries(cfg.texts)) {
+    // Texts of a language the widget never speaks (not offered in `languages`) are never shown.
+    if (!cfg.languages.some((x) => primary(x) === primary(lang)))
+      out.push([`texts.${lang}`, 'unlisted', cfg.languages.join(', ')]);
     strangers(texts, `texts.${lang}.`, KEYS.texts);
     for (const [key, v] of Object.entries(texts))
       if (KEYS.texts.includes(key) && !(typeof v === 'string' && v.trim()))

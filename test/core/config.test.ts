@@ -328,6 +328,18 @@ describe('config validation', () => {
     expect(cfg.siteId).toBe('shop');
   });
 
+  it("names texts of a language the site does not offer (they are never shown); a regional one's counts", () => {
+    const base = { ...siteConfig(), languages: ['it', 'en'] };
+    const texts = {
+      it: { bannerTitle: 'Ciao' },
+      'EN-gb': { bannerTitle: 'Hi' },
+      de: { bannerTitle: 'Hallo' },
+    };
+    expect(warnings({ ...base, texts }).out).toEqual([
+      '[assenso] config.texts.de: is not in config.languages (it, en); ignored',
+    ]);
+  });
+
   it('knows every theme token the styles read, and no other', () => {
     const read = new Set([...css.matchAll(/var\((--assenso-[a-z0-9-]+)/g)].map((m) => m[1]));
     expect([...read].sort()).toEqual([...TOKENS].sort());
