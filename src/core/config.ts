@@ -56,12 +56,13 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
   const root = isObj(input);
   const c: Record<string, Any> = root ? input : { ...(input as Any) };
   if (!root) w('(root)', 'root');
-  // Reads an optional key: undefined → default silently; present but invalid → report and default.
-  const opt = <T>(key: string, ok: (v: unknown) => boolean, def: T, fix: Fix, at = c, path = key): T => {
+  // Reads an optional key of `at` (whose path is `pre`): undefined → default silently; present but invalid →
+  // report and default.
+  const opt = <T>(key: string, ok: (v: unknown) => boolean, def: T, fix: Fix, at = c, pre = ''): T => {
     const v = at[key];
     if (v === undefined) return def;
     if (ok(v)) return v as T;
-    w(path, fix, `${def}`);
+    w(pre + key, fix, `${def}`);
     return def;
   };
   const days = (at: Record<string, Any>, path: string, def: number) =>
@@ -71,7 +72,7 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
       def,
       'days',
       at,
-      `${path}lifetimeDays`,
+      path,
     );
 
   let siteId = c.siteId;
@@ -99,7 +100,7 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
     }
     if (!idOk(cat.id, `${p}id`)) continue;
     const services: ResolvedService[] = [];
-    for (const [j, s] of opt<Any[]>('services', Array.isArray, [], 'array', cat, `${p}services`).entries()) {
+    for (const [j, s] of opt<Any[]>('services', Array.isArray, [], 'array', cat, p).entries()) {
       const q = `${p}services[${j}].`;
       if (!isObj(s)) {
         w(`${p}services[${j}]`, 'item');
@@ -107,7 +108,7 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
       }
       if (!idOk(s.id, `${q}id`)) continue;
       const o = <T>(key: string, ok: (v: unknown) => boolean, def?: T, fix: Fix = 'type') =>
-        opt(key, ok, def, fix, s, q + key);
+        opt(key, ok, def, fix, s, q);
       // A cookie's other fields are checked one by one: a bad one is dropped, the cookie stays (its name is
       // what clearing needs), so that neither the preference center nor the clean-up on withdrawal trips on it.
       const cookies: CookieSpec[] = [];
@@ -118,7 +119,7 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
           continue;
         }
         const f = (key: string, ok: (v: unknown) => boolean, fix: Fix) =>
-          opt<Any>(key, ok, undefined, fix, k, r + key);
+          opt<Any>(key, ok, undefined, fix, k, r);
         cookies.push({
           name: k.name,
           domain: f('domain', isStr, 'domain'),
@@ -140,14 +141,14 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
         category: cat.id,
       });
     }
-    const loc = (key: string) => opt<Localized>(key, isLoc, cat.id, 'loc', cat, p + key);
+    const loc = (key: string) => opt<Localized>(key, isLoc, cat.id, 'loc', cat, p);
     categories.push({
       id: cat.id,
-      required: opt('required', isBool, false, 'bool', cat, `${p}required`),
+      required: opt('required', isBool, false, 'bool', cat, p),
       title: loc('title'),
       description: loc('description'),
       lifetimeDays: days(cat, p, lifetimeDays),
-      gpc: opt('gpc', isBool, false, 'bool', cat, `${p}gpc`),
+      gpc: opt('gpc', isBool, false, 'bool', cat, p),
       services,
     });
   }
@@ -157,7 +158,7 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
   if (cm === true || isObj(cm)) {
     const m = isObj(cm) ? cm : {};
     const mapping = { ...DEFAULT_CONSENT_MODE };
-    for (const [k, v] of Object.entries(opt('mapping', isObj, {}, 'object', m, 'consentMode.mapping'))) {
+    for (const [k, v] of Object.entries(opt('mapping', isObj, {}, 'object', m, 'consentMode.'))) {
       // Own keys only: `toString` or a JSON `__proto__` is no Consent Mode type (and must not reach gtag).
       const known = Object.hasOwn(mapping, k);
       if (known && isStrList(v)) mapping[k as GoogleConsentType] = v;
@@ -169,29 +170,29 @@ export function checkConfig(input: unknown, report: (issue: Issue) => void = () 
       500,
       'ms',
       m,
-      'consentMode.waitForUpdate',
+      'consentMode.',
     );
     const set = [
       ['adsDataRedaction', 'ads_data_redaction'],
       ['urlPassthrough', 'url_passthrough'],
     ]
-      .filter(([k]) => opt(k!, isBool, false, 'bool', m, `consentMode.${k}`))
+      .filter(([k]) => opt(k!, isBool, false, 'bool', m, 'consentMode.'))
       .map(([, flag]) => flag!);
     consentMode = { mapping, waitForUpdate, set };
   } else if (cm !== undefined && cm !== false) w('consentMode', 'cm');
 
   const ck = opt<Record<string, Any>>('cookie', isObj, {}, 'cookie');
   const cookie = {
-    name: opt('name', (v) => isStr(v) && /^[\w-]+$/.test(v), 'assenso', 'ckName', ck, 'cookie.name'),
-    domain: opt<string | null>('domain', isStr, null, 'domain', ck, 'cookie.domain'),
-    path: opt('path', isPath, '/', 'path', ck, 'cookie.path'),
+    name: opt('name', (v) => isStr(v) && /^[\w-]+$/.test(v), 'assenso', 'ckName', ck, 'cookie.'),
+    domain: opt<string | null>('domain', isStr, null, 'domain', ck, 'cookie.'),
+    path: opt('path', isPath, '/', 'path', ck, 'cookie.'),
     sameSite: opt(
       'sameSite',
       (v) => ['Lax', 'Strict', 'None'].includes(v as string),
       'Lax',
       'sameSite',
       ck,
-      'cookie.sameSite',
+      'cookie.',
     ),
   } as ResolvedConfig['cookie'];
   // A domain this page cannot set (a typo, a staging host): the browser refused every write, silently.
