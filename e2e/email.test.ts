@@ -269,6 +269,98 @@ describe('email links in Chromium', () => {
     await page.close();
   });
 
+  /** Erasure requests and unsubscribe receipts recorded for a person. */
+  async function erasureRequests(subjectId: string) {
+    const { rows } = await server.deps.db.query<{ status: string }>(
+      'SELECT status FROM email_erasure_requests WHERE subject_id = $1',
+      [subjectId],
+    );
+    return rows;
+  }
+
+  it('erasure: a reload after confirming, or the confirmation sent again, shows the same page and records one request', async () => {
+    const { links, context, page } = await hydratedPage('e2e-erase-reload');
+    const posts: string[] = [];
+    page.on('request', (r) => r.method() === 'POST' && posts.push(new URL(r.url()).pathname));
+    await page.getByRole('button', { name: 'Ask to erase my data' }).click();
+    await page.getByRole('heading', { name: 'Erase your data?' }).waitFor();
+    // The confirmation step's form, as the browser keeps it in its history (Back, then the button again).
+    const confirmForm = await page
+      .locator('form')
+      .evaluate((f: HTMLFormElement) => [f.action, [...new FormData(f)].map(([k, v]) => [k, String(v)])]);
+    await page.getByRole('button', { name: 'Yes, erase my data' }).click();
+    const received = page.getByRole('heading', { name: 'Erasure requested' });
+    await received.waitFor();
+    expect(await erasureRequests(links.subjectId)).toEqual([{ status: 'pending' }]);
+
+    posts.length = 0;
+    const reloaded = await page.reload();
+    expect(reloaded?.status()).toBe(200);
+    await received.waitFor();
+    expect(posts).toEqual([]); // a reload reads the page again; it does not send the form again
+    expect(await page.locator('main').textContent()).toContain('Erasure request recorded on');
+    expect(await axe(page)).toEqual([]);
+
+    // The same confirmation sent again, as from the step's page kept in the browser's history (Back, then
+    // its button): the same page, not "ask again".
+    await page.evaluate(([action, fields]) => {
+      const form = document.createElement('form');
+      form.method = 'post';
+      form.action = action as string;
+      for (const [name, value] of fields as [string, string][]) {
+        const input = form.appendChild(document.createElement('input'));
+        input.type = 'hidden';
+        input.name = name;
+        input.value = value;
+      }
+      document.body.append(form);
+      form.submit();
+    }, confirmForm);
+    await page.waitForLoadState();
+    await received.waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(await erasureRequests(links.subjectId)).toEqual([{ status: 'pending' }]);
+    await context.close();
+  });
+
+  it('one-click unsubscribe in the browser: a reload shows the done page and sends nothing again', async () => {
+    const links = await mint('e2e-unsub-reload');
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    const posts: string[] = [];
+    page.on('request', (r) => r.method() === 'POST' && posts.push(r.url()));
+    await page.goto(links.unsubscribeUrl);
+    await page.getByRole('button', { name: 'Unsubscribe' }).click();
+    const done = page.getByRole('heading', { name: 'Unsubscribed from Negozio' });
+    await done.waitFor();
+    expect(posts).toHaveLength(1);
+    const reloaded = await page.reload();
+    expect(reloaded?.status()).toBe(200);
+    await done.waitFor();
+    expect(posts).toHaveLength(1);
+    expect((await receipts(links.subjectId)).map((r) => r.method)).toEqual(['unsubscribe']);
+    expect(await axe(page)).toEqual([]);
+    await context.close();
+  });
+
+  it('without JavaScript, a reload after saving shows the page again and records nothing more', async () => {
+    const links = await mint('e2e-save-reload');
+    const context = await browser.newContext({ javaScriptEnabled: false, locale: 'en-GB' });
+    const page = await context.newPage();
+    await page.goto(links.preferencesUrl);
+    await page
+      .getByRole('switch', { name: /^Email/ })
+      .first()
+      .check();
+    await page.getByRole('button', { name: 'Save my choices' }).click();
+    await page.waitForURL(/\/p\?done=saved/);
+    const reloaded = await page.reload();
+    expect(reloaded?.status()).toBe(200);
+    expect(await page.getByRole('status').textContent()).toContain('Your choices are saved');
+    expect(await receipts(links.subjectId)).toHaveLength(1);
+    await context.close();
+  });
+
   it('shows a clear page for a link with an expired token, and changes nothing', async () => {
     const { subjectId } = await mint('e2e-expired');
     const past = createLinkTokens({ keys: server.deps.linkKeys!, now: () => Date.now() - 61 * DAY });

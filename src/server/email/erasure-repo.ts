@@ -26,6 +26,19 @@ export async function insertConfirmation(
   );
 }
 
+/** Whether this person's confirmation was used already (it produced their request). */
+export async function confirmationWasUsed(
+  q: Queryable,
+  c: { nonce: string; siteId: string; subjectId: string },
+): Promise<boolean> {
+  const res = await q.query(
+    `SELECT 1 FROM email_erasure_confirmations
+     WHERE nonce = $1 AND site_id = $2 AND subject_id = $3 AND used_at IS NOT NULL`,
+    [c.nonce, c.siteId, c.subjectId],
+  );
+  return res.rows.length === 1;
+}
+
 /** Marks a confirmation used; false when it is unknown, someone else's, expired or already used. */
 export async function useConfirmation(
   q: Queryable,
@@ -65,11 +78,20 @@ export async function insertRequest(
     [r.siteId, r.subjectId, r.now, r.via],
   );
   if (inserted.rows[0]) return toRequest(inserted.rows[0]);
+  return (await openRequest(q, r.siteId, r.subjectId))!;
+}
+
+/** The person's request not carried out yet, or null. */
+export async function openRequest(
+  q: Queryable,
+  siteId: string,
+  subjectId: string,
+): Promise<ErasureRequest | null> {
   const open = await q.query<Raw>(
     `SELECT ${COLUMNS} FROM email_erasure_requests WHERE site_id = $1 AND subject_id = $2 AND status = 'pending'`,
-    [r.siteId, r.subjectId],
+    [siteId, subjectId],
   );
-  return toRequest(open.rows[0]!);
+  return open.rows[0] ? toRequest(open.rows[0]) : null;
 }
 
 /** Pending requests (oldest first), locked for this run; others running at once skip them. */

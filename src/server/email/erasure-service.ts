@@ -16,11 +16,13 @@ import type { EmailSite } from './config-schema.ts';
 import {
   claimPending,
   completeRequest,
+  confirmationWasUsed,
   deleteSubjectEmailData,
   type ErasureRequest,
   insertConfirmation,
   insertRequest,
   listRequests,
+  openRequest,
   useConfirmation,
 } from './erasure-repo.ts';
 import { lockSubject, subjectPreferences } from './preferences-repo.ts';
@@ -43,8 +45,14 @@ export interface ErasureRunResult {
 export interface ErasureService {
   /** Issues a one-time `erasure-confirm` token for the person (shown on the confirmation step). */
   startConfirmation(siteId: string, subjectId: string): Promise<string>;
-  /** Consumes the confirmation and records the request. Token failures throw LinkTokenError subclasses. */
+  /**
+   * Consumes the confirmation and records the request. The same confirmation sent again (a reload, Back and
+   * the button again) answers the request it recorded while that is still pending. Token failures throw
+   * LinkTokenError subclasses; a confirmation that lapsed unused throws ConfirmationUsed.
+   */
   confirm(token: string, expect: { siteId: string; subjectId: string }): Promise<ErasureRequest>;
+  /** The person's request not carried out yet, or null. */
+  pending(siteId: string, subjectId: string): Promise<ErasureRequest | null>;
   /** Records a request on the site's behalf (admin API). */
   request(siteId: string, subjectId: string): Promise<ErasureRequest>;
   /** Carries out the pending requests (of one site, or all). */
@@ -123,14 +131,18 @@ export function createErasureService(deps: {
       const claims = deps.tokens.verify(token, { action: 'erasure-confirm', siteId: expect.siteId });
       if (claims.subjectId !== expect.subjectId || !claims.nonce)
         throw new HttpProblem(403, 'forbidden', 'This confirmation belongs to another person');
+      const confirmation = { nonce: claims.nonce, siteId: claims.siteId, subjectId: claims.subjectId };
       return db.transaction(async (tx) => {
-        const ok = await useConfirmation(tx, {
-          nonce: claims.nonce!,
-          siteId: claims.siteId,
-          subjectId: claims.subjectId,
-          now: now(),
-        });
-        if (!ok) throw new ConfirmationUsed('this confirmation was already used or has expired');
+        const ok = await useConfirmation(tx, { ...confirmation, now: now() });
+        if (!ok) {
+          // Used already: by this same confirmation, sent again. Its request is what the person asked for;
+          // once carried out, the confirmation is gone with the person's data and this is not reached.
+          const replayed = (await confirmationWasUsed(tx, confirmation))
+            ? await openRequest(tx, claims.siteId, claims.subjectId)
+            : null;
+          if (replayed) return replayed;
+          throw new ConfirmationUsed('this confirmation was already used or has expired');
+        }
         return insertRequest(tx, {
           siteId: claims.siteId,
           subjectId: claims.subjectId,
@@ -138,6 +150,10 @@ export function createErasureService(deps: {
           via: 'email-link',
         });
       });
+    },
+
+    pending(siteId, subjectId) {
+      return openRequest(db, siteId, subjectId);
     },
 
     request(siteId, subjectId) {

@@ -1,7 +1,10 @@
 /**
  * @module
  * Erasure. From the preference page: `POST /p/erasure` shows a confirmation step carrying a one-time
- * `erasure-confirm` token (15 minutes); `POST /p/erasure/confirm` uses it once and records the request.
+ * `erasure-confirm` token (15 minutes); `POST /p/erasure/confirm` uses it once, records the request and
+ * answers 303 to `GET /p/erasure/done`, the page that says it was received (Post/Redirect/Get: a reload
+ * reads that page again instead of sending the form again). The same confirmation sent again (Back, then the
+ * button) lands on that page too, and a person whose request is pending is sent there from the first step.
  * For the site: `POST /v1/admin/erasure` `{ site, userId | subjectId }` records a request,
  * `GET /v1/admin/erasure?site=&status=` lists them, `POST /v1/admin/erasure/run` `{ site? }` carries them out.
  */
@@ -12,20 +15,24 @@ import type { EmailKit } from '../email/kit.ts';
 import { LinkTokenError } from '../email/tokens.ts';
 import type { PageAssets } from '../pages/assets.ts';
 import { formatDate, PAGE_MESSAGES } from '../pages/messages.ts';
-import { sendMessagePage, sendTokenErrorPage } from '../pages/respond.tsx';
+import { requestLanguage, sendMessagePage, sendTokenErrorPage } from '../pages/respond.tsx';
 import { adminActor, type AdminEnv, assertSiteAccess, requireRole } from '../protection/admin-auth.ts';
 import type { AdminKeys } from '../protection/admin-keys.ts';
-import { formSession, jsonBody, subjectOf } from './preferences.ts';
+import { formSession, jsonBody, pageSession, sessionEnded, subjectOf } from './preferences.ts';
 
 export function erasurePageRoutes(deps: { kit: EmailKit; assets: PageAssets }): Hono {
   const { kit, assets } = deps;
   const app = new Hono();
+
+  const done = (lang: string) => `/p/erasure/done?lang=${lang}`;
 
   app.post('/p/erasure', async (c) => {
     const r = await formSession(c, kit, assets);
     if (r instanceof Response) return r;
     const { lang } = r;
     const m = PAGE_MESSAGES[lang];
+    // Asked already: a second confirmation would record nothing new, so the person sees their request.
+    if (await kit.erasure.pending(r.session.siteId, r.session.subjectId)) return c.redirect(done(lang), 303);
     const token = await kit.erasure.startConfirmation(r.session.siteId, r.session.subjectId);
     return sendMessagePage(c, assets, {
       lang,
@@ -48,15 +55,8 @@ export function erasurePageRoutes(deps: { kit: EmailKit; assets: PageAssets }): 
     const token = typeof r.form.confirm === 'string' ? r.form.confirm : '';
     await kit.refreshKeys();
     try {
-      const request = await kit.erasure.confirm(token, {
-        siteId: r.session.siteId,
-        subjectId: r.session.subjectId,
-      });
-      return sendMessagePage(c, assets, {
-        lang,
-        title: m.erasureRecordedTitle,
-        text: m.erasureRecorded(formatDate(request.requestedAt, lang)),
-      });
+      await kit.erasure.confirm(token, { siteId: r.session.siteId, subjectId: r.session.subjectId });
+      return c.redirect(done(lang), 303);
     } catch (err) {
       if (err instanceof LinkTokenError) return sendTokenErrorPage(c, assets, err, lang);
       if (err instanceof ConfirmationUsed)
@@ -74,6 +74,25 @@ export function erasurePageRoutes(deps: { kit: EmailKit; assets: PageAssets }): 
         );
       throw err;
     }
+  });
+
+  app.get('/p/erasure/done', async (c) => {
+    const session = await pageSession(c, kit);
+    const lang = requestLanguage(
+      c,
+      session?.language,
+      session ? kit.site(session.siteId).emailLinks.language : 'en',
+    );
+    if (!session) return sessionEnded(c, lang, assets);
+    const request = await kit.erasure.pending(session.siteId, session.subjectId);
+    // Nothing pending (the address typed by hand): the preference page, where erasure is asked for.
+    if (!request) return c.redirect(`/p?lang=${lang}`, 303);
+    const m = PAGE_MESSAGES[lang];
+    return sendMessagePage(c, assets, {
+      lang,
+      title: m.erasureRecordedTitle,
+      text: m.erasureRecorded(formatDate(request.requestedAt, lang)),
+    });
   });
 
   return app;

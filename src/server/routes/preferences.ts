@@ -102,7 +102,8 @@ export async function formSession(
   return { session, form, lang };
 }
 
-function sessionEnded(c: Context, lang: PageLanguage, assets: PageAssets): Response {
+/** The answer to a request whose page session has ended (or never was): a page, or problem details. */
+export function sessionEnded(c: Context, lang: PageLanguage, assets: PageAssets): Response {
   if (wantsJson(c)) {
     setPageHeaders(c);
     return c.json(

@@ -6,7 +6,9 @@
  * unsubscribes at once: no cookie, no script, no confirmation page. It records a receipt with method
  * `unsubscribe` denying every purpose (or the link's purposes) on every channel; repeating it records nothing
  * more. `GET` only shows a confirmation page whose button makes the same POST: link scanners and
- * prefetchers, which GET every link in a message, must not unsubscribe anyone.
+ * prefetchers, which GET every link in a message, must not unsubscribe anyone. A browser's POST (it asks for
+ * HTML) answers 303 to `GET /u/<token>?done=1`, which says it is done once it is (Post/Redirect/Get: a
+ * reload reads that page again, without the browser asking to send the form again).
  */
 import { type Context, Hono } from 'hono';
 import { localize } from '../email/config-schema.ts';
@@ -33,6 +35,12 @@ export function unsubscribeRoutes(deps: { kit: EmailKit; assets: PageAssets }): 
     }
   }
 
+  /** What the link unsubscribes from, as the person's preferences stand. */
+  async function targets(claims: LinkClaims) {
+    const current = await kit.preferences.view(claims.siteId, claims.subjectId);
+    return current.filter((i) => !claims.purposes || claims.purposes.includes(i.purpose));
+  }
+
   app.get('/u/:token', async (c) => {
     const claims = await verify(c);
     if (claims instanceof LinkTokenError)
@@ -40,6 +48,13 @@ export function unsubscribeRoutes(deps: { kit: EmailKit; assets: PageAssets }): 
     const site = kit.site(claims.siteId);
     const lang = requestLanguage(c, claims.language, site.emailLinks.language);
     const m = PAGE_MESSAGES[lang];
+    // After the POST: "done" only when it is (the address alone proves nothing), else the question again.
+    if (c.req.query('done') === '1' && (await targets(claims)).every((i) => i.decided === false))
+      return sendMessagePage(c, assets, {
+        lang,
+        title: m.unsubscribeDoneTitle(site.name ?? site.id),
+        text: m.unsubscribeDone,
+      });
     const scoped = claims.purposes
       ? site.purposes.filter((p) => claims.purposes!.includes(p.id)).map((p) => localize(p.title, lang))
       : null;
@@ -48,7 +63,8 @@ export function unsubscribeRoutes(deps: { kit: EmailKit; assets: PageAssets }): 
       title: m.unsubscribeTitle(site.name ?? site.id),
       text: scoped ? m.unsubscribeScoped(scoped.join(', ')) : m.unsubscribeText,
       form: {
-        action: new URL(c.req.url).pathname,
+        // The page's language goes with the POST, and on to the page after it.
+        action: `${new URL(c.req.url).pathname}?lang=${lang}`,
         fields: { 'List-Unsubscribe': 'One-Click' },
         submit: m.unsubscribeConfirm,
       },
@@ -67,10 +83,8 @@ export function unsubscribeRoutes(deps: { kit: EmailKit; assets: PageAssets }): 
       throw new HttpProblem(400, 'invalid-request', 'The body must be List-Unsubscribe=One-Click (RFC 8058)');
     const site = kit.site(claims.siteId);
     const lang = requestLanguage(c, claims.language, site.emailLinks.language);
-    const current = await kit.preferences.view(site.id, claims.subjectId);
-    const targets = current.filter((i) => !claims.purposes || claims.purposes.includes(i.purpose));
     // Mailbox providers may repeat the POST: once everything is denied, there is nothing more to record.
-    const already = targets.every((i) => i.decided === false);
+    const already = (await targets(claims)).every((i) => i.decided === false);
     const receipt = already
       ? null
       : await kit.preferences.unsubscribe({
@@ -82,14 +96,7 @@ export function unsubscribeRoutes(deps: { kit: EmailKit; assets: PageAssets }): 
         });
     c.header('Cache-Control', 'no-store');
     c.header('Referrer-Policy', 'no-referrer');
-    if (html) {
-      const m = PAGE_MESSAGES[lang];
-      return sendMessagePage(c, assets, {
-        lang,
-        title: m.unsubscribeDoneTitle(site.name ?? site.id),
-        text: m.unsubscribeDone,
-      });
-    }
+    if (html) return c.redirect(`${new URL(c.req.url).pathname}?done=1&lang=${lang}`, 303);
     return c.json({ unsubscribed: true, receiptId: receipt?.receipt.receiptId ?? null });
   });
 

@@ -176,12 +176,24 @@ describe.each(databases)('renewal, erasure and webhooks on $name', (d) => {
         ['csrf', csrf],
         ['confirm', confirm!],
       ]);
-      expect(done.status).toBe(200);
+      // Post/Redirect/Get: the page that says so is a GET, which a reload reads again.
+      expect(done.status).toBe(303);
+      expect(done.headers.get('location')).toBe('/p/erasure/done?lang=it');
+      const received = await t.app.request('/p/erasure/done?lang=it', { headers: { Cookie: cookie } });
+      expect(received.status).toBe(200);
+      expect(await received.text()).toContain('<h1>Richiesta di cancellazione registrata</h1>');
+      // The same confirmation sent again (Back, then the button) lands there too, and records nothing more.
       const replay = await postForm(t, '/p/erasure/confirm', cookie, [
         ['csrf', csrf],
         ['confirm', confirm!],
       ]);
-      expect(replay.status).toBe(409);
+      expect(replay.status).toBe(303);
+      expect(replay.headers.get('location')).toBe('/p/erasure/done?lang=it');
+      // So does asking again from the preference page: there is nothing more to confirm.
+      const askAgain = await postForm(t, '/p/erasure', cookie, [['csrf', csrf]]);
+      expect(askAgain.status).toBe(303);
+      expect(askAgain.headers.get('location')).toBe('/p/erasure/done?lang=it');
+      expect(await t.kit.erasure.list('shop', { subjectId: links.subjectId })).toHaveLength(1);
       // A confirmation of another site's person is refused (wrong site).
       const other = t.pseudonymizer.subjectId('blog', 'e-user');
       const foreign = await t.kit.erasure.startConfirmation('blog', other);
@@ -221,6 +233,31 @@ describe.each(databases)('renewal, erasure and webhooks on $name', (d) => {
       });
       // The old session no longer opens the page.
       expect((await t.app.request('/p', { headers: { Cookie: cookie } })).status).toBe(401);
+      expect((await t.app.request('/p/erasure/done', { headers: { Cookie: cookie } })).status).toBe(401);
+    });
+
+    it('a confirmation that lapsed unused asks again; the received page without a request leads back', async () => {
+      const links = await mintLinks(t, { userId: 'e-lapsed', language: 'en' });
+      const { cookie } = await openLink(t, links.preferencesUrl);
+      const csrf = await pageCsrf(t, cookie);
+      // Nothing asked yet: the address of the received page shows the preference page instead.
+      const nothing = await t.app.request('/p/erasure/done?lang=en', { headers: { Cookie: cookie } });
+      expect(nothing.status).toBe(303);
+      expect(nothing.headers.get('location')).toBe('/p?lang=en');
+      const ask = await postForm(t, '/p/erasure', cookie, [['csrf', csrf]]);
+      const confirm = /name="confirm" value="([^"]+)"/.exec(await ask.text())![1]!;
+      // Its row says it lapsed before the token does (an operator's clean-up, a clock step): ask again.
+      await db.query('UPDATE email_erasure_confirmations SET expires_at = $1 WHERE subject_id = $2', [
+        t.clock.now(),
+        links.subjectId,
+      ]);
+      const lapsed = await postForm(t, '/p/erasure/confirm', cookie, [
+        ['csrf', csrf],
+        ['confirm', confirm],
+      ]);
+      expect(lapsed.status).toBe(409);
+      expect(await lapsed.text()).toContain('This confirmation was already used or has expired');
+      expect(await t.kit.erasure.list('shop', { subjectId: links.subjectId })).toEqual([]);
     });
 
     it('delivers every change to a real receiver once, in order per person, despite a failure', async () => {
