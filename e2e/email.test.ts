@@ -236,6 +236,41 @@ describe('email links in Chromium', () => {
     await context.close();
   });
 
+  it('the status region is in the accessibility tree, empty, before a save; the notice arrives in it', async () => {
+    const { context, page } = await hydratedPage('e2e-status');
+    const status = page.getByRole('status'); // hidden elements are not matched
+    expect(await status.count()).toBe(1);
+    expect(await status.textContent()).toBe('');
+    expect(await status.getAttribute('aria-live')).toBe('polite');
+    // Chromium's own accessibility tree, the one screen readers read, holds it before any text does.
+    const cdp = await context.newCDPSession(page);
+    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as {
+      nodes: { ignored: boolean; role?: { value: string } }[];
+    };
+    expect(nodes.filter((n) => n.role?.value === 'status' && !n.ignored)).toHaveLength(1);
+    // Empty, it takes no room in the page.
+    expect((await status.boundingBox())?.height).toBe(0);
+    // Every text the region shows, in order: a second identical notice is a change too (empty in between).
+    await status.evaluate((el) => {
+      const seen: string[] = [];
+      (window as unknown as { seen: string[] }).seen = seen;
+      new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
+    const save = page.getByRole('button', { name: 'Save my choices' });
+    await save.click();
+    await expect.poll(() => status.textContent()).toBe('Your choices are saved. Thank you.');
+    await save.click();
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { seen: string[] }).seen))
+      .toEqual(['Your choices are saved. Thank you.', '', 'Your choices are saved. Thank you.']);
+    expect(await axe(page)).toEqual([]);
+    await context.close();
+  });
+
   it('keyboard: after saving with Enter, focus stays on the Save button', async () => {
     const { links, context, page } = await hydratedPage('e2e-focus');
     await page

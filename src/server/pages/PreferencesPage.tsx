@@ -59,6 +59,8 @@ export function PreferencesPage(props: PreferencesPageProps) {
   const post: Post = async (action, form) => {
     sending.current = true;
     setBusy(true);
+    // The region empties first, so that the same notice again ("saved", twice) is a change, and announced.
+    setState((s) => ({ ...s, notice: null }));
     try {
       const res = await fetch(action, {
         method: 'POST',
@@ -103,8 +105,10 @@ export function PreferencesPage(props: PreferencesPageProps) {
         <p class="mu">{m.intro}</p>
       </div>
       <div class="bd">
-        <p class="nt" role="status" aria-live="polite" hidden={!state.notice}>
-          {state.notice ?? ''}
+        {/* Always there, empty until a notice: a live region inserted or un-hidden with its text already in it
+            is not announced by some screen readers (page.css draws it only when it has text). */}
+        <p class="nt" role="status" aria-live="polite">
+          {state.notice}
         </p>
         {state.renew && (
           <form method="post" action="/p/renew" class="ct rn" onSubmit={enhance('/p/renew')}>
