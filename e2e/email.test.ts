@@ -177,11 +177,11 @@ describe('email links in Chromium', () => {
       .getByRole('switch', { name: /^Email/ })
       .nth(1)
       .check();
-    await page.getByRole('button', { name: 'Salva le scelte' }).click();
+    await page.getByRole('button', { name: 'Salva le mie scelte' }).click();
     // The page after saving, and the receipt, stay in the language the person chose on the page.
     await page.waitForURL(/\/p\?done=saved&lang=it/);
     expect(await page.locator('html').getAttribute('lang')).toBe('it');
-    expect(await page.getByRole('status').textContent()).toContain('Scelte salvate');
+    expect(await page.getByRole('status').textContent()).toBe('Le tue scelte sono state salvate. Grazie.');
     const { rows } = await server.deps.db.query<{ entry: string }>(
       'SELECT entry FROM receipts WHERE subject_id = $1',
       [links.subjectId],
@@ -195,8 +195,11 @@ describe('email links in Chromium', () => {
     });
 
     await page.goto(`${server.url}/p?lang=it`);
-    await page.getByRole('button', { name: 'Disiscrivimi da tutto' }).click();
+    await page.getByRole('button', { name: 'Annulla tutte le iscrizioni' }).click();
     await page.waitForURL(/done=unsubscribed/);
+    expect(await page.getByRole('status').textContent()).toBe(
+      'Fatto: non riceverai più comunicazioni su nessun canale.',
+    );
     expect((await receipts(links.subjectId)).at(-1)?.preferences).toEqual({
       newsletter: { email: false, sms: false },
       offers: { email: false, sms: false },

@@ -68,41 +68,42 @@ const it: PageMessages = {
   channels: { email: 'Email', sms: 'SMS', phone: 'Telefono', post: 'Posta', push: 'Notifiche push' },
   on: 'Sì',
   off: 'No',
-  expires: (d) => `Valido fino ${al(d)}`,
-  expired: (d) => `Scaduto ${il(d)}: vale come no`,
-  notDecided: 'Non ancora scelto',
-  save: 'Salva le scelte',
-  saving: 'Salvataggio…',
-  saved: 'Scelte salvate. Grazie.',
+  // The state sits under a channel's name ("Email", feminine): "Consenso" says what is valid or expired.
+  expires: (d) => `Consenso valido fino ${al(d)}`,
+  expired: (d) => `Consenso scaduto ${il(d)}: vale come un no`,
+  notDecided: 'Non hai ancora scelto',
+  save: 'Salva le mie scelte',
+  saving: 'Salvataggio in corso…',
+  saved: 'Le tue scelte sono state salvate. Grazie.',
   saveFailed: 'Non è stato possibile salvare. Riprova.',
   unsubscribedAll: 'Fatto: non riceverai più comunicazioni su nessun canale.',
-  renewed: 'Grazie: le tue scelte sono rinnovate.',
+  renewed: 'Grazie: le tue scelte sono state rinnovate.',
   nothingToRenew: 'Non c’è nessun consenso da rinnovare.',
   renewTitle: 'Conferma le tue scelte',
-  renewText: 'Alcuni consensi scadono a breve. Un clic per mantenerli come sono.',
+  renewText: 'Alcuni tuoi consensi stanno per scadere. Basta un clic per mantenerli come sono.',
   renew: 'Mantieni le mie scelte',
   otherActions: 'Altre azioni',
-  unsubscribeAll: 'Disiscrivimi da tutto',
-  unsubscribeAllHint: 'Nega ogni finalità su ogni canale.',
+  unsubscribeAll: 'Annulla tutte le iscrizioni',
+  unsubscribeAllHint: 'Non riceverai più comunicazioni, per nessuna finalità e su nessun canale.',
   history: 'Scarica la cronologia dei miei consensi',
   historyHint:
     'Un file JSON con le ricevute firmate di ogni tua scelta e tutti i dati che conserviamo su di te.',
-  erase: 'Chiedi di cancellare i miei dati',
+  erase: 'Richiedi la cancellazione dei miei dati',
   eraseHint: 'Ti chiederemo una conferma.',
   eraseConfirmTitle: 'Cancellare i tuoi dati?',
   eraseConfirmText:
-    'Cancelleremo il tuo indirizzo e i collegamenti ai tuoi dispositivi. Le ricevute dei tuoi consensi restano come prova, senza dati di contatto.',
+    'Cancelleremo il tuo indirizzo e i collegamenti con i tuoi dispositivi. Le ricevute dei tuoi consensi restano come prova, ma senza dati di contatto.',
   eraseConfirm: 'Sì, cancella i miei dati',
   cancel: 'Annulla',
   erasureRecorded: (d) => `Richiesta di cancellazione registrata ${il(d)}. Sarà eseguita a breve.`,
   erasureRecordedTitle: 'Richiesta di cancellazione registrata',
-  confirmationUsed: 'Questa conferma è già stata usata o è scaduta. Richiedila di nuovo.',
-  unsubscribeTitle: (site) => `Disiscriverti da ${site}?`,
+  confirmationUsed: 'Questa conferma è già stata usata o è scaduta: richiedi di nuovo la cancellazione.',
+  unsubscribeTitle: (site) => `Annullare l’iscrizione alle comunicazioni di ${site}?`,
   unsubscribeText: 'Non riceverai più comunicazioni su nessun canale.',
   unsubscribeScoped: (p) => `Non riceverai più: ${p}.`,
-  unsubscribeConfirm: 'Disiscrivimi',
-  unsubscribeDone: 'Fatto: sei disiscritto.',
-  unsubscribeDoneTitle: (site) => `Disiscrizione da ${site} completata`,
+  unsubscribeConfirm: 'Annulla l’iscrizione',
+  unsubscribeDone: 'Fatto: non riceverai più queste comunicazioni.',
+  unsubscribeDoneTitle: (site) => `Iscrizione alle comunicazioni di ${site} annullata`,
   sessionEnded: 'La sessione è scaduta. Apri di nuovo il link dall’email.',
   formStaleTitle: 'Modulo scaduto',
   formStale: 'Il modulo è scaduto o viene da un altro sito: ricarica la pagina.',
@@ -115,7 +116,7 @@ const it: PageMessages = {
     'token-wrong-site': 'Questo link appartiene a un altro sito.',
     'token-key-revoked': 'Questo link è stato revocato.',
   },
-  askNewLink: 'Usa il link di un’email più recente, o chiedine uno nuovo al sito.',
+  askNewLink: 'Usa il link di un’email più recente o chiedine uno nuovo al sito.',
 };
 
 const en: PageMessages = {
@@ -182,14 +183,18 @@ const en: PageMessages = {
 
 export const PAGE_MESSAGES: Record<PageLanguage, PageMessages> = { it, en };
 
-/** A date as the page shows it (UTC, so that server and hydrated client print the same text). */
+/**
+ * A date as the page shows it (UTC, so that server and hydrated client print the same text). Italian writes
+ * the first of the month as an ordinal ("1º marzo", read "primo"), which Intl does not.
+ */
 export function formatDate(ms: number, lang: PageLanguage): string {
-  return new Intl.DateTimeFormat(lang === 'it' ? 'it-IT' : 'en-GB', {
+  const text = new Intl.DateTimeFormat(lang === 'it' ? 'it-IT' : 'en-GB', {
     day: 'numeric',
     month: 'long',
     year: 'numeric',
     timeZone: 'UTC',
   }).format(ms);
+  return lang === 'it' ? text.replace(/^1 /, '1º ') : text;
 }
 
 /**

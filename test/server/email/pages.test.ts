@@ -98,9 +98,9 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
         'offers.sms',
       ]);
       const after = await (await t.app.request('/p?done=saved', { headers: { Cookie: cookie } })).text();
-      expect(after).toContain('Scelte salvate');
+      expect(after).toContain('Le tue scelte sono state salvate');
       expect(after).toMatch(/value="newsletter\.email" checked/);
-      expect(after).toContain('Valido fino al');
+      expect(after).toContain('Consenso valido fino al');
 
       // The hydrated page gets JSON back.
       const json = await postForm(t, '/p/save', cookie, [...fields.slice(0, -1)], 'application/json');
@@ -422,6 +422,13 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
       ).text();
       expect(done).toContain('<title>Unsubscribed from Shop &amp; Co</title>');
       expect(done).toContain('<h1>Unsubscribed from Shop &amp; Co</h1>');
+      // In Italian, in words that fit whoever reads them (not a masculine "sei disiscritto").
+      expect(ask).toContain('<h1>Annullare l’iscrizione alle comunicazioni di Shop &amp; Co?</h1>');
+      const fatto = await (
+        await t.app.request(`${path}?done=1&lang=it`, { headers: { Accept: 'text/html' } })
+      ).text();
+      expect(fatto).toContain('<h1>Iscrizione alle comunicazioni di Shop &amp; Co annullata</h1>');
+      expect(fatto).toContain('Fatto: non riceverai più queste comunicazioni.');
 
       const { cookie } = await openLink(t, links.preferencesUrl);
       const csrf = await pageCsrf(t, cookie);
@@ -443,16 +450,18 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
 });
 
 describe('Italian dates', () => {
-  it('elide the article before 8 and 11 (all’8, l’11)', () => {
+  it('elide the article before 8 and 11 (all’8, l’11) and write the first as an ordinal (1º)', () => {
     const m = PAGE_MESSAGES.it;
     const d1 = formatDate(Date.UTC(2027, 2, 1), 'it');
     const d8 = formatDate(Date.UTC(2027, 2, 8), 'it');
     const d11 = formatDate(Date.UTC(2027, 2, 11), 'it');
     const d18 = formatDate(Date.UTC(2027, 2, 18), 'it');
-    expect(m.expires(d8)).toBe('Valido fino all’8 marzo 2027');
-    expect(m.expires(d18)).toBe('Valido fino al 18 marzo 2027');
-    expect(m.expired(d11)).toBe('Scaduto l’11 marzo 2027: vale come no');
-    expect(m.expired(d1)).toBe('Scaduto il 1 marzo 2027: vale come no');
+    expect(m.expires(d8)).toBe('Consenso valido fino all’8 marzo 2027');
+    expect(m.expires(d18)).toBe('Consenso valido fino al 18 marzo 2027');
+    expect(m.expired(d11)).toBe('Consenso scaduto l’11 marzo 2027: vale come un no');
+    expect(m.expired(d1)).toBe('Consenso scaduto il 1º marzo 2027: vale come un no');
+    expect(m.expires(formatDate(Date.UTC(2027, 2, 21), 'it'))).toBe('Consenso valido fino al 21 marzo 2027');
+    expect(formatDate(Date.UTC(2027, 2, 1), 'en')).toBe('1 March 2027');
     expect(m.erasureRecorded(d8)).toMatch(/^Richiesta di cancellazione registrata l’8 marzo 2027\./);
   });
 });
