@@ -74,7 +74,9 @@ export function sendPreferencesPage(c: Context, assets: PageAssets, props: Prefe
   setPageHeaders(c);
   const html = renderDocument({
     lang: props.lang,
-    title: PAGE_MESSAGES[props.lang].title(props.siteName),
+    // After a form without JavaScript, the page that follows says what happened first in its title, which screen
+    // readers read on load (its status region is not announced then: its text was there from the start).
+    title: `${props.notice ? `${props.notice} – ` : ''}${PAGE_MESSAGES[props.lang].title(props.siteName)}`,
     body: <PreferencesPage {...props} />,
     props,
     ...(assets.scriptUrl ? { script: assets.scriptUrl } : {}),

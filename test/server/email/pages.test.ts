@@ -99,6 +99,9 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
       ]);
       const after = await (await t.app.request('/p?done=saved', { headers: { Cookie: cookie } })).text();
       expect(after).toContain('Le tue scelte sono state salvate');
+      // Said first in the title too, which a screen reader reads when the page after the form loads.
+      expect(after).toMatch(/<title>Le tue scelte sono state salvate[^<]* – [^<]+<\/title>/);
+      expect(html).toMatch(/<title>(?! )[^–<]+<\/title>/);
       expect(after).toMatch(/value="newsletter\.email" checked/);
       expect(after).toContain('Consenso valido fino al');
 
