@@ -53,8 +53,8 @@ naming the first receipt (id and leaf index) or checkpoint that does not match.
   --site        one site (default: every site with receipts)
   --database    a PostgreSQL URL, or a data directory (default: DATABASE_URL, else the configured dataDir;
                 a PGlite directory cannot be verified while a server holds it)
-  --keys        public keys to verify with (JSON: the body of GET /v1/keys); default the server's keys from
-                ASSENSO_SIGNING_KEYS and <dataDir>/keys
+  --keys        public keys to verify with (JSON: the body of GET /v1/keys), and no others; default the
+                server's keys from ASSENSO_SIGNING_KEYS and <dataDir>/keys
   --checkpoint  a signed checkpoint note kept from earlier (repeatable): it must still match the log
   --json        print the full report as JSON`,
   async run(ctx) {

@@ -343,8 +343,10 @@ export async function retireKey(dataDir: string, kid: string, now: number = Date
 }
 
 /**
- * A keyring that only verifies, for `assenso verify`: keys from `ASSENSO_SIGNING_KEYS`, `<dataDir>/keys/*.json`
- * and/or a JSON file of public keys (the body of GET /v1/keys, or an array). Never creates a key.
+ * A keyring that only verifies, for `assenso verify`: the keys of a JSON file of public keys (the body of
+ * GET /v1/keys, or an array) when one is given, else those of `ASSENSO_SIGNING_KEYS` and `<dataDir>/keys/*.json`.
+ * Never creates a key. The file replaces the server's keys rather than adding to them: it is the auditor's own
+ * copy, and a key someone put next to the database since (to sign a rewritten log) must not count with it.
  */
 export async function loadVerificationKeyring(opts: {
   dataDir?: string;
@@ -353,8 +355,8 @@ export async function loadVerificationKeyring(opts: {
 }): Promise<Keyring> {
   const keys: StoredKey[] = [];
   const fromEnv = opts.env?.[ENV_VAR];
-  if (fromEnv?.trim()) keys.push(...parseKeysEnv(fromEnv));
-  if (opts.dataDir) keys.push(...(await readKeyFiles(opts.dataDir)));
+  if (!opts.keysFile && fromEnv?.trim()) keys.push(...parseKeysEnv(fromEnv));
+  if (!opts.keysFile && opts.dataDir) keys.push(...(await readKeyFiles(opts.dataDir)));
   if (opts.keysFile) {
     let value: unknown;
     try {
@@ -372,7 +374,11 @@ export async function loadVerificationKeyring(opts: {
     );
   }
   if (keys.length === 0)
-    throw new KeyConfigError('no public keys to verify with (data directory, env or --keys)');
+    throw new KeyConfigError(
+      opts.keysFile
+        ? `${opts.keysFile}: no public keys in it`
+        : 'no public keys to verify with (data directory, env or --keys)',
+    );
   // The same key may come from several sources; keep the first.
   const byKid = new Map<string, StoredKey>();
   for (const k of keys) if (!byKid.has(k.kid)) byKid.set(k.kid, k);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -127,6 +127,29 @@ describe.each(databases)('assenso verify and export on $name', (d) => {
 
       const json = await run(verifyCommand, ['--json']);
       expect(JSON.parse(json.stdout).first).toMatchObject({ receiptId: ids[3], leafIndex: 3 });
+    });
+
+    it('verify --keys trusts only the keys of that file, not those the data directory or environment holds', async () => {
+      // The auditor's own copy of GET /v1/keys is the point of --keys: a key someone added to the server since
+      // (and signed a rewritten log with) must not count just because it sits next to the database.
+      const other = generateSigningKey(Date.now());
+      await writeFile(
+        join(dir, 'trusted-keys.json'),
+        JSON.stringify({
+          keys: [{ alg: 'Ed25519', kid: other.kid, publicKey: other.publicKey, createdAt: 1 }],
+        }),
+      );
+      const bad = await run(verifyCommand, ['--keys', 'trusted-keys.json']);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain(`FAILED at leaf 0, receipt ${ids[0]}`);
+      expect(bad.stderr).toContain('the key is unknown');
+
+      const [signer] = s.keyring.publicKeys();
+      await writeFile(join(dir, 'trusted-keys.json'), JSON.stringify({ keys: [signer] }));
+      expect(await run(verifyCommand, ['--keys', 'trusted-keys.json'])).toMatchObject({
+        code: 0,
+        stderr: '',
+      });
     });
 
     it('export writes an NDJSON file with proofs for the site', async () => {
