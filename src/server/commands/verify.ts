@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/open.ts';
+import { parseCheckpointNote } from '../log/checkpoint.ts';
 import { loadVerificationKeyring } from '../log/keys.ts';
 import { type SiteReport, type VerifyProblem, verifyLog } from '../log/verify.ts';
 import { type CliContext, type Command, UsageError } from './command.ts';
@@ -23,6 +24,32 @@ export function databaseTarget(
     return { dataDir: resolve(ctx.cwd, dataDir), env: { ...ctx.env, DATABASE_URL: database } };
   const { DATABASE_URL: _ignored, ...env } = ctx.env;
   return { dataDir: resolve(ctx.cwd, database), env };
+}
+
+/**
+ * A kept checkpoint as an auditor has it: the bare note (`Accept: text/plain`), or the JSON that
+ * GET /v1/log/:site/checkpoint answers by default (and a proof or an export header, which carry it under
+ * `checkpoint`). A file that holds none is refused: passed over, it would leave the log reported OK unchecked.
+ */
+function keptCheckpoint(file: string, text: string): { note: string; siteId: string } {
+  let note: unknown = text;
+  if (text.trimStart().startsWith('{')) {
+    try {
+      const json = JSON.parse(text) as { note?: unknown; checkpoint?: { note?: unknown } };
+      note = json.note ?? json.checkpoint?.note;
+    } catch {
+      // not JSON: read as a note, which fails below with the reason
+    }
+  }
+  try {
+    if (typeof note !== 'string') throw new Error('no "note" in it');
+    const { origin } = parseCheckpointNote(note);
+    return { note, siteId: origin.slice(origin.lastIndexOf('/log/') + 5) };
+  } catch (err) {
+    throw new UsageError(
+      `--checkpoint ${file}: not a signed checkpoint (the note of GET /v1/log/<site>/checkpoint, or its JSON): ${(err as Error).message}`,
+    );
+  }
 }
 
 const where = (p: VerifyProblem) =>
@@ -50,12 +77,13 @@ Rebuilds each site's log from the stored receipts and checks every signature, le
 leaf index (0…n-1, none missing) and signed checkpoint. Exits 0 when all match, 1 when something does not,
 naming the first receipt (id and leaf index) or checkpoint that does not match.
 
-  --site        one site (default: every site with receipts)
+  --site        one site (default: every site with receipts or a kept checkpoint)
   --database    a PostgreSQL URL, or a data directory (default: DATABASE_URL, else the configured dataDir;
                 a PGlite directory cannot be verified while a server holds it)
   --keys        public keys to verify with (JSON: the body of GET /v1/keys), and no others; default the
                 server's keys from ASSENSO_SIGNING_KEYS and <dataDir>/keys
-  --checkpoint  a signed checkpoint note kept from earlier (repeatable): it must still match the log
+  --checkpoint  a signed checkpoint kept from earlier (repeatable): the note, or the JSON of
+                GET /v1/log/<site>/checkpoint; it must still match the log
   --json        print the full report as JSON`,
   async run(ctx) {
     const { values } = parseArgs({
@@ -80,7 +108,14 @@ naming the first receipt (id and leaf index) or checkpoint that does not match.
       ...(values.keys ? { keysFile: resolve(ctx.cwd, values.keys) } : {}),
     });
     const trusted = await Promise.all(
-      (values.checkpoint ?? []).map((f) => readFile(resolve(ctx.cwd, f), 'utf8')),
+      (values.checkpoint ?? []).map(async (f) => {
+        const kept = keptCheckpoint(f, await readFile(resolve(ctx.cwd, f), 'utf8'));
+        if (values.site !== undefined && kept.siteId !== values.site)
+          throw new UsageError(
+            `--checkpoint ${f}: a checkpoint of the log of site ${kept.siteId}, not of --site ${values.site}`,
+          );
+        return kept.note;
+      }),
     );
     const opened = openDatabase({ dataDir: target.dataDir, env: target.env, poolSize: 2 });
     try {

@@ -91,7 +91,10 @@ export interface VerifyOptions {
 
 /** Verifies the logs; never throws for what it finds (problems are in the report), only for I/O failures. */
 export async function verifyLog(options: VerifyOptions): Promise<VerifyReport> {
-  const sites = options.siteId ? [options.siteId] : await sitesWithReceipts(options.db);
+  // A site a kept checkpoint names is verified even when none of its receipts is left: that is a deleted log.
+  const sites = options.siteId
+    ? [options.siteId]
+    : [...new Set([...(await sitesWithReceipts(options.db)), ...keptSites(options.trusted ?? [])])];
   const reports: SiteReport[] = [];
   for (const siteId of sites) reports.push(await verifySite(options, siteId));
   const failing = reports.find((r) => r.problems.length > 0);
@@ -350,6 +353,18 @@ function checkCheckpoint(
       ...at,
       message: `${label} is older than the checkpoint of size ${previous.treeSize} before it`,
     });
+}
+
+/** The sites whose logs the kept notes are checkpoints of (origin `<host>/log/<site id>`). */
+function keptSites(notes: readonly string[]): string[] {
+  return notes.flatMap((text) => {
+    try {
+      const { origin } = parseCheckpointNote(text);
+      return [origin.slice(origin.lastIndexOf('/log/') + 5)];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Trusted notes of this site that verify with a known key; others are reported. */

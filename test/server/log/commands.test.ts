@@ -152,6 +152,44 @@ describe.each(databases)('assenso verify and export on $name', (d) => {
       });
     });
 
+    it('verify --checkpoint checks every kept checkpoint it is given, or refuses the file', async () => {
+      const db = await s.open();
+      const { rows } = await db.query<{ note: string }>('SELECT note FROM log_checkpoints');
+      await db.close();
+      const note = rows[0]!.note;
+      // GET /v1/log/:site/checkpoint answers JSON unless asked for text/plain: what an auditor most likely kept.
+      await writeFile(join(dir, 'kept.json'), JSON.stringify({ siteId: 'shop', treeSize: 6, note }));
+      expect(await run(verifyCommand, ['--checkpoint', 'kept.json'])).toMatchObject({ code: 0, stderr: '' });
+      const forged = note.replace(/\n6\n/, '\n7\n');
+      await writeFile(
+        join(dir, 'forged.json'),
+        JSON.stringify({ siteId: 'shop', treeSize: 7, note: forged }),
+      );
+      const bad = await run(verifyCommand, ['--checkpoint', 'forged.json']);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('the kept checkpoint of size 7 is not signed by a known key');
+      // A file that holds no checkpoint was passed over in silence, and the log reported OK.
+      await writeFile(join(dir, 'notes.txt'), 'size 6, root kept in the ticket\n');
+      await expect(run(verifyCommand, ['--checkpoint', 'notes.txt'])).rejects.toThrow(
+        /--checkpoint notes\.txt: not a signed checkpoint/,
+      );
+      await expect(run(verifyCommand, ['--site', 'other', '--checkpoint', 'kept.json'])).rejects.toThrow(
+        /checkpoint of the log of site shop, not of --site other/,
+      );
+
+      // The whole log of the site removed: no site has receipts left, but the kept checkpoint still names it.
+      await writeFile(join(dir, 'kept.note'), note);
+      const wipe = await s.open();
+      for (const t of ['receipts', 'log_nodes', 'log_checkpoints']) {
+        await wipe.query(`ALTER TABLE ${t} DISABLE TRIGGER USER`);
+        await wipe.query(`DELETE FROM ${t}`);
+      }
+      await wipe.close();
+      const wiped = await run(verifyCommand, ['--checkpoint', 'kept.note']);
+      expect(wiped.code).toBe(1);
+      expect(wiped.stderr).toContain('the kept checkpoint of size 6 is larger than the log (0 receipts)');
+    });
+
     it('export writes an NDJSON file with proofs for the site', async () => {
       const out = await run(exportCommand, ['--site', 'shop', '--output', 'audit.ndjson', '--kantara']);
       expect(out.code).toBe(0);
