@@ -78,6 +78,14 @@ export const ReceiptSchema = v.strictObject({
    * The first-party cookie's `g` says the same.
    */
   gpc: v.optional(v.boolean()),
+  /**
+   * Who a decision made outside a browser (email link, API) is for, signed with it: `sha256:` of
+   * `<salt>:<subjectId>`, the salt (random, per receipt) kept beside the receipt on the server until retention
+   * detaches the receipt from the person. Set by the server only; a device that sends one is refused.
+   */
+  subjectCommitment: v.optional(
+    v.pipe(v.string(), v.regex(NOTICE_HASH_PATTERN, 'must be sha256:<64 hex digits>')),
+  ),
 });
 
 export type Receipt = v.InferOutput<typeof ReceiptSchema>;

@@ -72,6 +72,19 @@ describe.each(databases)('POST /v1/receipts on $name', (d) => {
       expect(await countReceipts(db, [receipt.receiptId])).toBe(1);
     });
 
+    it("refuses a device that names the person a decision is for (subjectCommitment is the server's to sign)", async () => {
+      const { app } = buildApp(db);
+      const receipt = { ...makeReceipt(), subjectCommitment: `sha256:${'a'.repeat(64)}` };
+      const [r] = ((await (await postReceipts(app, { receipts: [receipt] })).json()) as BatchResponse)
+        .results;
+      expect(r).toMatchObject({
+        status: 422,
+        outcome: 'rejected',
+        problem: { errors: ['subjectCommitment: set by the server only, never sent by a device'] },
+      });
+      expect(await countReceipts(db, [receipt.receiptId])).toBe(0);
+    });
+
     it('answers a repeated id with another body 422 receipt-conflict and keeps the first', async () => {
       const { app } = buildApp(db);
       const receipt = makeReceipt();

@@ -125,12 +125,21 @@ export async function lastSubjectReceiptId(
   return rows[0]?.receipt_id ?? null;
 }
 
-/** Attaches a receipt made outside a browser to its subject (not part of the signed entry, see 001-receipts.sql). */
-export async function setReceiptSubject(tx: Queryable, receiptId: string, subjectId: string): Promise<void> {
-  await tx.query('UPDATE receipts SET subject_id = $2 WHERE receipt_id = $1 AND subject_id IS NULL', [
-    receiptId,
-    subjectId,
-  ]);
+/**
+ * Attaches a receipt made outside a browser to its subject, with the salt of its signed `subjectCommitment`
+ * (services/subject-commitment.ts): the columns are not part of the signed entry (001-receipts.sql), the
+ * commitment is, and `verify` checks the two against it.
+ */
+export async function setReceiptSubject(
+  tx: Queryable,
+  receiptId: string,
+  subjectId: string,
+  salt: string,
+): Promise<void> {
+  await tx.query(
+    'UPDATE receipts SET subject_id = $2, subject_salt = $3 WHERE receipt_id = $1 AND subject_id IS NULL',
+    [receiptId, subjectId, salt],
+  );
 }
 
 /** Every receipt of the subject, oldest first, as committed rows. */

@@ -19,6 +19,7 @@ import type { Keyring } from '../log/keys.ts';
 import { receiptExpiries } from '../services/consent-lifetime.ts';
 import { createReceiptRecorder } from '../services/record-receipts.ts';
 import { signedReceiptOf } from '../services/receipt-entry.ts';
+import { newSubjectSalt, subjectCommitment } from '../services/subject-commitment.ts';
 import { type EmailSite, localize, type PageLanguage, purposeChannels } from './config-schema.ts';
 import {
   lastSubjectReceiptId,
@@ -115,7 +116,7 @@ export function createPreferencesService(deps: PreferencesServiceDeps): Preferen
       throw new HttpProblem(422, 'invalid-request', 'No decision to record');
   }
 
-  async function buildReceipt(s: EmailSite, input: DecideInput, now: number): Promise<Receipt> {
+  async function buildReceipt(s: EmailSite, input: DecideInput, now: number, salt: string): Promise<Receipt> {
     const expiries: Record<string, number> = {};
     for (const purposeId of Object.keys(input.choices)) {
       const purpose = s.purposes.find((p) => p.id === purposeId)!;
@@ -152,13 +153,16 @@ export function createPreferencesService(deps: PreferencesServiceDeps): Preferen
       expiresAt: Math.min(...Object.values(expiries)),
       expiries,
       previousReceiptId: await lastSubjectReceiptId(deps.db, s.id, input.subjectId),
+      // Who it is for, signed with it (the subject_id column alone is no proof: anyone with SQL access edits it).
+      subjectCommitment: subjectCommitment(salt, input.subjectId),
     };
   }
 
   async function decide(input: DecideInput): Promise<SignedReceipt> {
     const s = site(input.siteId);
     validate(s, input.choices);
-    const receipt = await buildReceipt(s, input, deps.now());
+    const salt = newSubjectSalt();
+    const receipt = await buildReceipt(s, input, deps.now(), salt);
     const recorder = createReceiptRecorder({
       db: deps.db,
       keyring: deps.keyring,
@@ -168,7 +172,7 @@ export function createPreferencesService(deps: PreferencesServiceDeps): Preferen
         async (tx, stored) => {
           for (const { receipt: r, row } of stored) {
             await lockSubject(tx, s.id, input.subjectId);
-            await setReceiptSubject(tx, r.receiptId, input.subjectId);
+            await setReceiptSubject(tx, r.receiptId, input.subjectId, salt);
             const rows: PreferenceRow[] = [];
             for (const [purpose, channels] of Object.entries(r.preferences ?? {}))
               for (const [channel, granted] of Object.entries(channels))

@@ -10,6 +10,9 @@ export interface LeafRow {
   receiptId: string;
   siteId: string;
   deviceId: string | null;
+  /** The person the receipt is attached to, and the salt of its signed `subjectCommitment` (not signed). */
+  subjectId?: string | null;
+  subjectSalt?: string | null;
   method: string;
   collectedAt: number;
   receivedAt: number;
@@ -26,6 +29,8 @@ interface RawLeaf {
   receipt_id: string;
   site_id: string;
   device_id: string | null;
+  subject_id: string | null;
+  subject_salt: string | null;
   method: string;
   collected_at: number | string;
   received_at: number | string;
@@ -37,12 +42,14 @@ interface RawLeaf {
 }
 
 const COLUMNS =
-  'receipt_id, site_id, device_id, method, collected_at, received_at, entry, leaf_hash, kid, sig, leaf_index';
+  'receipt_id, site_id, device_id, subject_id, subject_salt, method, collected_at, received_at, entry, leaf_hash, kid, sig, leaf_index';
 
 const toLeaf = (r: RawLeaf): LeafRow => ({
   receiptId: r.receipt_id,
   siteId: r.site_id,
   deviceId: r.device_id,
+  subjectId: r.subject_id,
+  subjectSalt: r.subject_salt,
   method: r.method,
   collectedAt: Number(r.collected_at),
   receivedAt: Number(r.received_at),

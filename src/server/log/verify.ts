@@ -16,6 +16,7 @@
  *
  * Memory stays O(log n) per site: leaves are read in pages and the tree is kept as its frontier.
  */
+import { subjectCommitment } from '../services/subject-commitment.ts';
 import { canonicalJson } from '../../protocol/canonical.ts';
 import type { Queryable } from '../db/db.ts';
 import { type CheckpointRow, checkpointsAfter } from './checkpoints-repo.ts';
@@ -300,6 +301,16 @@ function entryMismatch(row: LeafRow): string | undefined {
     ['received_at', row.receivedAt, parsed.receivedAt],
   ];
   const wrong = columns.filter(([, column, signed]) => column !== signed).map(([name]) => name);
+  // Who a decision outside a browser is for (services/subject-commitment.ts): subject_id and its salt must give
+  // the signed commitment, or both be gone (retention detached the receipt from its person).
+  const commitment = r.subjectCommitment;
+  const { subjectId = null, subjectSalt = null } = row;
+  if (
+    typeof commitment === 'string' &&
+    (subjectId !== null || subjectSalt !== null) &&
+    (subjectId === null || subjectSalt === null || subjectCommitment(subjectSalt, subjectId) !== commitment)
+  )
+    wrong.push('subject_id');
   return wrong.length ? `column ${wrong.join(', ')} differs from the signed entry` : undefined;
 }
 

@@ -61,7 +61,7 @@ function rules(accessLog: AccessLog): Record<RetentionKind, Rule> {
       if (!(await tableExists(tx, 'receipts'))) return 0;
       return (
         await tx.query(
-          `UPDATE receipts r SET subject_id = NULL
+          `UPDATE receipts r SET subject_id = NULL, subject_salt = NULL
            WHERE r.subject_id IS NOT NULL AND NOT EXISTS (
              SELECT 1 FROM receipts n
              WHERE n.site_id = r.site_id AND n.subject_id = r.subject_id AND n.received_at >= $1)`,

@@ -131,6 +131,17 @@ export function createReceiptRecorder(deps: RecorderDeps) {
         return;
       }
       const { receipt } = parsed;
+      // Who a decision is for is the server's to sign (email links, the API): a device cannot name a person.
+      if (!options.trusted && receipt.subjectCommitment !== undefined) {
+        results[index] = rejected(
+          index,
+          receiptId,
+          problemBody(422, 'invalid-receipt', 'The receipt does not match the schema', {
+            errors: ['subjectCommitment: set by the server only, never sent by a device'],
+          }),
+        );
+        return;
+      }
       const site = findSite(deps.config, receipt.siteId);
       if (!site) {
         unknownSites.add(receipt.siteId);

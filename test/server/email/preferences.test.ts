@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../src/server/db/db.ts';
 import { createPreferencesService } from '../../../src/server/email/preferences-service.ts';
+import { verifyLog } from '../../../src/server/log/verify.ts';
+import { createAccessLog } from '../../../src/server/protection/access-log.ts';
+import { defaultRetentionPolicy } from '../../../src/server/protection/retention-policy.ts';
+import { createRetention } from '../../../src/server/protection/retention.ts';
+import { subjectCommitment } from '../../../src/server/services/subject-commitment.ts';
 import { databases } from '../../helpers/databases.ts';
 import { DAY, emailConfig, testClock, testSecrets } from './fixtures.ts';
 
@@ -95,6 +100,58 @@ describe.each(databases)('preferences service on $name', (d) => {
         'unsubscribe',
       ]);
       expect(await service.renew({ siteId: 'shop', subjectId: subject, language: 'en' })).toBeNull();
+    });
+
+    it('signs who the decision is for: verify catches an edited subject; retention detaches it and the proof holds', async () => {
+      // A database of its own: verify reads the whole log, and the other tests' receipts have other keys.
+      const db = await d.create();
+      const clock = testClock();
+      const { keyring, pseudonymizer } = testSecrets();
+      const service = createPreferencesService({ db, config: emailConfig(), keyring, now: clock.now });
+      const subject = pseudonymizer.subjectId('shop', 'user-1');
+      const signed = await service.decide({
+        siteId: 'shop',
+        subjectId: subject,
+        method: 'api',
+        language: 'en',
+        choices: { newsletter: { email: true } },
+      });
+      const id = signed.receipt.receiptId;
+      const row = async () =>
+        (
+          await db.query<{ subject_id: string | null; subject_salt: string | null }>(
+            'SELECT subject_id, subject_salt FROM receipts WHERE receipt_id = $1',
+            [id],
+          )
+        ).rows[0]!;
+      const { subject_salt: salt } = await row();
+      expect(salt).toMatch(/^[0-9a-f]{64}$/);
+      // In the signed receipt: the subject column alone was no proof of whose opt-in this is.
+      expect(signed.receipt.subjectCommitment).toBe(subjectCommitment(salt!, subject));
+      const shop = async () => (await verifyLog({ db, keyring, siteId: 'shop' })).sites[0]!.problems;
+      expect(await shop()).toEqual([]);
+      // Someone with SQL access gives the opt-in to another person (the append-only trigger allows the column).
+      const other = pseudonymizer.subjectId('shop', 'user-2');
+      await db.query('UPDATE receipts SET subject_id = $2 WHERE receipt_id = $1', [id, other]);
+      expect(await shop()).toEqual([
+        expect.objectContaining({
+          kind: 'receipt-entry',
+          receiptId: id,
+          message: expect.stringContaining('column subject_id differs from the signed entry'),
+        }),
+      ]);
+      await db.query('UPDATE receipts SET subject_id = $2 WHERE receipt_id = $1', [id, subject]);
+      // Retention detaches the receipt from its person: subject and salt go, the commitment names nobody.
+      const retention = createRetention({
+        db,
+        policy: { ...defaultRetentionPolicy(), receipts: 1 },
+        accessLog: createAccessLog({ db }),
+        now: () => clock.now() + 10 * DAY,
+      });
+      await retention.run({ trigger: 'cli' });
+      expect(await row()).toEqual({ subject_id: null, subject_salt: null });
+      expect(await shop()).toEqual([]);
+      await db.drop();
     });
 
     it('tells an expired grant from a refusal past its expiry', async () => {
