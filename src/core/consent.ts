@@ -59,6 +59,9 @@ export function createConsentWith(
   const subs = new Set<(s: ConsentState) => void>();
   const allServices = services(cfg);
   const win = globalThis.window as Window | undefined;
+  // The decision state and the outbox. No I/O until the first call (IndexedDB opens then); made here, not in
+  // start(), so that a controller destroyed before it started still answers from them: receipts(), deviceId().
+  const { state: kv, outbox: outboxKv } = deps.storage ?? createStorage(cfg.siteId);
   let gpc: string[] = [];
   let state: ConsentState = {
     started: false,
@@ -104,7 +107,7 @@ export function createConsentWith(
     });
   const box = async () => {
     const m = await lazy();
-    outbox ??= m.openOutbox(cfg, deps, { store: parts!.storage.outbox, clock, emit: events.emit });
+    outbox ??= m.openOutbox(cfg, deps, { store: outboxKv, clock, emit: events.emit });
     return outbox;
   };
 
@@ -213,9 +216,7 @@ export function createConsentWith(
 
   /** Builds the effectful parts; called once, from start(). */
   function init() {
-    const storage = deps.storage ?? createStorage(cfg.siteId);
     return {
-      storage,
       mirror: createCookieMirror(cfg),
       mode: createConsentMode(cfg),
       gating: createGating({
@@ -280,17 +281,17 @@ export function createConsentWith(
     (loaded ??= (async () => {
       const p = parts!;
       const fromCookie = state.decision;
-      let stored = readDecision(await p.storage.state.get('decision'), clock.now());
+      let stored = readDecision(await kv.get('decision'), clock.now());
       // Reset since (here or on a sibling subdomain): no decision, and not one to write back to the cookie.
       if (stored && stored.decidedAt < cleared) {
         stored = null;
-        await p.storage.state.del('decision');
+        await kv.del('decision');
       }
       if (stored?.receiptId !== fromCookie?.receiptId) {
         if (stored && (!fromCookie || stored.decidedAt > fromCookie.decidedAt)) {
           p.mirror.write(stored, clock.now());
           apply(stored, 'storage');
-        } else if (fromCookie) await p.storage.state.set('decision', fromCookie);
+        } else if (fromCookie) await kv.set('decision', fromCookie);
       }
     })());
 
@@ -379,7 +380,7 @@ export function createConsentWith(
 
   /** The device record: only one of ours counts (anything else made every decision invalid, for good). */
   const device = async (): Promise<Device> => {
-    const d = await parts!.storage.state.get<Device>('device');
+    const d = await kv.get<Device>('device');
     return {
       id: DEVICE_ID_PATTERN.test(d?.id as string) ? d!.id : (state.decision?.deviceId ?? newDeviceId()),
       last: RECEIPT_ID_PATTERN.test(d?.last as string) ? d!.last : (state.decision?.receiptId ?? null),
@@ -396,8 +397,7 @@ export function createConsentWith(
       .then(async () => {
         // Destroyed: the jobs stay for the next page (or controller), which sends what it makes.
         if (destroyed) return;
-        const store = parts!.storage.state;
-        const later = await store.get<Job[]>('later');
+        const later = await kv.get<Job[]>('later');
         if (!later?.length && outbox) return;
         let m: Delivery;
         try {
@@ -414,16 +414,17 @@ export function createConsentWith(
         // Only once they are in the outbox (another database): a page that goes in between keeps them here and
         // the next one makes them again, where the outbox keeps one per receipt id. Cleared first, they were lost.
         const made = new Set(jobs.map((j) => j.d.receiptId));
-        await store.update<Job[]>('later', (l) => valid(l).filter((j) => !made.has(j.d.receiptId)));
+        await kv.update<Job[]>('later', (l) => valid(l).filter((j) => !made.has(j.d.receiptId)));
       }));
 
   /**
    * Runs `fn` after every earlier decision, reset and start-up step (their order is the receipts' chain).
-   * Not once destroyed: the call resolves (undefined), and nothing is decided.
+   * Not once destroyed, unless `always` (it reads or keeps the device's records, and changes nothing on the
+   * page): the call resolves (undefined), and nothing is decided.
    */
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+  const serial = <T>(fn: () => Promise<T>, always?: 1): Promise<T> => {
     start();
-    const run = queue.then(load).then(() => (destroyed ? (undefined as T) : fn()));
+    const run = queue.then(load).then(() => (destroyed && !always ? (undefined as T) : fn()));
     queue = run.catch(() => {});
     return run;
   };
@@ -478,16 +479,15 @@ export function createConsentWith(
         });
         // Durable first (the receipt to make, in IndexedDB), then the cookie mirror and the page, so that a
         // navigation right after the click keeps the decision, and its receipt is made on the next page.
-        const store = p.storage.state;
-        await store.update<Job[]>('later', (l) => [
+        await kv.update<Job[]>('later', (l) => [
           ...(Array.isArray(l) ? l : []),
           { d, notice: shown(), last: dev.last, cats: cfg.categories },
         ]);
         p.mirror.write(d, now);
         apply(d, 'local');
         channel().post({ type: 'decision', decision: d });
-        await store.set('decision', d);
-        await store.set('device', { id: dev.id, last: d.receiptId });
+        await kv.set('decision', d);
+        await kv.set('device', { id: dev.id, last: d.receiptId });
         return d;
       });
       await receipt();
@@ -547,7 +547,7 @@ export function createConsentWith(
           // just before, its message still on the way). The tabs that hold or then hear it drop it (newer(), the
           // channel).
           const at = Math.max(now, (p.mirror.read(now)?.decidedAt ?? 0) + 1);
-          await p.storage.state.del('decision');
+          await kv.del('decision');
           p.mirror.clear(at);
           forget(at, 'local');
           channel().post({ type: 'reset', at });
@@ -567,29 +567,30 @@ export function createConsentWith(
     deviceId: () =>
       serial(async () => {
         const dev = await device();
-        await parts!.storage.state.set('device', dev);
+        await kv.set('device', dev);
         return dev.id;
-      }),
+      }, 1),
     adopt: (given, basis) =>
       serial(async () => {
         const p = parts!;
         // As every decision read: checked, and its maps without a prototype.
         const d = readDecision(given);
         if (
+          destroyed ||
           !d ||
           (basis !== undefined && (state.decision?.receiptId ?? null) !== basis) ||
-          (await p.storage.state.get<Job[]>('later'))?.length ||
+          (await kv.get<Job[]>('later'))?.length ||
           (await (await box()).log()).pending.length
         )
           return false;
         const dev = await device();
-        await p.storage.state.set('decision', d);
-        await p.storage.state.set('device', { id: dev.id, last: d.receiptId });
+        await kv.set('decision', d);
+        await kv.set('device', { id: dev.id, last: d.receiptId });
         p.mirror.write(d, clock.now());
         apply(d, 'sync');
         channel().post({ type: 'decision', decision: d });
         return true;
-      }),
+      }, 1),
     destroy() {
       destroyed = true;
       // Not started, or IndexedDB not read yet: neither will be, by a later call (the observer, Consent Mode).

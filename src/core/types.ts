@@ -289,7 +289,13 @@ export interface ReceiptLog {
 
 export type Unsubscribe = () => void;
 
-/** The consent controller: built pure by `createConsent`, effects begin at `start()`. */
+/**
+ * The consent controller: built pure by `createConsent`, effects begin at `start()`.
+ *
+ * After `destroy()` (also one before `start()`), `start()` starts nothing, and no call fails for it: what reads
+ * the device's records answers from them (`receipts()`, `deviceId()`, `notice()`), what would decide or send
+ * resolves without effect (the decisions and `reset()` with undefined, `adopt()` with false, `flush()`).
+ */
 export interface ConsentController {
   readonly config: ResolvedConfig;
   /**
@@ -306,8 +312,10 @@ export interface ConsentController {
   getState(): ConsentState;
   /** Called with the new state after every change. */
   subscribe(fn: (state: ConsentState) => void): Unsubscribe;
-  /** The decision promises resolve once the receipt is in the outbox and the decision is stored. */
   /**
+   * The decision promises resolve once the receipt is in the outbox and the decision is stored; after
+   * `destroy()`, with undefined (nothing is decided).
+   *
    * Every optional category on; with `only` (the banner passes `prompt.categories`), only those: the banner
    * that asks about an expired category leaves the still valid choices alone. `method`: what the receipt
    * records (`accept-all` / `reject-all`; `window.assenso` passes `api`, a call of the page's, not a click).
@@ -331,6 +339,10 @@ export interface ConsentController {
   on<K extends keyof EventMap>(type: K, fn: (event: EventMap[K]) => void): Unsubscribe;
   /** Forgets the decision on this device (cookies of granted services are deleted; receipts are kept). */
   reset(): Promise<void>;
+  /**
+   * The receipts kept on this device (empty lists when there are none). Also after `destroy()`, even before
+   * `start()`: it reads them, and starts nothing. Loads the delivery chunk (rejects only if it cannot load).
+   */
   receipts(): Promise<ReceiptLog>;
   /**
    * The notice a receipt made now would hash: what the UI shows (`deps.getNotice`) with the configured
@@ -338,11 +350,17 @@ export interface ConsentController {
    * texts (what the preference center lists). Loads the delivery chunk.
    */
   notice(language?: string): Promise<NoticeSnapshot>;
-  /** Sends pending receipts now (normally automatic). */
+  /** Sends pending receipts now (normally automatic). After `destroy()` it sends nothing, and resolves. */
   flush(): Promise<void>;
-  /** Stops observers, timers, listeners and the tab channel (single-page apps, tests). */
+  /**
+   * Stops observers, timers, listeners and the tab channel (single-page apps, tests). A decision already on its
+   * way is still stored; every later call resolves as the interface's description says.
+   */
   destroy(): void;
-  /** The device's random id, stored on first use (identity linking needs it before any decision). */
+  /**
+   * The device's random id, stored on first use (identity linking needs it before any decision). After
+   * `destroy()` too: it is the device's, shared by every controller of the site.
+   */
   deviceId(): Promise<string>;
   /**
    * Applies a decision made on another linked device (fetched from the server by src/core/identity.ts):
@@ -351,7 +369,7 @@ export interface ConsentController {
    * Not applied (false) when this device holds a newer decision: one whose receipt the server has not
    * received (still to be made, or in the outbox), or, with `basis` (the receipt id of this device's decision
    * when the server was asked, null for none), one made since the question. The check runs in turn with
-   * decisions, so a click that happened while the answer was on its way wins.
+   * decisions, so a click that happened while the answer was on its way wins. Not after `destroy()` either.
    */
   adopt(d: Decision, basis?: string | null): Promise<boolean>;
 }

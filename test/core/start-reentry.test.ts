@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createConsent } from '../../src/core/index.ts';
 import { createStorage } from '../../src/core/storage.ts';
-import type { ChangeEvent, KeyValueStore, ReceiptLog } from '../../src/core/types.ts';
+import type { ChangeEvent, Decision, KeyValueStore, ReceiptLog } from '../../src/core/types.ts';
 import { destroyAll, siteConfig, track } from './helpers.ts';
 
 type W = { dataLayer?: unknown[] };
@@ -135,6 +135,44 @@ describe('a destroyed controller', () => {
     const again = track(createConsent(cfg, { gpc: false }));
     void again.start();
     expect(again.getState().decision?.method).toBe('preferences');
+  });
+
+  it('still answers what the device keeps: receipts(), deviceId(), notice(); adopt() applies nothing (false)', async () => {
+    const cfg = await returning();
+    const decision = await createStorage(cfg.siteId).state.get<Decision>('decision');
+    const kept = await createStorage(cfg.siteId).state.get('device');
+    const empty = siteConfig();
+    const someone = { ...decision!, receiptId: crypto.randomUUID(), method: 'sync' as const };
+    // Destroyed before it started (StrictMode's first mount, unmounted at once), and after it started.
+    for (const started of [false, true])
+      for (const c of [cfg, empty].map((x) => track(createConsent(x, { gpc: false })))) {
+        if (started) await c.start();
+        c.destroy();
+        const log: ReceiptLog = await c.receipts();
+        const id = await c.deviceId();
+        expect(id).toMatch(/^[0-9a-f]{32}$/);
+        expect(await c.adopt(someone)).toBe(false);
+        await c.flush();
+        expect((await c.notice()).revision).toBe('1');
+        if (c.config.siteId === cfg.siteId) {
+          expect(log.pending.map((r) => r.receiptId)).toEqual([decision!.receiptId]);
+          expect(id).toBe(decision!.deviceId);
+        } else {
+          expect(log).toEqual({ acknowledged: [], pending: [], rejected: [] });
+          // (Live, it would have adopted it: nothing of its own is newer.)
+          expect(await createStorage(empty.siteId).state.get('decision')).toBeUndefined();
+          // Kept: the next controller has the same one.
+          const next = track(createConsent(empty, { gpc: false }));
+          expect(await next.deviceId()).toBe(id);
+          next.destroy();
+        }
+        expect(c.getState().started).toBe(started);
+      }
+    expect(await createStorage(cfg.siteId).state.get('device')).toEqual(kept);
+    expect((await createStorage(cfg.siteId).state.get<Decision>('decision'))?.receiptId).toBe(
+      decision!.receiptId,
+    );
+    expect(updates()).toHaveLength(1); // the started one's
   });
 
   it('keeps a decision on its way, and tells nobody: the next page makes its receipt', async () => {
