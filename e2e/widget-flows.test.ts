@@ -201,6 +201,38 @@ describe('asked again', () => {
     ).toBe('false');
   });
 
+  it('a tab still on the old policy: its answer applies there, and the newer policy’s answer stays in force', async () => {
+    const page = await open('/en/index.html');
+    await page.getByRole('button', { name: 'Reject all' }).click();
+    // The site changes its policy; the visitor opens a new tab and refuses again there.
+    const other = await context.newPage();
+    await other.goto(`${demo.url}/en/rev2.html`);
+    await banner(other, 'We respect your privacy').waitFor();
+    await other.getByRole('button', { name: 'Reject all' }).click();
+    // The old tab asks again about its own policy; the visitor accepts there.
+    await banner(page, 'We respect your privacy').waitFor();
+    await page.getByRole('button', { name: 'Accept all' }).click();
+    await page.waitForFunction(() => document.documentElement.dataset.analyticsRuns === '1');
+    type Log = { pending: { revision: string; method: string; previousReceiptId: string | null }[] };
+    const log = () =>
+      page.evaluate(() =>
+        (window as unknown as { assenso: { receipts(): Promise<Log> } }).assenso.receipts(),
+      );
+    // Its receipt records that answer, on the old policy, after the new tab's.
+    await poll(async () => (await log()).pending.map((r) => `${r.revision} ${r.method}`)).toEqual([
+      '2026-11 reject-all',
+      '2027-01 reject-all',
+      '2026-11 accept-all',
+    ]);
+    // The new tab, and the next page on the new policy, keep the refusal, and do not ask again.
+    for (const next of [false, true]) {
+      if (next) await other.reload();
+      expect((await consent(other)).decision).toMatchObject({ revision: '2027-01', method: 'reject-all' });
+      expect(await banner(other, 'We respect your privacy').count()).toBe(0);
+      expect(await analyticsRuns(other)).toBe('0');
+    }
+  });
+
   it('an expired decision brings the banner back (controlled clock)', async () => {
     const start = new Date('2026-03-01T10:00:00Z');
     const page = await open('/en/index.html');

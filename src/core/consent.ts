@@ -81,6 +81,11 @@ export function createConsentWith(
   let told = 0;
   /** When the decision was last reset (here or in another tab): a decision from elsewhere older than that is none. */
   let cleared = 0;
+  /**
+   * The revision of the decision in the cookie when this page started: one this page's policy replaced. Another
+   * one found there later was written by a page that loaded a newer policy than this one (make()).
+   */
+  let seen: string | undefined;
   const off: (() => void)[] = [];
   let mod: Promise<Delivery> | undefined;
   let outbox: Outbox | undefined;
@@ -123,6 +128,10 @@ export function createConsentWith(
     if (state.view !== view) events.emit('view', state.view);
   };
 
+  /** The ids of `n` that `o` (or `p`) grants and `n` does not, nor `k` (what stays allowed elsewhere). */
+  const lost = (o: Choices, n: Choices, p: Choices = {}, k: Choices = {}) =>
+    Object.keys(n).filter((id) => (o[id] || p[id] === true) && !n[id] && !k[id]);
+
   /** Applies a decision (or none): state, revocation clean-up, gating, Consent Mode, events. */
   const apply = (d: Decision | null, source: ChangeSource) => {
     // Destroyed (React StrictMode destroys its first controller, the second runs the page): a decision still on
@@ -154,9 +163,8 @@ export function createConsentWith(
     // page starts with nothing granted, but the scripts the old decision allowed on earlier pages left cookies.
     // A decision of another revision (the visitor's answer in a tab on the other policy) grants nothing here
     // until asked, but what it allows is no withdrawal: those services' cookies stay (that tab's scripts use them).
-    const other = d?.revision !== cfg.revision ? d : null;
-    const lost = (o: Choices, n: Choices, p: Choices = {}, k: Choices = {}) =>
-      Object.keys(n).filter((id) => (o[id] || p[id] === true) && !n[id] && !k[id]);
+    // So is the cookie's of another revision that this page's answer to an older policy left in force (make()).
+    const other = [d, p.mirror.read(now)].find((x) => x?.revision !== cfg.revision);
     const revoked = {
       categories: lost(before.categories, granted.categories, previous?.categories, other?.categories),
       services: lost(before.services, granted.services, previous?.services, other?.services),
@@ -238,12 +246,16 @@ export function createConsentWith(
    * the cookie, when two tabs decide at once. Also one of another revision: a tab still on the old policy kept
    * granting what the visitor refused on the new one, and built its next decision on the old choices, written
    * over the newer one. It grants nothing then and asks (reason `revision`, prefilled); only the visitor's answer
-   * moves the other tab in turn (GPC's withdrawal is of the tab's own revision), never back and forth.
+   * moves the other tab in turn (GPC's withdrawal is of the tab's own revision), never back and forth. The answer
+   * there, to the older policy, moves the newer policy's tabs only if it withdraws something (make()).
    */
   const newer = (d: Decision) =>
     d.receiptId !== state.decision?.receiptId &&
     d.decidedAt >= Math.max(cleared, state.decision?.decidedAt ?? 0);
-  /** The cookie may hold a newer decision that no message brought (a tab on a sibling subdomain): taken first. */
+  /**
+   * The cookie may hold a newer decision that no message brought (a tab on a sibling subdomain): taken first.
+   * Returns the cookie's decision.
+   */
   const fresh = () => {
     const m = parts!.mirror;
     const d = m.read(clock.now());
@@ -251,6 +263,7 @@ export function createConsentWith(
     // Reset on a sibling subdomain sharing the cookie (no message reaches here): forgotten here too.
     else if (state.decision && m.reset > state.decision.decidedAt) forget(m.reset, 'storage');
     else cleared = Math.max(cleared, m.reset);
+    return d;
   };
 
   /** The channel to the site's other tabs: opened after start-up (or by the first decision, if sooner). */
@@ -263,7 +276,8 @@ export function createConsentWith(
         if (!((state.decision?.decidedAt ?? 0) >= m.at)) forget(m.at || 0, 'tab');
       } else {
         const d = readDecision(m.decision, clock.now());
-        if (d && newer(d)) apply(d, 'tab');
+        // An answer to an older policy that left the newer one in force (make()): for the tabs on that policy.
+        if (d && newer(d) && !(m.old && d.revision !== cfg.revision)) apply(d, 'tab');
       }
     }));
   /** Forgets the decision (a reset, here or in another tab) as of `at`. */
@@ -318,6 +332,7 @@ export function createConsentWith(
       const p = parts!;
       state = { ...state, started: true };
       const mirrored = p.mirror.read(clock.now());
+      seen = mirrored?.revision;
       cleared = p.mirror.reset;
       // IndexedDB, the receipts kept for later and the outbox flush wait for an idle moment, after this task:
       // the banner (or the page) comes first (a decision made before then reads IndexedDB itself). Set before
@@ -462,7 +477,7 @@ export function createConsentWith(
     serial(async () => {
       const p = parts!;
       const d = await locked(async () => {
-        fresh();
+        const s = fresh();
         const c = typeof choice === 'function' ? choice() : choice;
         if (!c) return state.decision!;
         // After a reset heard from another tab too, whatever the clock says (as decide() dates after the decision
@@ -477,16 +492,30 @@ export function createConsentWith(
           deviceId: dev.id,
           gpc: state.gpc.active,
         });
+        // An answer to an older policy than the cookie's decision (`old`): that one is of another revision than
+        // the one found there at start-up, so a page that loaded a newer policy wrote it since (this tab was
+        // opened before the site changed it). This answer is to the notice this page shows: its receipt is made
+        // as every other (the evidence of what the visitor saw and chose), and it applies here and in the tabs on
+        // this policy. But the answer to the policy the site shows now stays in force, in the cookie, IndexedDB,
+        // its tabs and the next pages: written over, it was lost, and they asked again. Unless this one refuses
+        // something that one allows: a withdrawal counts everywhere, so it replaces it, and the new policy asks.
+        const old =
+          !!s &&
+          s.revision !== cfg.revision &&
+          s.revision !== seen &&
+          !lost(s.categories, d.categories).length &&
+          !lost(s.services, d.services).length;
         // Durable first (the receipt to make, in IndexedDB), then the cookie mirror and the page, so that a
         // navigation right after the click keeps the decision, and its receipt is made on the next page.
         await kv.update<Job[]>('later', (l) => [
           ...(Array.isArray(l) ? l : []),
           { d, notice: shown(), last: dev.last, cats: cfg.categories },
         ]);
-        p.mirror.write(d, now);
+        if (!old) p.mirror.write(d, now);
         apply(d, 'local');
-        channel().post({ type: 'decision', decision: d });
-        await kv.set('decision', d);
+        channel().post({ type: 'decision', decision: d, old });
+        if (!old) await kv.set('decision', d);
+        // (The receipts' chain is the device's, whichever decision is in force.)
         await kv.set('device', { id: dev.id, last: d.receiptId });
         return d;
       });

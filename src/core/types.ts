@@ -314,7 +314,10 @@ export interface ConsentController {
   subscribe(fn: (state: ConsentState) => void): Unsubscribe;
   /**
    * The decision promises resolve once the receipt is in the outbox and the decision is stored; after
-   * `destroy()`, with undefined (nothing is decided).
+   * `destroy()`, with undefined (nothing is decided). A tab opened before the site changed its policy revision,
+   * once a page on the new one stored the visitor's answer: its decision answers the older policy. Its receipt is
+   * made and it applies in the tabs on that revision, but the stored decision (cookie, IndexedDB, the next pages)
+   * stays the newer policy's, unless this one refuses something that one allows (a withdrawal counts everywhere).
    *
    * Every optional category on; with `only` (the banner passes `prompt.categories`), only those: the banner
    * that asks about an expired category leaves the still valid choices alone. `method`: what the receipt

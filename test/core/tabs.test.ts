@@ -1,6 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createConsent } from '../../src/core/index.ts';
-import { destroyAll, gatedScript, manualClock, siteConfig, T0, track } from './helpers.ts';
+import { createStorage } from '../../src/core/storage.ts';
+import type { AssensoConfig, Decision } from '../../src/core/types.ts';
+import { destroyAll, gatedScript, manualClock, setCookie, siteConfig, T0, track } from './helpers.ts';
 
 afterEach(() => {
   destroyAll();
@@ -157,6 +159,128 @@ it('tabs on two revisions move each other only by the visitor’s answers, never
   await tick();
   expect([a.getState().prompt, a.getState().decision?.receiptId]).toEqual([null, answered.receiptId]);
   expect(decisions).toHaveBeenCalledTimes(2);
+});
+
+describe('an answer in a tab still on the old policy, once the visitor answered the new one', () => {
+  /**
+   * Tabs `a` (and `a2`) opened before the site changed its revision, `b` after: the visitor answered `b`'s
+   * banner, so the old tabs ask again about their policy. `channel` apart for each: tabs on sibling subdomains.
+   */
+  async function revisions(newer: (b: ReturnType<typeof createConsent>) => Promise<Decision>, apart = false) {
+    const old = siteConfig();
+    const cfg = { ...old, revision: '2' };
+    const on = (c: AssensoConfig, channel: string) =>
+      track(createConsent(c, { gpc: false, channel: apart ? `${old.siteId}-${channel}` : undefined }));
+    const a = on(old, 'www');
+    await a.rejectAll();
+    const a2 = on(old, 'www');
+    const b = on(cfg, 'blog');
+    await Promise.all([a2.start(), b.start()]);
+    await tick(); // the channels are open
+    const answered = await newer(b);
+    if (!apart) await vi.waitFor(() => expect(a.getState().prompt?.reason).toBe('revision'));
+    return { cfg, a, a2, b, answered };
+  }
+  /** The decision the next page (on the new policy) reads, from the cookie and from IndexedDB. */
+  async function stored(cfg: AssensoConfig) {
+    const next = track(createConsent(cfg, { gpc: false, channel: 'next' }));
+    void next.start();
+    const idb = await createStorage(cfg.siteId).state.get<Decision>('decision');
+    return {
+      cookie: next.getState().decision?.receiptId,
+      idb: idb?.receiptId,
+      prompt: next.getState().prompt,
+    };
+  }
+
+  it('does not replace the newer decision (cookie, IndexedDB, the new tab, the next page); its receipt records it', async () => {
+    const { cfg, a, a2, b, answered } = await revisions((b) => b.rejectAll());
+    const old = await a.acceptAll();
+    // Answered on that page's notice: it applies there, and in the other tab on the same policy.
+    expect([a.has('analytics'), a.getState().prompt]).toEqual([true, null]);
+    await vi.waitFor(() => expect(a2.getState().decision?.receiptId).toBe(old.receiptId));
+    expect(a2.has('analytics')).toBe(true);
+    await tick();
+    expect(b.getState().decision?.receiptId).toBe(answered.receiptId);
+    expect([b.has('analytics'), b.getState().prompt]).toEqual([false, null]);
+    expect(await stored(cfg)).toEqual({ cookie: answered.receiptId, idb: answered.receiptId, prompt: null });
+    // The receipt: what the visitor chose, on the old notice, in the device's chain; the next one follows it.
+    const log = (await b.receipts()).pending;
+    expect(log.at(-1)).toMatchObject({
+      receiptId: old.receiptId,
+      revision: '1',
+      method: 'accept-all',
+      previousReceiptId: answered.receiptId,
+      categories: { analytics: true, marketing: true },
+    });
+    const notice = await a.notice();
+    expect(notice.revision).toBe('1');
+    const next = await b.save({ categories: { analytics: true } });
+    await vi.waitFor(async () =>
+      expect((await b.receipts()).pending.at(-1)).toMatchObject({
+        receiptId: next.receiptId,
+        previousReceiptId: old.receiptId,
+      }),
+    );
+    // The old tabs ask again about the new tab's answer (theirs is not in force elsewhere).
+    await vi.waitFor(() => expect(a.getState().decision?.receiptId).toBe(next.receiptId));
+    expect(a.getState().prompt?.reason).toBe('revision');
+  });
+
+  it('the new policy’s tab still stores its answer over one given since on the old policy (it replaced that one)', async () => {
+    const old = siteConfig();
+    const cfg = { ...old, revision: '2' };
+    const a = track(createConsent(old, { gpc: false }));
+    await a.acceptAll();
+    const b = track(createConsent(cfg, { gpc: false }));
+    await b.start();
+    await tick();
+    // The visitor changes their mind in the old tab first (its preference center), then answers the new banner.
+    const since = await a.rejectAll();
+    await vi.waitFor(() => expect(b.getState().decision?.receiptId).toBe(since.receiptId));
+    const answered = await b.acceptAll();
+    expect(await stored(cfg)).toEqual({ cookie: answered.receiptId, idb: answered.receiptId, prompt: null });
+    await vi.waitFor(() => expect(a.getState().decision?.receiptId).toBe(answered.receiptId));
+  });
+
+  it('nor on a sibling subdomain (no message: the cookie tells it)', async () => {
+    const { cfg, a, answered } = await revisions((b) => b.rejectAll(), true);
+    const old = await a.save({ categories: { analytics: true } });
+    expect(old.decidedAt).toBeGreaterThan(answered.decidedAt);
+    expect(a.has('analytics')).toBe(true);
+    expect(await stored(cfg)).toEqual({ cookie: answered.receiptId, idb: answered.receiptId, prompt: null });
+  });
+
+  it('withdraws nothing the newer decision allows (its cookies stay)', async () => {
+    const { a, answered } = await revisions((b) => b.save({ categories: { analytics: true } }));
+    expect(answered.categories.analytics).toBe(true);
+    setCookie('_ga_x=1; path=/');
+    onTestFinished(() => setCookie('_ga_x=; max-age=0; path=/'));
+    const revoke = vi.fn();
+    a.on('revoke', revoke);
+    // A placeholder's "Allow" there: analytics is still asked there, but allowed where the new policy is shown.
+    await a.allowService('yt');
+    expect([a.has('yt'), a.has('analytics')]).toEqual([true, false]);
+    await tick();
+    expect(revoke).not.toHaveBeenCalled();
+    expect(document.cookie).toContain('_ga_x=1');
+  });
+
+  it('what it refuses of the newer decision is withdrawn everywhere: it replaces it, and the new policy asks', async () => {
+    const { cfg, a, b } = await revisions((b) => b.acceptAll());
+    const refused = await a.save({ categories: { analytics: false } });
+    await vi.waitFor(() => expect(b.getState().decision?.receiptId).toBe(refused.receiptId));
+    expect([b.has('analytics'), b.has('marketing'), b.getState().prompt?.reason]).toEqual([
+      false,
+      false,
+      'revision',
+    ]);
+    expect(await stored(cfg)).toMatchObject({
+      cookie: refused.receiptId,
+      idb: refused.receiptId,
+      prompt: { reason: 'revision', previous: { categories: { analytics: false } } },
+    });
+  });
 });
 
 describe('a reset ranks with decisions', () => {
