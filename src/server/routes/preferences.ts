@@ -12,6 +12,7 @@
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import * as v from 'valibot';
+import { ITEM_ID_PATTERN } from '../../protocol/ids.ts';
 import { HttpProblem } from '../errors.ts';
 import type { PageLanguage } from '../email/config-schema.ts';
 import type { EmailKit } from '../email/kit.ts';
@@ -130,10 +131,12 @@ export function choicesFromForm(form: Record<string, string | string[]>): Prefer
   const granted = new Set(list(form.granted));
   const choices: PreferenceChoices = {};
   for (const item of list(form.shown)) {
-    const [purpose, channel, ...rest] = item.split('.');
-    if (!purpose || !channel || rest.length)
+    const [purpose = '', channel = '', ...rest] = item.split('.');
+    // Ids only, and own properties only: `shown=__proto__.x` set `x` on every object of the server (every
+    // strict schema then refused every request), `constructor.x` a property of `Object`.
+    if (!ITEM_ID_PATTERN.test(purpose) || !ITEM_ID_PATTERN.test(channel) || rest.length)
       throw new HttpProblem(422, 'invalid-request', `Bad field ${item}`);
-    choices[purpose] ??= {};
+    if (!Object.hasOwn(choices, purpose)) choices[purpose] = {};
     choices[purpose]![channel] = granted.has(item);
   }
   return choices;

@@ -402,6 +402,37 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
       expect(await count(db, 'SELECT 1 FROM receipts WHERE subject_id = $1', [links.subjectId])).toBe(0);
     });
 
+    it('a form field named after a property of every object changes no object but the choices', async () => {
+      const links = await mintLinks(t, { userId: 'u-proto', language: 'en' });
+      const { cookie } = await openLink(t, links.preferencesUrl);
+      const csrf = await pageCsrf(t, cookie);
+      try {
+        for (const field of ['__proto__.polluted', 'constructor.polluted', 'newsletter.__proto__']) {
+          const res = await postForm(
+            t,
+            '/p/save',
+            cookie,
+            [
+              ['csrf', csrf],
+              ['shown', field],
+              ['granted', field],
+            ],
+            'application/json',
+          );
+          expect([field, res.status]).toEqual([field, 422]);
+        }
+        // Before: Object.prototype.polluted was true, and every strict schema of the server refused every request.
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect((Object as unknown as Record<string, unknown>).polluted).toBeUndefined();
+        const health = await t.app.request('/healthz');
+        expect(health.status).toBe(200);
+        expect(await count(db, 'SELECT 1 FROM receipts WHERE subject_id = $1', [links.subjectId])).toBe(0);
+      } finally {
+        delete (Object.prototype as Record<string, unknown>).polluted;
+        delete (Object as unknown as Record<string, unknown>).polluted;
+      }
+    });
+
     it('after one-click unsubscribe and after the erasure is recorded, the title says it is done', async () => {
       const links = await mintLinks(t, { userId: 'u-done', language: 'en' });
       const path = new URL(links.unsubscribeUrl).pathname;
