@@ -4,7 +4,9 @@
  * link keys and the pseudonymizer; the admin API also needs the protection services (admin keys).
  */
 import { Hono } from 'hono';
+import { MAX_BODY_BYTES } from '../../protocol/api.ts';
 import type { AppDeps } from '../deps.ts';
+import { limitBody } from '../http/json-body.ts';
 import { loadPageAssets } from '../pages/assets.ts';
 import { erasureAdminRoutes, erasurePageRoutes } from '../routes/erasure.ts';
 import { deviceLinkRoutes, linksRoutes } from '../routes/links.ts';
@@ -33,6 +35,10 @@ export function emailRoutes(deps: AppDeps): Hono {
   const kit = emailKitOf(deps);
   if (!kit) return app;
   const assets = loadPageAssets(deps.widgetDir);
+  // These routes read their bodies through Hono, which has no limit of its own: without this, one request
+  // could make the server hold hundreds of megabytes (a form post needs no session to be read).
+  const limit = limitBody(MAX_BODY_BYTES);
+  for (const path of ['/p/*', '/u/*', '/v1/email-link/*', '/v1/admin/*']) app.use(path, limit);
   // Erasure pages before the preference pages: `/p/:token` would otherwise take `/p/erasure`.
   app.route('/', erasurePageRoutes({ kit, assets }));
   app.route('/', preferencesPageRoutes({ kit, assets }));

@@ -6,7 +6,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HttpProblem } from '../errors.ts';
 
 const ACCEPTED = ['application/json', 'text/plain'];
@@ -65,6 +66,21 @@ async function readWebBody(c: Context, maxBytes: number): Promise<Buffer | 'too-
 
 const tooLarge = (maxBytes: number) =>
   new HttpProblem(413, 'payload-too-large', `The body exceeds ${maxBytes} bytes`, { maxBytes });
+
+/**
+ * The same limit for routes that read their body through Hono (`c.req.json()`, `c.req.parseBody()`: the email
+ * pages' forms, one-click unsubscribe, the widget's email-link exchange, the admin API), which read whatever
+ * arrives: 413 from `Content-Length` before reading anything, else as soon as a streamed body passes the limit.
+ * Not for routes that call readJsonBody, which reads the Node request itself.
+ */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw tooLarge(maxBytes);
+    },
+  });
+}
 
 /**
  * Returns the parsed body. Throws 415 for another content type, 413 as soon as the body is known to exceed

@@ -433,6 +433,47 @@ describe.each(databases)('email links and the preference page on $name', (d) => 
       }
     });
 
+    it('refuses a body over 64 KiB on every route that reads one, from its length or while it streams', async () => {
+      const links = await mintLinks(t, { userId: 'u-big', language: 'en' });
+      const unsubscribe = new URL(links.unsubscribeUrl).pathname;
+      const padding = 'a'.repeat(70 * 1024);
+      // Before: each was read whole, however large, and no session, token or key is needed for the first two.
+      const routes: [string, string, string][] = [
+        ['/p/save', 'application/x-www-form-urlencoded', `csrf=${padding}`],
+        ['/v1/email-link/device', 'application/json', JSON.stringify({ site: 'shop', token: padding })],
+        [unsubscribe, 'application/x-www-form-urlencoded', `List-Unsubscribe=One-Click&x=${padding}`],
+        ['/v1/admin/links', 'application/json', JSON.stringify({ site: 'shop', userId: padding })],
+      ];
+      for (const [path, type, body] of routes) {
+        const headers = { ...t.adminHeaders, 'Content-Type': type };
+        const declared = await t.app.request(path, {
+          method: 'POST',
+          headers: { ...headers, 'Content-Length': String(body.length) },
+          body,
+        });
+        expect([path, declared.status]).toEqual([path, 413]);
+        expect(await declared.json()).toMatchObject({ status: 413, maxBytes: 65_536 });
+        let sent = 0;
+        const stream = new ReadableStream<Uint8Array>({
+          pull(ctrl) {
+            sent += 8192;
+            if (sent > 1024 * 1024) ctrl.close();
+            else ctrl.enqueue(new Uint8Array(8192).fill(97));
+          },
+        });
+        const streamed = await t.app.request(path, {
+          method: 'POST',
+          headers,
+          body: stream,
+          duplex: 'half',
+        } as RequestInit);
+        expect([path, streamed.status]).toEqual([path, 413]);
+        expect(sent).toBeLessThan(128 * 1024);
+      }
+      // Nothing was unsubscribed by the refused one-click POST.
+      expect(await count(db, 'SELECT 1 FROM receipts WHERE subject_id = $1', [links.subjectId])).toBe(0);
+    });
+
     it('after one-click unsubscribe and after the erasure is recorded, the title says it is done', async () => {
       const links = await mintLinks(t, { userId: 'u-done', language: 'en' });
       const path = new URL(links.unsubscribeUrl).pathname;
