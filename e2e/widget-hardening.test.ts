@@ -54,6 +54,14 @@ const pages = {
 <script type="text/plain" data-assenso="analytics" id="late">document.documentElement.dataset.lateRan = document.readyState;</script>
 </body>`,
   ),
+  // Markup an HTML injection put in the page (a stored comment): gated scripts of the required category, which
+  // needs no consent, one with a guessed nonce (the server gives the nonce to those without one). The strict
+  // policy would block them as scripts; the widget must not lend them its nonce.
+  '/injected.html': HOME_EN.replace(
+    '</body>',
+    `<div class="comment"><script type="text/plain" data-assenso="necessary" nonce="guess">window.__pwned = 1;</script><script type="text/plain" data-assenso="necessary" nonce="guess" data-src="data:text/javascript,window.__pwned=2"></script></div>
+</body>`,
+  ),
   // Answered after 800 ms by the server itself: request interception would turn the HTTP cache off, and the
   // returning visitor's widget must come from it, as on a real site.
   '/slow-block.js': { body: 'window.__blocked = true;', type: 'text/javascript', delayMs: 800 },
@@ -257,6 +265,19 @@ describe('strict CSP (nonce + strict-dynamic, Trusted Types, no unsafe-inline st
     // and the element the parser made is the one that ran.
     expect(await page.evaluate(() => document.documentElement.dataset.lateRan)).toBe('loading');
     expect(await page.evaluate(() => (window as { __replaced?: boolean }).__replaced)).toBeUndefined();
+    expect(strict.cspReports).toEqual([]);
+  });
+
+  it('markup injected into the page does not borrow the nonce: its gated scripts stay inert, said on the console', async () => {
+    const page = await open(`${strict.url}/injected.html`);
+    await page.getByRole('button', { name: 'Accept all' }).click();
+    // The page's own gated script (with the nonce) runs; the injected ones do not.
+    await page.waitForFunction(() => document.documentElement.dataset.analyticsRuns === '1');
+    expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+    const said = watch.errors.filter((e) => e.includes("lacks the page's nonce"));
+    expect(said).toHaveLength(2);
+    // (Said, not a failure of the widget's: afterEach's check of console errors lets these two through.)
+    watch.errors.splice(0, watch.errors.length, ...watch.errors.filter((e) => !said.includes(e)));
     expect(strict.cspReports).toEqual([]);
   });
 

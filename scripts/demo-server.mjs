@@ -7,8 +7,8 @@
 //   `<script type="application/json" data-assenso-config>`, `data-endpoint` attributes and JSON config files),
 //   so the demo's files keep one neutral value and each run points them at its own server.
 // - `csp`: a strict Content Security Policy with a fresh nonce per HTML response, put on every executable
-//   `<script>` and `<style>` of the page (never on `type="text/plain"` gated scripts: giving them the nonce is
-//   the widget's job), and violation reports collected at /__csp-report.
+//   `<script>` and `<style>` of the page, gated `type="text/plain"` scripts too (under a CSP with nonces the
+//   widget runs only gated scripts that carry the page's nonce), and violation reports collected at /__csp-report.
 // - `pages`: extra in-memory files (test and benchmark pages) without writing into demo/.
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -84,10 +84,18 @@ export function rewriteEndpoint(html, endpoint) {
     .replace(/\bdata-endpoint="[^"]*"/g, `data-endpoint="${endpoint.replace(/"/g, '&quot;')}"`);
 }
 
-/** Adds `nonce` to every executable script and every style element (gated `text/plain` scripts excluded). */
+/**
+ * Adds `nonce` to every executable script, every gated `text/plain` script (under a CSP with nonces the widget
+ * runs only those carrying the page's nonce) and every style element.
+ */
 export function addNonces(html, nonce) {
   return html.replace(EXECUTABLE_TAG, (all, tag, attrs) => {
-    if (tag.toLowerCase() === 'script' && /\btype\s*=\s*["']?text\/plain/i.test(attrs)) return all;
+    if (
+      tag.toLowerCase() === 'script' &&
+      /\btype\s*=\s*["']?text\/plain/i.test(attrs) &&
+      !/\bdata-assenso\b/i.test(attrs)
+    )
+      return all;
     return `<${tag} nonce="${nonce}"${attrs}>`;
   });
 }

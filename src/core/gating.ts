@@ -263,7 +263,16 @@ export function createGating(o: GatingOptions) {
   const scan = () => {
     for (const s of doc.querySelectorAll<HTMLScriptElement>(SCRIPTS))
       if (!queued.has(s) && service(s)[0])
-        if (parsed(s)) {
+        if (nonce && s.nonce !== nonce) {
+          // Under a nonce-based CSP only a script that carries the page's nonce runs: run with ours, markup that an
+          // HTML injection put in the page (`<script type="text/plain" data-assenso="necessary">`) would get the
+          // nonce the policy keeps from it. Said once; it stays inert.
+          queued.add(s);
+          report(
+            "gated script not run: it lacks the page's nonce, which a CSP with nonces requires (docs/embedding.md)",
+            s,
+          );
+        } else if (parsed(s)) {
           queued.add(s);
           todo.push(s);
         } else if (!busy && !todo.length) {

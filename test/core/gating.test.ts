@@ -180,7 +180,12 @@ describe('script gating', () => {
 
   it('gives gated scripts the page nonce and their data-type', async () => {
     const c = track(createConsent(siteConfig(), { gpc: false, nonce: 'n0nce' }));
-    const s = gated('analytics', push('mod'), { 'data-type': 'module', id: `s${uid()}`, 'data-x': 'kept' });
+    const s = gated('analytics', push('mod'), {
+      'data-type': 'module',
+      id: `s${uid()}`,
+      'data-x': 'kept',
+      nonce: 'n0nce',
+    });
     const id = s.id;
     await c.acceptAll();
     await vi.waitFor(() => expect(order()).toEqual(['mod']));
@@ -188,6 +193,25 @@ describe('script gating', () => {
     expect(live.type).toBe('module');
     expect(live.nonce).toBe('n0nce');
     expect(live.getAttribute('data-x')).toBe('kept');
+  });
+
+  it('under a nonce, runs only gated scripts that carry it: HTML injected into the page gets no nonce from us', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const c = track(createConsent(siteConfig(), { gpc: false, nonce: 'n0nce' }));
+    // What an injection adds: the required category needs no consent, and the policy would block it on its own.
+    const injected = gated('necessary', push('injected'));
+    gated('necessary', push('guessed'), { nonce: 'guess' });
+    gated('necessary', push('own'), { nonce: 'n0nce' });
+    await c.start();
+    await vi.waitFor(() => expect(order()).toEqual(['own']));
+    await c.acceptAll();
+    expect(order()).toEqual(['own']);
+    expect(injected.type).toBe('text/plain');
+    // Said once each, naming the element.
+    const said = errors.mock.calls.filter(([m]) => String(m).includes("lacks the page's nonce"));
+    expect(said.map(([, el]) => el)).toContain(injected);
+    expect(said).toHaveLength(2);
+    errors.mockRestore();
   });
 
   it('keeps out the script of a service the visitor refused under its granted category, as its iframe', async () => {
