@@ -267,6 +267,32 @@ describe.each(databases)('device consent on $name', (d) => {
         expect(late.headers.get('set-cookie')).toBeNull();
       });
 
+      it("sets no cookie for a decision the widget's own copy does not hold (an answer in a tab on an older revision)", async () => {
+        const { app } = buildApp(db, { config });
+        const deviceId = randomBytes(16).toString('hex');
+        const newer = makeReceipt(SHOP, { deviceId, revision: '2027-01' });
+        await post(app, newer);
+        // The old tab's answer chains after it (the device's latest), but the widget kept the newer decision.
+        const old = makeReceipt(SHOP, { deviceId, revision: '2026-11', previousReceiptId: newer.receiptId });
+        const copy = (r: typeof newer) =>
+          new URLSearchParams({ v: '1', k: SHOP, r: r.revision, id: r.receiptId });
+        const kept = await postReceipts(
+          app,
+          { receipts: [old] },
+          { headers: { host: 'shop.example', cookie: `assenso=${copy(newer)}` } },
+        );
+        expect(((await kept.json()) as BatchResponse).results[0]?.outcome).toBe('stored');
+        expect(kept.headers.get('set-cookie')).toBeNull();
+        // The widget's copy is of this very decision: the server's cookie follows it.
+        const next = makeReceipt(SHOP, { deviceId, revision: '2027-01', previousReceiptId: old.receiptId });
+        const res = await postReceipts(
+          app,
+          { receipts: [next] },
+          { headers: { host: 'shop.example', cookie: `assenso=${copy(next)}` } },
+        );
+        expect(res.headers.get('set-cookie')).toContain(`id=${next.receiptId}`);
+      });
+
       it('sets no cookie for an older receipt that arrives after a newer one', async () => {
         const { app } = buildApp(db, { config });
         const deviceId = randomBytes(16).toString('hex');

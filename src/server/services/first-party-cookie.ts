@@ -172,12 +172,20 @@ export function createFirstPartyCookies(deps: { db: Queryable; config: ServerCon
     for (const { site, deviceId, signed } of byDevice.values()) {
       const latest = signed.get((await latestDeviceReceiptId(deps.db, site.id, deviceId)) ?? '');
       if (!latest) continue;
+      const sent = cookiesNamed(cookieHeader, site.firstPartyCookie!.name);
+      // The widget writes its copy before it sends. A copy of another decision means the widget kept that one:
+      // an answer in a tab still on an older policy revision, which must not replace the newer policy's decision
+      // (src/core/consent.ts); written here, the next page would ask again. No copy at all (Safari purged it):
+      // this one is the cookie.
+      const k = (p: URLSearchParams) => p.get('k') ?? site.id;
+      const copies = sent.map((v) => new URLSearchParams(v)).filter((p) => k(p) === site.id);
+      if (copies.length && !copies.some((p) => p.get('id') === latest.receipt.receiptId)) continue;
       const secure = origin?.startsWith('https:') ?? false;
       const cookie = consentSetCookie(site, latest.receipt, {
         now: deps.now(),
         receivedAt: latest.receivedAt,
         secure,
-        sent: cookiesNamed(cookieHeader, site.firstPartyCookie!.name),
+        sent,
       });
       if (cookie) cookies.push(cookie);
     }
