@@ -58,11 +58,14 @@ export function randomSubjectId(): string {
 
 /**
  * Loads the secret from `env.ASSENSO_PSEUDONYM_SECRET`, else from `<dataDir>/secrets/pseudonym.key`, creating
- * that file (0600, 32 random bytes, base64url) when missing. Without either, throws naming both options.
+ * that file (0600, 32 random bytes, base64url) when missing, unless `create` is false (the commands: run from
+ * another directory, a new secret made other pseudonyms, links for a person who is nobody). Without either,
+ * throws naming both options.
  */
 export async function loadPseudonymSecret(opts: {
   dataDir?: string;
   env?: Record<string, string | undefined>;
+  create?: boolean;
 }): Promise<string> {
   const fromEnv = opts.env?.ASSENSO_PSEUDONYM_SECRET;
   if (fromEnv !== undefined && fromEnv !== '') {
@@ -84,6 +87,10 @@ export async function loadPseudonymSecret(opts: {
     return (await readFile(file, 'utf8')).trim();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (opts.create === false)
+      throw new PseudonymSecretError(
+        `no pseudonym secret at ${file}: run the command with the server's configuration (--config, its dataDir) or set ASSENSO_PSEUDONYM_SECRET (only \`assenso serve\` creates the file)`,
+      );
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(32).toString('base64url');

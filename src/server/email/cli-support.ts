@@ -34,7 +34,7 @@ export async function openEmailCli(
       // These commands record no receipt: nothing here is signed with the receipt keys.
       keyring: cli.keyring ?? createMemoryKeyring(),
       now: Date.now,
-      pseudonymizer: createPseudonymizer(await loadPseudonymSecret({ dataDir, env: ctx.env })),
+      pseudonymizer: createPseudonymizer(await loadPseudonymSecret({ dataDir, env: ctx.env, create: false })),
       linkKeys: await loadLinkKeys({ env: ctx.env, dataDir }),
       protection: cli.protection,
     });

@@ -35,13 +35,16 @@ export async function openProtectionCli(
   try {
     await migrate(opened.db);
     const keyring = await loadVerificationKeyring({ dataDir, env: ctx.env }).catch(() => null);
-    const pseudonymizer = createPseudonymizer(await loadPseudonymSecret({ dataDir, env: ctx.env }));
+    // Read, never made: a command run from another directory must not mint other pseudonyms (or keys).
+    const pseudonymizer = createPseudonymizer(
+      await loadPseudonymSecret({ dataDir, env: ctx.env, create: false }),
+    );
     const protection = createProtection({
       db: opened.db,
       // Commands never sign: a throwaway key stands in where the services want a signer.
       keyring: keyring ?? createMemoryKeyring(),
       now: Date.now,
-      contactKeys: await loadContactKeys({ env: ctx.env, dataDir }),
+      contactKeys: await loadContactKeys({ env: ctx.env, dataDir, create: false }),
       pseudonymizer,
     });
     return { config, db: opened.db, protection, keyring, close: opened.close };

@@ -221,6 +221,8 @@ export function parseContactKeys(json: string | unknown, source = 'ASSENSO_CONTA
 export async function loadContactKeys(opts: {
   env?: Record<string, string | undefined>;
   dataDir?: string;
+  /** False for the commands: a missing file is no keys, not new ones (only `serve` creates it). */
+  create?: boolean;
 }): Promise<ContactKeys | null> {
   const inline = opts.env?.ASSENSO_CONTACT_KEYS;
   if (inline?.trim()) return parseContactKeys(inline);
@@ -236,6 +238,7 @@ export async function loadContactKeys(opts: {
       throw new ContactKeyConfigError(
         `cannot read the contact keys file ${file} (${(err as Error).message})`,
       );
+    if (opts.create === false) return null;
     text = await createKeyFile(file);
   }
   return parseContactKeys(text, file);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,5 +119,22 @@ describe.each(databases)('email commands on $name', (d) => {
       expect(rotated.stdout).toContain('earlier keys retired');
       // Each command opens the on-disk PGlite anew: slow on a busy machine.
     }, 300_000);
+
+    it("makes no secret of its own: from a directory without the server's, it stops and names the file", async () => {
+      const { ASSENSO_PSEUDONYM_SECRET: _, ASSENSO_CONTACT_KEYS: __, ...bare } = env;
+      const elsewhere = await mkdtemp(join(tmpdir(), 'assenso-email-cli-elsewhere-'));
+      try {
+        const run = await runCommand(['links', '--site', 'shop', '--user', 'u1'], {
+          env: { ...bare, ASSENSO_DATA_DIR: elsewhere },
+          cwd: elsewhere,
+        });
+        // A new secret made another pseudonym: links for a person who is nobody, and erasure of the wrong one.
+        expect(run.code).not.toBe(0);
+        expect(run.stderr).toContain(`no pseudonym secret at ${join(elsewhere, 'secrets', 'pseudonym.key')}`);
+        expect(existsSync(join(elsewhere, 'secrets'))).toBe(false);
+      } finally {
+        await rm(elsewhere, { recursive: true, force: true });
+      }
+    }, 120_000);
   });
 });
