@@ -268,10 +268,7 @@ export function createGating(o: GatingOptions) {
           // HTML injection put in the page (`<script type="text/plain" data-assenso="necessary">`) would get the
           // nonce the policy keeps from it. Said once; it stays inert.
           queued.add(s);
-          report(
-            "gated script not run: it lacks the page's nonce, which a CSP with nonces requires (docs/embedding.md)",
-            s,
-          );
+          report("gated script not run: it lacks the page's nonce (docs/embedding.md)", s);
         } else if (parsed(s)) {
           queued.add(s);
           todo.push(s);
