@@ -11,6 +11,10 @@ type Registry = Record<string, { summary: string; load: () => Promise<{ command:
 export const COMMANDS: Registry = {
   serve: { summary: 'Run the receipt server', load: () => import('./commands/serve.ts') },
   migrate: { summary: 'Apply pending database migrations', load: () => import('./commands/migrate.ts') },
+  'move-to-postgres': {
+    summary: 'Move the PGlite data into an empty PostgreSQL database, verified',
+    load: () => import('./commands/move-to-postgres.ts'),
+  },
   verify: {
     summary: 'Check receipts, Merkle trees and checkpoints',
     load: () => import('./commands/verify.ts'),
@@ -54,6 +58,7 @@ const EXPECTED_ERRORS = new Set([
   'PseudonymSecretError',
   'RetireCurrentKeyError',
   'LinkKeyConfigError',
+  'MoveError',
 ]);
 
 function help(): string {

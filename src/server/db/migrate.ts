@@ -10,7 +10,7 @@ const MIGRATION_LOCK = 727_001;
  * `assenso_migrations`. Safe to run from several instances at once (advisory lock). Returns the names applied.
  */
 export async function migrate(db: Db): Promise<string[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{3}-[\w-]+\.sql$/.test(f)).sort();
+  const files = await migrationNames();
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await tx.query(
@@ -29,6 +29,11 @@ export async function migrate(db: Db): Promise<string[]> {
     }
     return applied;
   });
+}
+
+/** The migrations this version of assenso has, in the order they apply (`NNN-name.sql`). */
+export async function migrationNames(): Promise<string[]> {
+  return (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{3}-[\w-]+\.sql$/.test(f)).sort();
 }
 
 /** Splits a migration on `;` at line ends, outside `$$` bodies (functions and DO blocks). */

@@ -18,7 +18,7 @@ export interface OpenedDb {
 }
 
 /** `postgres://user:secret@host/db` → `postgres://user@host/db`. */
-function redact(url: string): string {
+export function redact(url: string): string {
   try {
     const u = new URL(url);
     u.password = '';
