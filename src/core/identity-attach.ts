@@ -1,7 +1,8 @@
 /**
  * The identity part of `window.assenso` in the script-tag build: `identify(token)`, `forget()`, `identity()`
  * (the full API, for the preference center and the site's own pages), `data-identity` on the script tag, a
- * pairing link opened on this page (`#assenso-pair=CODE`), and a sync on load for a browser linked before.
+ * pairing link or an email link opened on this page (`#assenso-pair=CODE`, `?assenso=<token>`: each linked
+ * only once the visitor confirms it in the preference center), and a sync on load for a browser linked before.
  * Tiny on purpose: the work is in identity.ts, fetched as a chunk only when one of these needs it.
  */
 import { failed } from './events.ts';
@@ -57,9 +58,10 @@ export function attachIdentity(
   const hash = globalThis.location?.hash ?? '';
   const pair = /[#&]assenso-pair=([^&]+)/.exec(hash)?.[1];
   if (pair) {
-    // Drop the code from the address bar (and from history) before anything else can read or share it.
+    // Drop the code from the address bar (and from history) before anything else can read or share it. It is
+    // claimed only if the visitor chooses Link when asked: anyone can send anyone a pairing link.
     history.replaceState(history.state, '', location.href.replace(/#.*$/, ''));
-    void safely('pairing', (i) => i.claim(decodeURIComponent(pair)))();
+    void safely('pairing', (i) => i.askToClaim(decodeURIComponent(pair)))();
   } else if (email)
     void load().then(
       (m) => m.openEmailLink(controller, email),

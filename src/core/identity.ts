@@ -54,6 +54,72 @@ export interface IdentityApi {
   devices(): Promise<DevicesResponse>;
   /** Unlinks one of the person's devices (by the `id` from devices()). */
   unlink(id: string): Promise<void>;
+  /**
+   * A pairing link opened on this page (`#assenso-pair=CODE`): opens the preference center, whose "Your
+   * devices" asks the visitor first, and claims `code` only when they choose Link. Resolves true once linked,
+   * false when they cancel, close the preference center, or the claim is refused; never rejects. Nothing is
+   * asked (false, one warning) for what cannot be a code.
+   */
+  askToClaim(code: string): Promise<boolean>;
+  /** The question waiting for the visitor's answer on this page ("Your devices" shows it), or null. */
+  question(): LinkQuestion | null;
+  /**
+   * The visitor's answer to `question()`: Link (true) carries the link out, and resolves true when linked
+   * (rejects as claim() does when the server refused a code); Cancel (false) links nothing and asks the
+   * server nothing. Either way the question is gone.
+   */
+  answer(link: boolean): Promise<boolean>;
+}
+
+/**
+ * What a link opened on the page would link, asked in "Your devices" before anything is: this browser with
+ * the device that showed `code` (`pair`), or with the person an email link was sent to (`email`).
+ */
+export interface LinkQuestion {
+  kind: 'pair' | 'email';
+  /** The pairing code as shown on the other device (`ABCD-EFGH`). */
+  code?: string;
+}
+
+interface Asked extends LinkQuestion {
+  link: () => Promise<boolean>;
+  done: (linked: boolean) => void;
+}
+
+/**
+ * The question of each controller's page. Per controller, not per identity API: the script tag asks through
+ * its `assenso.identity()`, an ES module page through whatever API it lends the preference center, and an email
+ * link through one of its own; all of them see the one question.
+ */
+const asked = new WeakMap<ConsentController, Asked>();
+
+/**
+ * Asks the visitor (see IdentityApi.askToClaim) before `link` runs, replacing a question not yet answered (which
+ * counts as Cancel). `link` resolves whether it linked. The preference center is opened by the caller.
+ */
+export function askToLink(
+  c: ConsentController,
+  question: LinkQuestion,
+  link: () => Promise<boolean>,
+): Promise<boolean> {
+  asked.get(c)?.done(false);
+  return new Promise((done) => {
+    const entry: Asked = {
+      ...question,
+      link,
+      done: (linked) => {
+        if (asked.get(c) === entry) asked.delete(c);
+        done(linked);
+      },
+    };
+    asked.set(c, entry);
+  });
+}
+
+/** A pairing code as the server reads it (pairing-code.ts): `ABCD-EFGH`, or undefined when it cannot be one. */
+function pairingCode(typed: string): string | undefined {
+  const code = typed.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+  return /^[0-9A-HJKMNP-TV-Z]{8}$/.test(code) ? `${code.slice(0, 4)}-${code.slice(4)}` : undefined;
 }
 
 export interface IdentityDeps {
@@ -182,7 +248,7 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
     return res;
   };
 
-  return {
+  const api: IdentityApi = {
     enabled: !!cfg.endpoint,
     async identify(token) {
       if (typeof token !== 'string' || !token)
@@ -241,7 +307,36 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
     async unlink(id) {
       await call<void>('DELETE', `v1/devices/${encodeURIComponent(id)}?${await query()}`);
     },
+    askToClaim(typed) {
+      // Only a code is ever shown in the question: a link's fragment is anyone's text.
+      const code = pairingCode(String(typed));
+      if (!code) {
+        console.warn('[assenso] a pairing link without a valid code was ignored');
+        return Promise.resolve(false);
+      }
+      const answered = askToLink(c, { kind: 'pair', code }, async () => !!(await api.claim(code)));
+      c.open('preferences');
+      return answered;
+    },
+    question() {
+      const q = asked.get(c);
+      return q ? { kind: q.kind, ...(q.code ? { code: q.code } : {}) } : null;
+    },
+    async answer(link) {
+      const q = asked.get(c);
+      if (!q) return false;
+      // Gone before the request leaves: a second click cannot link twice.
+      asked.delete(c);
+      let linked = false;
+      try {
+        if (link) linked = await q.link();
+      } finally {
+        q.done(linked);
+      }
+      return linked;
+    },
   };
+  return api;
 }
 
 function safeStorage(): Storage | undefined {

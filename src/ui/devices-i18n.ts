@@ -44,6 +44,18 @@ export interface DevicesMessages {
   badCode: string;
   tooMany: string;
   failed: string;
+  /** The question about a pairing link opened here (`#assenso-pair=`). `{code}`: `ABCD-EFGH`. */
+  askPair: string;
+  /** What linking means, under it: why to choose Cancel for a code one did not ask for. */
+  askPairHelp: string;
+  /** The question about an email preference link opened here (`?assenso=`). */
+  askEmail: string;
+  askEmailHelp: string;
+  /** The answers, equal buttons. */
+  linkIt: string;
+  cancel: string;
+  /** Announced after Cancel. */
+  notLinked: string;
 }
 
 const en: DevicesMessages = {
@@ -74,6 +86,15 @@ const en: DevicesMessages = {
   badCode: 'This code is unknown, expired or already used. Show a new code on your other device.',
   tooMany: 'Too many attempts. Try again in a few minutes.',
   failed: 'The server could not be reached. Try again later.',
+  askPair: 'Link this browser with the device that showed the code {code}?',
+  askPairHelp:
+    'The two will share your cookie choices, and each will see your linked devices and be able to unlink them. Choose Link only if you asked for this code yourself, on a device of yours; otherwise choose Cancel.',
+  askEmail: 'Link this browser to the person this email link was sent to?',
+  askEmailHelp:
+    'This browser would share that person’s cookie choices and be listed among their devices. Choose Link only if the email was sent to you; otherwise choose Cancel, and the choices here stay this browser’s own.',
+  linkIt: 'Link',
+  cancel: 'Cancel',
+  notLinked: 'Nothing was linked. The choices here are this browser’s own.',
 };
 
 const it: DevicesMessages = {
@@ -104,6 +125,15 @@ const it: DevicesMessages = {
   badCode: 'Codice sconosciuto, scaduto o già usato. Mostra un nuovo codice sull’altro dispositivo.',
   tooMany: 'Troppi tentativi. Riprova fra qualche minuto.',
   failed: 'Il server non risponde. Riprova più tardi.',
+  askPair: 'Collegare questo browser al dispositivo che ha mostrato il codice {code}?',
+  askPairHelp:
+    'I due condivideranno le tue scelte sui cookie, e ciascuno vedrà i tuoi dispositivi collegati e potrà scollegarli. Scegli «Collega» solo se hai chiesto tu questo codice, su un tuo dispositivo; altrimenti scegli «Annulla».',
+  askEmail: 'Collegare questo browser alla persona a cui è stato inviato il link dell’email?',
+  askEmailHelp:
+    'Questo browser condividerà le scelte sui cookie di quella persona e comparirà fra i suoi dispositivi. Scegli «Collega» solo se l’email è stata inviata a te; altrimenti scegli «Annulla»: le scelte qui restano di questo browser.',
+  linkIt: 'Collega',
+  cancel: 'Annulla',
+  notLinked: 'Nessun collegamento. Le scelte qui sono solo di questo browser.',
 };
 
 /** German, French and Spanish: fetched (a small chunk each) the first time the section speaks them. */

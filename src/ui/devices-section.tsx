@@ -8,6 +8,10 @@
  * When this browser gets linked here (it typed a code, or its code was used), the person's consent is applied
  * when the preference center closes, not at once: applying a decision closes the preference center, which
  * would cut the person short in the middle of it.
+ *
+ * A pairing or email link opened on the page (IdentityApi.question()) is asked first in the section, with the
+ * focus on the question: only Link links anything (and applies the consent at once: the visitor came for that,
+ * and the open preference center follows it); Cancel, or closing the preference center, links nothing.
  */
 import type { IdentityApi } from '../core/identity.ts';
 import type { LinkedDevice } from '../protocol/identity.ts';
@@ -53,7 +57,16 @@ class Section {
   _ticks = 0;
   /** Linked during this opening: sync when the preference center closes. */
   _linked = false;
-  _v: DevicesView = { devices: null, code: null, now: 0, status: '', claimError: '', busy: false };
+  _v: DevicesView = {
+    devices: null,
+    code: null,
+    now: 0,
+    status: '',
+    claimError: '',
+    busy: false,
+    ask: null,
+    askError: '',
+  };
 
   constructor(
     readonly _host: HTMLElement,
@@ -76,11 +89,16 @@ class Section {
     }
     this._box = document.createElement('div');
     root.append(this._box);
+    this._v.ask = _api.question();
     this._render();
+    // The question is why the preference center opened: the focus goes to it (the dialog had it meanwhile).
+    root.querySelector<HTMLElement>('.ask')?.focus();
     void this._refresh();
   }
 
   close() {
+    // Closed without an answer: nothing is linked.
+    if (this._v.ask) void this._api.answer(false);
     this._stop();
     if (this._linked) this._api.sync().catch((e) => warn('applying the linked consent', e));
     this._linked = false;
@@ -110,6 +128,7 @@ class Section {
         onUnlink={(d) => void this._unlink(d)}
         onShowCode={() => void this._showCode()}
         onClaim={(code) => void this._claim(code)}
+        onAnswer={(link) => void this._answer(link)}
       />,
       this._box,
     );
@@ -188,6 +207,24 @@ class Section {
         this._set({ code: null, status: this._t.paired });
       });
     }, 1000);
+  }
+
+  /** Link or Cancel for the link opened on the page; the focus then goes to the heading (the buttons are gone). */
+  async _answer(link: boolean) {
+    if (this._v.busy) return;
+    const done = await this._run(async (api) => {
+      const linked = await api.answer(link);
+      return {
+        ask: null,
+        askError: '',
+        // A refused email link is said by the preference center itself (notice `link-failed`).
+        status: !link ? this._t.notLinked : linked ? this._t.claimed : '',
+      };
+    });
+    // A refused code: said where the question was.
+    if (!done) this._set({ ask: null, askError: this._v.status });
+    this._host.shadowRoot?.querySelector<HTMLElement>('h3')?.focus();
+    if (link) await this._refresh();
   }
 
   async _claim(typed: string) {

@@ -6,6 +6,7 @@ import { createConsent } from '../../src/core/create.ts';
 import { openEmailLink } from '../../src/core/email-link.ts';
 import { createIdentity, linkedFlag } from '../../src/core/identity.ts';
 import { attachIdentity } from '../../src/core/identity-attach.ts';
+import type { ConsentController } from '../../src/core/types.ts';
 import type { ConsentStateResponse } from '../../src/protocol/api.ts';
 import { DAY, destroyAll, siteConfig, T0, track } from './helpers.ts';
 
@@ -85,13 +86,25 @@ function setup() {
 const linkWarnings = (warn: { mock: { calls: unknown[][] } }) =>
   warn.mock.calls.filter((call) => String(call[0]).includes('email link'));
 
+/** Lets pending requests of the page run (an exchange made at once would have left by then). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+/** Opens the link and answers its question as the visitor does in "Your devices": Link. */
+async function openAndLink(c: ConsentController, deps: { fetch: typeof fetch }) {
+  const opened = openEmailLink(c, TOKEN, deps);
+  await createIdentity(c, deps)
+    .answer(true)
+    .catch(() => {});
+  return opened;
+}
+
 describe('a preference link opened on the site', () => {
   it('links the device with the token, applies the person’s consent and opens the preference center', async () => {
     const { c, cfg, server, storage, deps } = setup();
     const warn = vi.spyOn(console, 'warn');
     await c.start();
     expect(c.getState().view).toBe('banner');
-    expect(await openEmailLink(c, TOKEN, deps)).toBe(true);
+    expect(await openAndLink(c, deps)).toBe(true);
     expect(server.seen.find((s) => s.path === '/v1/email-link/device')).toEqual({
       method: 'POST',
       path: '/v1/email-link/device',
@@ -127,7 +140,7 @@ describe('a preference link opened on the site', () => {
       await c.start();
       await c.rejectAll();
       server.state.link = { status, body: problem };
-      expect(await openEmailLink(c, TOKEN, deps)).toBe(false);
+      expect(await openAndLink(c, deps)).toBe(false);
       expect(linkWarnings(warn)).toEqual([['[assenso] email link failed:', problem]]);
       expect(storage.getItem(linkedFlag(cfg.siteId))).toBeNull();
       expect(server.seen.some((s) => s.path === '/v1/consent')).toBe(false);
@@ -145,7 +158,7 @@ describe('a preference link opened on the site', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     await c.start();
     server.state.down = true;
-    expect(await openEmailLink(c, TOKEN, deps)).toBe(false);
+    expect(await openAndLink(c, deps)).toBe(false);
     expect(linkWarnings(warn)).toHaveLength(1);
     expect(String(linkWarnings(warn)[0]?.[1])).toContain('Failed to fetch');
     expect(c.getState().view).toBe('preferences');
@@ -155,6 +168,30 @@ describe('a preference link opened on the site', () => {
     c.open();
     expect(c.getState().notice).toBeUndefined();
     expect(c.getState().decision).toBeNull();
+  });
+
+  it('links nothing until the visitor chooses Link; Cancel leaves everything as it was', async () => {
+    // Someone sends the visitor a link with their own token: linked on load, this browser became theirs (its
+    // receipts attached to them, their "accept all" applied here).
+    const { c, cfg, server, storage, deps } = setup();
+    await c.start();
+    const own = await c.rejectAll();
+    const opened = openEmailLink(c, TOKEN, deps);
+    expect(c.getState().view).toBe('preferences');
+    await settle();
+    // Asked, not linked: no exchange, no fetch of the person's consent, this browser's own choices shown.
+    const asked = () => server.seen.filter((s) => s.path !== '/v1/receipts');
+    expect(asked()).toEqual([]);
+    expect(createIdentity(c, deps).question()).toEqual({ kind: 'email' });
+    expect(c.getState().decision?.receiptId).toBe(own.receiptId);
+    await expect(createIdentity(c, deps).answer(false)).resolves.toBe(false);
+    expect(await opened).toBe(false);
+    await settle();
+    expect(asked()).toEqual([]);
+    expect(storage.getItem(linkedFlag(cfg.siteId))).toBeNull();
+    expect(c.getState().decision?.receiptId).toBe(own.receiptId);
+    expect(c.has('analytics')).toBe(false);
+    expect(c.getState().view).toBe('preferences');
   });
 
   it('the script tag drops ?assenso= from the address bar and history before anything else, and hands the token over', async () => {

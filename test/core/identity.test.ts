@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createConsent } from '../../src/core/create.ts';
 import { createIdentity, IdentityError, linkedFlag, wasLinked } from '../../src/core/identity.ts';
+import { attachIdentity } from '../../src/core/identity-attach.ts';
 import type { ConsentStateResponse } from '../../src/protocol/api.ts';
 import type { Receipt } from '../../src/protocol/receipt.ts';
 import { destroyAll, siteConfig, T0, track } from './helpers.ts';
@@ -316,5 +317,94 @@ describe('identity in the widget', () => {
     const d = await c.acceptAll();
     expect(d.deviceId).toBe(id);
     await vi.waitFor(async () => expect((await c.receipts()).pending).toHaveLength(0));
+  });
+});
+
+/** Lets pending requests and timers of the page run (a claim made on load would have left by then). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+describe('a pairing link opened on this page (#assenso-pair=CODE) is asked first', () => {
+  // Anyone can ask for a code and send it to anyone: claimed on load, it put the sender's device among the
+  // linked devices of whoever opened it (their devices listed, unlinked, their consent read and overridden).
+  const claims = (server: ReturnType<typeof fakeServer>) =>
+    server.seen.filter((s) => s.path === '/v1/pairing/claim');
+
+  it('the script tag drops the code from the URL and opens the preference center; nothing is claimed', async () => {
+    const { c, server } = setup();
+    await c.start();
+    const before = location.href;
+    history.replaceState(history.state, '', `${location.pathname}?x=1#assenso-pair=abcd-efgh`);
+    try {
+      const identity = createIdentity(c, { fetch: server.fetch });
+      attachIdentity(c, async () => ({ createIdentity: () => identity, openEmailLink: async () => false }));
+      expect(location.href).not.toContain('efgh');
+      await settle();
+      expect(claims(server)).toEqual([]);
+      expect(c.getState().view).toBe('preferences');
+      // The question, with the code as the other device shows it (what the visitor can compare).
+      expect(identity.question()).toEqual({ kind: 'pair', code: 'ABCD-EFGH' });
+      expect(await identity.answer(false)).toBe(false);
+      expect(identity.question()).toBeNull();
+      await settle();
+      expect(claims(server)).toEqual([]);
+    } finally {
+      history.replaceState(history.state, '', before);
+    }
+  });
+
+  it('Link claims the code and applies the person’s consent; Cancel or a new question claims nothing', async () => {
+    const { c, server, identity, storage, cfg } = setup();
+    await c.start();
+    server.state.decision = phoneDecision();
+    const cancelled = identity.askToClaim('abcd efgh');
+    // Asked again before an answer (a second link): the first question is dropped, as by Cancel.
+    const asked = identity.askToClaim('WXYZ-2345');
+    expect(await cancelled).toBe(false);
+    expect(identity.question()).toEqual({ kind: 'pair', code: 'WXYZ-2345' });
+    expect(c.getState().view).toBe('preferences');
+    expect(claims(server)).toEqual([]);
+    expect(wasLinked(cfg.siteId, storage)).toBe(false);
+
+    expect(await identity.answer(true)).toBe(true);
+    expect(await asked).toBe(true);
+    expect(claims(server).map((s) => s.body?.code)).toEqual(['WXYZ-2345']);
+    expect(wasLinked(cfg.siteId, storage)).toBe(true);
+    // Applied at once, in the open preference center (which follows it).
+    expect(c.has('analytics')).toBe(true);
+    expect(c.getState().view).toBe('preferences');
+    // Answered: a second Link (a double click) claims nothing more.
+    expect(await identity.answer(true)).toBe(false);
+    expect(claims(server)).toHaveLength(1);
+  });
+
+  it('a refused claim rejects answer() (the section says why) and resolves the question false', async () => {
+    const { c, server, identity } = setup();
+    await c.start();
+    const fetch = server.fetch;
+    const refusing = createIdentity(c, {
+      fetch: (async (url: string, init?: RequestInit) =>
+        new URL(url).pathname === '/v1/pairing/claim'
+          ? new Response(JSON.stringify({ type: 'https://assenso.dev/problems/pairing-code-invalid' }), {
+              status: 404,
+            })
+          : fetch(url, init)) as typeof globalThis.fetch,
+    });
+    const asked = refusing.askToClaim('ABCD-EFGH');
+    // Any identity API of the page sees the one question (the section's is the page's own).
+    expect(identity.question()).toEqual({ kind: 'pair', code: 'ABCD-EFGH' });
+    await expect(identity.answer(true)).rejects.toMatchObject({ status: 404 });
+    expect(await asked).toBe(false);
+  });
+
+  it('what cannot be a code is not asked about (the question shows no text of the link’s)', async () => {
+    const { c, server, identity } = setup();
+    await c.start();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    expect(await identity.askToClaim('Call +1 555 0100 to keep your account')).toBe(false);
+    expect(identity.question()).toBeNull();
+    expect(c.getState().view).toBe('banner');
+    expect(warn).toHaveBeenCalledOnce();
+    expect(claims(server)).toEqual([]);
+    warn.mockRestore();
   });
 });

@@ -43,10 +43,29 @@ const CODE = {
 };
 
 function view(over: Partial<DevicesView> = {}): DevicesView {
-  return { devices: DEVICES, code: null, now: NOW, status: '', claimError: '', busy: false, ...over };
+  return {
+    devices: DEVICES,
+    code: null,
+    now: NOW,
+    status: '',
+    claimError: '',
+    busy: false,
+    ask: null,
+    askError: '',
+    ...over,
+  };
 }
 function props(over: Partial<DevicesProps> = {}): DevicesProps {
-  return { t, lang: 'en', view: view(), onUnlink: vi.fn(), onShowCode: vi.fn(), onClaim: vi.fn(), ...over };
+  return {
+    t,
+    lang: 'en',
+    view: view(),
+    onUnlink: vi.fn(),
+    onShowCode: vi.fn(),
+    onClaim: vi.fn(),
+    onAnswer: vi.fn(),
+    ...over,
+  };
 }
 
 async function audit(node: Element) {
@@ -231,6 +250,12 @@ function fakeIdentity(over: Partial<IdentityApi> = {}) {
         1,
       );
     },
+    askToClaim: async () => Promise.reject(new Error('unused')),
+    question: () => null,
+    answer: async (link) => {
+      calls.push(`answer ${link}`);
+      return link;
+    },
     ...over,
   };
   return { api, calls };
@@ -341,6 +366,92 @@ describe.each(renderers)('<assenso-devices> in the preference center ($name)', (
     await userEvent.click(q.getByRole('button', { name: t.showCode }));
     await drawn(await waitFor(() => q.getByRole('img')));
     expect(await audit(r!.host)).toEqual([]);
+  });
+
+  describe('a link opened on the page, asked first', () => {
+    const PAIR = { kind: 'pair', code: 'ABCD-EFGH' } as const;
+    const question = String(t.askPair).replace('{code}', 'ABCD-EFGH');
+
+    it('the question takes the focus, named and described; Cancel (by keyboard) links nothing', async () => {
+      const { api, calls } = fakeIdentity({ question: () => PAIR });
+      const { box, q } = await open(api);
+      const root = box.getRootNode() as ShadowRoot;
+      const group = q.getByRole('group', { name: question });
+      expect(group.getAttribute('aria-describedby')).toBe('assenso-ah');
+      expect(q.getByText(t.askPairHelp).id).toBe('assenso-ah');
+      expect(root.activeElement).toBe(group);
+      // Asked, not answered: the server has been asked for the list only.
+      expect(calls).toEqual(['devices']);
+      await userEvent.keyboard('{Tab}');
+      expect(root.activeElement?.textContent).toBe(t.linkIt);
+      await userEvent.keyboard('{Tab}');
+      expect(root.activeElement?.textContent).toBe(t.cancel);
+      await userEvent.keyboard('{Enter}');
+      await waitFor(() => expect(q.queryByRole('group')).toBeNull());
+      expect(calls).toEqual(['devices', 'answer false']);
+      expect(q.getByRole('status').textContent).toBe(t.notLinked);
+      expect(root.activeElement?.localName).toBe('h3');
+    });
+
+    it('Link and Cancel are equal buttons; Link answers yes, says so and lists the devices again', async () => {
+      const { api, calls } = fakeIdentity({ question: () => PAIR });
+      const { q } = await open(api);
+      const [link, cancel] = within(q.getByRole('group')).getAllByRole('button');
+      expect(link!.textContent).toBe(t.linkIt);
+      expect(cancel!.className).toBe(link!.className);
+      expect(getComputedStyle(cancel!).backgroundColor).toBe(getComputedStyle(link!).backgroundColor);
+      expect(cancel!.getBoundingClientRect().height).toBe(link!.getBoundingClientRect().height);
+      await userEvent.click(link!);
+      await waitFor(() => expect(q.getByRole('status').textContent).toBe(t.claimed));
+      expect(q.queryByRole('group')).toBeNull();
+      await waitFor(() => expect(calls).toEqual(['devices', 'answer true', 'devices']));
+    });
+
+    it('a refused code is said where the question was', async () => {
+      const { api } = fakeIdentity({
+        question: () => PAIR,
+        answer: async () => {
+          throw new IdentityError(404, null);
+        },
+      });
+      const { q } = await open(api);
+      await userEvent.click(q.getByRole('button', { name: t.linkIt, exact: true }));
+      await waitFor(() => expect(q.getByText(t.badCode, { selector: '.nt' })).toBeTruthy());
+      expect(q.queryByRole('group')).toBeNull();
+      expect(q.getByRole('status').textContent).toBe(t.badCode);
+    });
+
+    it('closing the preference center without an answer is Cancel', async () => {
+      const { api, calls } = fakeIdentity({ question: () => PAIR });
+      await open(api);
+      r?.unmount();
+      r = undefined;
+      expect(calls).toContain('answer false');
+      expect(calls).not.toContain('answer true');
+    });
+
+    it.each(['light', 'dark'])('axe-core finds nothing with the question shown, %s theme', async (theme) => {
+      const { api } = fakeIdentity({ question: () => PAIR });
+      const { q } = await open(api, theme);
+      expect(q.getByRole('group', { name: question })).toBeTruthy();
+      expect(await audit(r!.host)).toEqual([]);
+    });
+
+    it('an email link is asked in the page’s language (Italian)', async () => {
+      const { api } = fakeIdentity({ question: () => ({ kind: 'email' }) });
+      const before = document.documentElement.lang;
+      document.documentElement.lang = 'it';
+      try {
+        const { q } = await open(api);
+        const it = devicesMessages('it');
+        const group = q.getByRole('group', { name: it.askEmail });
+        expect(within(group).getByText(it.askEmailHelp)).toBeTruthy();
+        expect(within(group).getByRole('button', { name: 'Collega' })).toBeTruthy();
+        expect(within(group).getByRole('button', { name: 'Annulla' })).toBeTruthy();
+      } finally {
+        document.documentElement.lang = before;
+      }
+    });
   });
 
   it('renders nothing when the site has no receipt server', async () => {

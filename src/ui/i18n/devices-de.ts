@@ -30,4 +30,13 @@ export const devices: DevicesMessages = {
     'Dieser Code ist unbekannt, abgelaufen oder schon benutzt. Zeigen Sie auf dem anderen Gerät einen neuen an.',
   tooMany: 'Zu viele Versuche. Versuchen Sie es in ein paar Minuten erneut.',
   failed: 'Der Server ist nicht erreichbar. Versuchen Sie es später erneut.',
+  askPair: 'Diesen Browser mit dem Gerät verknüpfen, das den Code {code} angezeigt hat?',
+  askPairHelp:
+    'Beide teilen dann Ihre Cookie-Einstellungen, und jedes sieht Ihre verknüpften Geräte und kann sie trennen. Wählen Sie „Verknüpfen“ nur, wenn Sie diesen Code selbst auf einem Ihrer Geräte angefordert haben; sonst wählen Sie „Abbrechen“.',
+  askEmail: 'Diesen Browser mit der Person verknüpfen, an die der Link dieser E-Mail gesendet wurde?',
+  askEmailHelp:
+    'Dieser Browser übernimmt dann die Cookie-Einstellungen dieser Person und erscheint unter ihren Geräten. Wählen Sie „Verknüpfen“ nur, wenn die E-Mail an Sie gesendet wurde; sonst wählen Sie „Abbrechen“, und die Einstellungen hier bleiben die dieses Browsers.',
+  linkIt: 'Verknüpfen',
+  cancel: 'Abbrechen',
+  notLinked: 'Es wurde nichts verknüpft. Die Einstellungen hier gelten nur für diesen Browser.',
 };

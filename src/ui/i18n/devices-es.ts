@@ -30,4 +30,13 @@ export const devices: DevicesMessages = {
     'Este código es desconocido, ha caducado o ya se ha usado. Muestra un código nuevo en tu otro dispositivo.',
   tooMany: 'Demasiados intentos. Vuelve a intentarlo en unos minutos.',
   failed: 'No se puede contactar con el servidor. Inténtalo más tarde.',
+  askPair: '¿Vincular este navegador con el dispositivo que mostró el código {code}?',
+  askPairHelp:
+    'Ambos compartirán tus preferencias de cookies, y cada uno verá tus dispositivos vinculados y podrá desvincularlos. Elige «Vincular» solo si pediste tú este código, en un dispositivo tuyo; si no, elige «Cancelar».',
+  askEmail: '¿Vincular este navegador con la persona a la que se envió el enlace de este correo?',
+  askEmailHelp:
+    'Este navegador compartiría las preferencias de cookies de esa persona y aparecería entre sus dispositivos. Elige «Vincular» solo si el correo se te envió a ti; si no, elige «Cancelar»: las preferencias aquí siguen siendo las de este navegador.',
+  linkIt: 'Vincular',
+  cancel: 'Cancelar',
+  notLinked: 'No se vinculó nada. Las preferencias aquí son solo de este navegador.',
 };

@@ -29,4 +29,13 @@ export const devices: DevicesMessages = {
   badCode: 'Ce code est inconnu, expiré ou déjà utilisé. Affichez un nouveau code sur votre autre appareil.',
   tooMany: 'Trop d’essais. Réessayez dans quelques minutes.',
   failed: 'Le serveur est injoignable. Réessayez plus tard.',
+  askPair: 'Relier ce navigateur à l’appareil qui a affiché le code {code} ?',
+  askPairHelp:
+    'Les deux partageront vos choix de cookies, et chacun verra vos appareils reliés et pourra les délier. Choisissez « Relier » seulement si vous avez demandé ce code vous-même, sur l’un de vos appareils ; sinon, choisissez « Annuler ».',
+  askEmail: 'Relier ce navigateur à la personne à qui le lien de cet e-mail a été envoyé ?',
+  askEmailHelp:
+    'Ce navigateur partagera les choix de cookies de cette personne et figurera parmi ses appareils. Choisissez « Relier » seulement si l’e-mail vous a été envoyé ; sinon, choisissez « Annuler » : les choix ici restent ceux de ce navigateur.',
+  linkIt: 'Relier',
+  cancel: 'Annuler',
+  notLinked: 'Rien n’a été relié. Les choix ici sont ceux de ce navigateur seul.',
 };
