@@ -418,6 +418,8 @@ type Api = {
   identify(token: string): Promise<unknown>;
   set(choices: { categories: Record<string, boolean> }): Promise<unknown>;
   acceptAll(): Promise<unknown>;
+  rejectAll(): Promise<unknown>;
+  identity(): Promise<{ devices(): Promise<{ devices: unknown[] }> }>;
   receipts(): Promise<{ pending: unknown[] } | null>;
   get(): { decision: { deviceId: string; method: string } | null };
 };
@@ -459,6 +461,94 @@ describe('a preference link opened on the site (?assenso=<token>)', () => {
     return seen;
   };
 
+  /** The question an email link opened on `page` asks in "Your devices" (in Italian), once it has the focus. */
+  async function emailQuestion(page: Page) {
+    const question = page.getByRole('group', {
+      name: 'Collegare questo browser alla persona a cui è stato inviato il link dell’email?',
+    });
+    await question.waitFor({ timeout: 30_000 });
+    await waitFor(
+      () => question.evaluate((el) => (el.getRootNode() as ShadowRoot).activeElement === el),
+      'the focus on the question',
+    );
+    return question;
+  }
+
+  it('someone else’s link links nothing on load; Cancel leaves this browser, its consent and the server as they were', async () => {
+    // Whoever gets preference emails from the shop has a token of their own, and their "accept all" behind it.
+    const attackerContext = await browser.newContext();
+    const attacker = await attackerContext.newPage();
+    await attacker.goto(`${demoUrl}/index.html`);
+    await attacker.waitForFunction(
+      () => typeof (window as { assenso?: { identify?: unknown } }).assenso?.identify === 'function',
+    );
+    const userId = `e2e-attacker-${randomBytes(4).toString('hex')}`;
+    const jwt = signIdentity({
+      secret: DEMO_IDENTITY.secret,
+      kid: DEMO_IDENTITY.kid,
+      siteId: 'demo',
+      userId,
+    });
+    await attacker.evaluate((t) => assenso.identify(t), jwt);
+    await attacker.evaluate(() => assenso.acceptAll());
+    await delivered(attacker);
+    const links = await mint(userId, 'demo');
+    const token = new URL(links.preferencesUrl).pathname.split('/').pop()!;
+
+    // The visitor has refused everything on her browser; she is sent the link and opens it.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const seen = pageWatch(page);
+    const exchanges: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/v1/email-link/')) exchanges.push(r.url());
+    });
+    await page.goto(`${demoUrl}/index.html`);
+    await page.waitForFunction(
+      () => typeof (window as { assenso?: { get?: unknown } }).assenso?.get === 'function',
+    );
+    await page.evaluate(() => assenso.rejectAll());
+    await delivered(page);
+    const own = await page.evaluate(() => assenso.get().decision);
+    await page.goto(`${demoUrl}/index.html?assenso=${token}`);
+    expect(page.url()).toBe(`${demoUrl}/index.html`);
+    // Until she is asked, or (what the link did before it asked) the token is exchanged on load.
+    const asked = page.getByRole('group', { name: /^Collegare questo browser/ });
+    await waitFor(
+      async () => (await asked.count()) > 0 || exchanges.length > 0,
+      'the question, or an exchange made without one',
+      30_000,
+    );
+    expect(exchanges).toEqual([]);
+    const question = await emailQuestion(page);
+    const violations = await axe(page, { include: 'assenso-consent' });
+    expect(violations).toEqual([]);
+
+    // Asked, not linked: her own choices in the switches, no exchange, unlinked on the server.
+    const analytics = page.getByRole('switch', { name: 'Statistiche', exact: true });
+    expect(await analytics.getAttribute('aria-checked')).toBe('false');
+    expect(exchanges).toEqual([]);
+    expect((await serverState(page)).subjectId).toBeNull();
+
+    await question.getByRole('button', { name: 'Annulla', exact: true }).click();
+    await page.getByText('Nessun collegamento. Le scelte qui sono solo di questo browser.').waitFor();
+    expect(await question.count()).toBe(0);
+    // As it was: no exchange, unlinked, her decision kept (theirs not applied), and their subject still has
+    // their one browser.
+    expect(exchanges).toEqual([]);
+    const state = await serverState(page);
+    expect(state.subjectId).toBeNull();
+    expect(state.decision?.categories.analytics).toBe(false);
+    expect(await page.evaluate(() => assenso.get().decision)).toEqual(own);
+    expect(await analytics.getAttribute('aria-checked')).toBe('false');
+    expect(await page.evaluate(() => localStorage.getItem('assenso:linked:demo'))).toBeNull();
+    const theirs = await attacker.evaluate(async () => (await assenso.identity()).devices());
+    expect(theirs.devices).toHaveLength(1);
+    expect(seen.errors).toEqual([]);
+    await attackerContext.close();
+    await context.close();
+  });
+
   it('drops the token from the URL, links the device and opens the preference center with the person’s consent', async () => {
     const userId = 'e2e-onsite';
     // The person decided on their laptop, signed in there (identity linking).
@@ -496,6 +586,10 @@ describe('a preference link opened on the site (?assenso=<token>)', () => {
 
     const dialog = page.getByRole('dialog');
     await expect.poll(() => dialog.isVisible(), { timeout: 30_000 }).toBe(true);
+    // Asked first ("Your devices", with the focus on the question); linked only by Link.
+    const question = await emailQuestion(page);
+    expect(await page.evaluate(() => localStorage.getItem('assenso:linked:demo'))).toBeNull();
+    await question.getByRole('button', { name: 'Collega', exact: true }).click();
     const analytics = page.getByRole('switch', { name: 'Statistiche', exact: true });
     await expect.poll(() => analytics.getAttribute('aria-checked'), { timeout: 30_000 }).toBe('true');
     expect(
@@ -524,6 +618,7 @@ describe('a preference link opened on the site (?assenso=<token>)', () => {
     await page.goto(`${demoUrl}/index.html?lang=it&assenso=${token}`);
     expect(page.url()).toBe(`${demoUrl}/index.html?lang=it`);
     await expect.poll(() => page.getByRole('dialog').isVisible(), { timeout: 30_000 }).toBe(true);
+    await (await emailQuestion(page)).getByRole('button', { name: 'Collega', exact: true }).click();
     await expect
       .poll(() => seen.warnings.filter((w) => w.includes('email link failed')).length, { timeout: 30_000 })
       .toBe(1);

@@ -27,6 +27,7 @@ type Api = {
   has(id: string): boolean;
   open(): void;
   identity(): Promise<IdentityApi>;
+  get(): { decision: { deviceId: string } | null };
 };
 declare const assenso: Api;
 
@@ -252,6 +253,19 @@ async function showCode(section: ReturnType<Page['getByRole']>) {
   return code;
 }
 
+/** The question a pairing link opened on `page` asks in "Your devices", once it has the focus. */
+async function pairingQuestion(page: Page, code: string) {
+  const question = page.getByRole('group', {
+    name: `Link this browser with the device that showed the code ${code}?`,
+  });
+  await question.waitFor({ timeout: 30_000 });
+  await waitFor(
+    () => question.evaluate((el) => (el.getRootNode() as ShadowRoot).activeElement === el),
+    'the focus on the question',
+  );
+  return question;
+}
+
 describe('pairing in the preference center', () => {
   it('scanning the QR code (its URL) links the phone; consent, the devices list and unlinking follow', {
     timeout: 240_000,
@@ -275,11 +289,15 @@ describe('pairing in the preference center', () => {
       // What the QR code encodes: this page with the code in the fragment.
       const mobile = await phoneContext.newPage();
       await mobile.goto(`${demoUrl}/en/index.html#assenso-pair=${code}`);
+      expect(mobile.url()).not.toContain(code);
+      // Asked first, in the preference center, with the focus on the question: linked only by Link.
+      const question = await pairingQuestion(mobile, code);
+      expect(await mobile.evaluate(() => localStorage.getItem('assenso:linked:demo'))).toBeNull();
+      await question.getByRole('button', { name: 'Link', exact: true }).click();
       await waitFor(
         () => mobile.evaluate(() => localStorage.getItem('assenso:linked:demo') === '1'),
         'the phone linked by the pairing link',
       );
-      expect(mobile.url()).not.toContain(code);
       await consent(mobile);
       await mobile.evaluate(() => assenso.acceptAll());
       await delivered(mobile);
@@ -378,6 +396,71 @@ describe('pairing in the preference center', () => {
       await pcContext.close();
       await phoneContext.close();
       await laptopContext.close();
+    }
+  });
+});
+
+describe('a pairing link someone else sent (login CSRF)', () => {
+  it('links nothing on load: the visitor is asked, and Cancel leaves her subject, devices and consent as they were', {
+    timeout: 180_000,
+  }, async () => {
+    const victimContext = await browser.newContext();
+    const attackerContext = await browser.newContext();
+    try {
+      // She is signed in on this browser (her account's subject), and has refused everything.
+      const victim = await victimContext.newPage();
+      await signIn(victim, `victim-${randomUUID()}`);
+      await victim.evaluate(() => assenso.rejectAll());
+      await delivered(victim);
+      const before = await serverState(victim);
+      expect(before.subjectId).toMatch(/^s_/);
+      const own = (await consent(victim)).decision;
+
+      // Someone anonymous asks for a code on their own browser and sends her the pairing link.
+      const attacker = await attackerContext.newPage();
+      await attacker.goto(`${demoUrl}/en/index.html`);
+      await consent(attacker);
+      const { code } = await attacker.evaluate(async () => (await assenso.identity()).pairingCode());
+      const attackerLinked = () =>
+        attacker.evaluate(async () => (await (await assenso.identity()).devices()).subjectId);
+
+      await victim.goto(`${demoUrl}/en/index.html#assenso-pair=${code}`);
+      expect(victim.url()).not.toContain(code);
+      // Until she is asked, or (what the link did before it asked) the code is claimed on load.
+      const asked = victim.getByRole('group', { name: /^Link this browser/ });
+      await waitFor(
+        async () => (await asked.count()) > 0 || (await attackerLinked()) !== null,
+        'the question, or a claim made without one',
+        30_000,
+      );
+      expect(await attackerLinked()).toBeNull();
+      const question = await pairingQuestion(victim, code);
+      const violations = await axe(victim, { include: 'assenso-consent' });
+      expect(violations, formatViolations(violations)).toEqual([]);
+      // The section has listed her devices (its requests are done): the code was not claimed meanwhile.
+      const section = victim.getByRole('region', { name: 'Your devices' });
+      await section.getByText('This browser is not linked to any other yet.').waitFor();
+      expect(await attackerLinked()).toBeNull();
+
+      await question.getByRole('button', { name: 'Cancel', exact: true }).click();
+      await section.getByText('Nothing was linked. The choices here are this browser’s own.').waitFor();
+      expect(await question.count()).toBe(0);
+      // Everything as it was, on the server too: her subject, her one device, her decision; theirs unlinked.
+      expect(await attackerLinked()).toBeNull();
+      expect((await serverState(victim)).subjectId).toBe(before.subjectId);
+      // Her devices as the server lists them to her browser: this one alone (no stranger's among them).
+      const deviceId = await victim.evaluate(() => assenso.get().decision?.deviceId);
+      const listed = await fetch(`${server.url}/v1/devices?site=demo&device=${deviceId}`);
+      expect(((await listed.json()) as { devices: unknown[] }).devices).toHaveLength(1);
+      expect((await consent(victim)).decision).toEqual(own);
+      // Closing and reloading asks nothing again (the code left the URL) and links nothing either.
+      await victim.reload();
+      await consent(victim);
+      expect(await victim.getByRole('group').count()).toBe(0);
+      expect(await attackerLinked()).toBeNull();
+    } finally {
+      await victimContext.close();
+      await attackerContext.close();
     }
   });
 });
