@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsentStateResponse } from '../src/protocol/api.ts';
 import { parseConfig } from '../src/server/config.ts';
@@ -67,6 +67,18 @@ afterAll(async () => {
   await server?.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** A page of the demo in `context`, signed in as `userId` (identity linking, the demo's identity secret). */
+async function signedIn(context: BrowserContext, userId: string) {
+  const page = await context.newPage();
+  await page.goto(`${demoUrl}/index.html`);
+  await page.waitForFunction(
+    () => typeof (window as { assenso?: { identify?: unknown } }).assenso?.identify === 'function',
+  );
+  const jwt = signIdentity({ secret: DEMO_IDENTITY.secret, kid: DEMO_IDENTITY.kid, siteId: 'demo', userId });
+  await page.evaluate((t) => assenso.identify(t), jwt);
+  return page;
+}
 
 async function mint(userId: string, site = 'shop', language?: string) {
   const res = await fetch(`${server.url}/v1/admin/links`, {
@@ -477,19 +489,8 @@ describe('a preference link opened on the site (?assenso=<token>)', () => {
   it('someone else’s link links nothing on load; Cancel leaves this browser, its consent and the server as they were', async () => {
     // Whoever gets preference emails from the shop has a token of their own, and their "accept all" behind it.
     const attackerContext = await browser.newContext();
-    const attacker = await attackerContext.newPage();
-    await attacker.goto(`${demoUrl}/index.html`);
-    await attacker.waitForFunction(
-      () => typeof (window as { assenso?: { identify?: unknown } }).assenso?.identify === 'function',
-    );
     const userId = `e2e-attacker-${randomBytes(4).toString('hex')}`;
-    const jwt = signIdentity({
-      secret: DEMO_IDENTITY.secret,
-      kid: DEMO_IDENTITY.kid,
-      siteId: 'demo',
-      userId,
-    });
-    await attacker.evaluate((t) => assenso.identify(t), jwt);
+    const attacker = await signedIn(attackerContext, userId);
     await attacker.evaluate(() => assenso.acceptAll());
     await delivered(attacker);
     const links = await mint(userId, 'demo');
@@ -553,18 +554,7 @@ describe('a preference link opened on the site (?assenso=<token>)', () => {
     const userId = 'e2e-onsite';
     // The person decided on their laptop, signed in there (identity linking).
     const laptop = await browser.newContext();
-    const lp = await laptop.newPage();
-    await lp.goto(`${demoUrl}/index.html`);
-    await lp.waitForFunction(
-      () => typeof (window as { assenso?: { identify?: unknown } }).assenso?.identify === 'function',
-    );
-    const jwt = signIdentity({
-      secret: DEMO_IDENTITY.secret,
-      kid: DEMO_IDENTITY.kid,
-      siteId: 'demo',
-      userId,
-    });
-    await lp.evaluate((t) => assenso.identify(t), jwt);
+    const lp = await signedIn(laptop, userId);
     await lp.evaluate(() => assenso.set({ categories: { analytics: true, marketing: false } }));
     await delivered(lp);
     const links = await mint(userId, 'demo');
