@@ -12,6 +12,7 @@
  * local decision is newer then, and stays. An answer for another policy revision is not applied either (the
  * visitor must be asked about the new policy).
  */
+import { formatPairingCode, normalizePairingCode } from '../protocol/pairing-code.ts';
 import type { ConsentStateResponse } from '../protocol/api.ts';
 import type {
   DevicesResponse,
@@ -114,12 +115,6 @@ export function askToLink(
     };
     asked.set(c, entry);
   });
-}
-
-/** A pairing code as the server reads it (pairing-code.ts): `ABCD-EFGH`, or undefined when it cannot be one. */
-function pairingCode(typed: string): string | undefined {
-  const code = typed.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
-  return /^[0-9A-HJKMNP-TV-Z]{8}$/.test(code) ? `${code.slice(0, 4)}-${code.slice(4)}` : undefined;
 }
 
 export interface IdentityDeps {
@@ -309,7 +304,8 @@ export function createIdentity(c: ConsentController, deps: IdentityDeps = {}): I
     },
     askToClaim(typed) {
       // Only a code is ever shown in the question: a link's fragment is anyone's text.
-      const code = pairingCode(String(typed));
+      const read = normalizePairingCode(String(typed));
+      const code = read && formatPairingCode(read);
       if (!code) {
         console.warn('[assenso] a pairing link without a valid code was ignored');
         return Promise.resolve(false);
